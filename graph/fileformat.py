@@ -1,0 +1,263 @@
+"""The project file: one versioned JSON document, written atomically.
+
+`to_dict`/`from_dict` go field by field so that a new attribute never changes
+the format by accident; pydantic checks the structure so that a bad file gets
+an error naming the path inside the document. Anything that goes wrong while
+loading is a `ProjectFileError`; nothing else escapes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from graph.document import Document, Edge, Graph, GroupDef, Node
+from graph.params import check_value
+from graph.registry import Registry
+
+FORMAT = "torchcanvas"
+FORMAT_VERSION = 1
+
+
+class ProjectFileError(Exception):
+    """A project file that cannot be read; `problems` lists each one with its path."""
+
+    def __init__(self, message: str, problems: list[str] | None = None, path: str | Path | None = None) -> None:
+        self.problems = problems or [message]
+        self.path = str(path) if path is not None else None
+        prefix = f"{self.path}: " if self.path else ""
+        if len(self.problems) == 1 and self.problems[0] != message:
+            message = f"{message}: {self.problems[0]}"
+        elif len(self.problems) > 1:
+            message = message + "\n" + "\n".join(f"  {p}" for p in self.problems[:20])
+            if len(self.problems) > 20:
+                message += f"\n  ... and {len(self.problems) - 20} more"
+        super().__init__(prefix + message)
+
+
+_STRICT = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+
+
+class _NodeModel(BaseModel):
+    model_config = _STRICT
+    id: str = Field(min_length=1, max_length=200)
+    type: str = Field(min_length=1, max_length=200)
+    label: str = Field(max_length=200)
+    params: dict[str, Any] = {}
+    position: list[float] = Field(default=[0.0, 0.0], min_length=2, max_length=2)
+
+
+class _EdgeModel(BaseModel):
+    model_config = _STRICT
+    src: str
+    src_port: str
+    dst: str
+    dst_port: str
+
+
+class _GroupModel(BaseModel):
+    model_config = _STRICT
+    name: str = Field(min_length=1, max_length=200)
+    description: str = ""
+    nodes: list[_NodeModel] = []
+    edges: list[_EdgeModel] = []
+
+
+class _ProjectModel(BaseModel):
+    model_config = _STRICT
+    format: Literal["torchcanvas"]
+    version: int
+    name: str = "untitled"
+    description: str = ""
+    nodes: list[_NodeModel] = []
+    edges: list[_EdgeModel] = []
+    groups: list[_GroupModel] = []
+    code: dict[str, str] = {}
+    recipe: dict[str, Any] = {}
+    ui: dict[str, Any] = {}
+
+
+def _path_text(loc: tuple[Any, ...]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(document)"
+
+
+def _sorted(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _sorted(value[k]) for k in sorted(value, key=str)}
+    if isinstance(value, (list, tuple)):
+        return [_sorted(v) for v in value]
+    return value
+
+
+def _node_to_dict(n: Node) -> dict[str, Any]:
+    return {"id": n.id, "type": n.type, "label": n.label, "params": _sorted(n.params),
+            "position": [float(n.position[0]), float(n.position[1])]}
+
+
+def _edge_to_dict(e: Edge) -> dict[str, Any]:
+    return {"src": e.src, "src_port": e.src_port, "dst": e.dst, "dst_port": e.dst_port}
+
+
+def to_dict(doc: Document) -> dict[str, Any]:
+    return {
+        "format": FORMAT,
+        "version": FORMAT_VERSION,
+        "name": doc.name,
+        "description": doc.description,
+        "nodes": [_node_to_dict(n) for n in doc.graph.nodes.values()],
+        "edges": [_edge_to_dict(e) for e in doc.graph.edges],
+        "groups": [
+            {"name": g.name, "description": g.description,
+             "nodes": [_node_to_dict(n) for n in g.graph.nodes.values()],
+             "edges": [_edge_to_dict(e) for e in g.graph.edges]}
+            for g in doc.groups.values()
+        ],
+        "code": dict(doc.code),
+        "recipe": _sorted(doc.recipe),
+        "ui": _sorted(doc.ui),
+    }
+
+
+def dumps(doc: Document) -> str:
+    return json.dumps(to_dict(doc), indent=2, ensure_ascii=False) + "\n"
+
+
+def _graph(nodes: list[_NodeModel], edges: list[_EdgeModel]) -> Graph:
+    g = Graph()
+    for n in nodes:
+        g.nodes[n.id] = Node(n.id, n.type, n.label, dict(n.params), (n.position[0], n.position[1]))
+    g.edges = [Edge(e.src, e.src_port, e.dst, e.dst_port) for e in edges]
+    return g
+
+
+def _check_ids(model: _ProjectModel) -> list[str]:
+    problems: list[str] = []
+    seen: dict[str, str] = {}
+    places = [("nodes", model.nodes)] + [(f"groups[{k}].nodes", g.nodes) for k, g in enumerate(model.groups)]
+    for where, nodes in places:
+        for k, n in enumerate(nodes):
+            if n.id in seen:
+                problems.append(f"{where}[{k}].id: node id {n.id!r} is already used at {seen[n.id]}")
+            else:
+                seen[n.id] = f"{where}[{k}]"
+    names: set[str] = set()
+    for k, g in enumerate(model.groups):
+        if g.name in names:
+            problems.append(f"groups[{k}].name: a group named {g.name!r} is defined twice")
+        names.add(g.name)
+    return problems
+
+
+def _check_types(model: _ProjectModel, registry: Registry) -> list[str]:
+    problems: list[str] = []
+    places = [("nodes", model.nodes)] + [(f"groups[{k}].nodes", g.nodes) for k, g in enumerate(model.groups)]
+    for where, nodes in places:
+        for k, n in enumerate(nodes):
+            spec = registry.get(n.type)
+            if spec is None:
+                problems.append(f"{where}[{k}].type: unknown node type {n.type!r}")
+                continue
+            for p in spec.params:
+                if p.name in n.params:
+                    message = check_value(p, n.params[p.name])
+                    if message:
+                        problems.append(f"{where}[{k}].params.{p.name}: {message}")
+    return problems
+
+
+def from_dict(data: Any, registry: Registry | None = None) -> Document:
+    """Builds a document from parsed JSON; raises ProjectFileError naming each problem's path."""
+    if not isinstance(data, dict):
+        raise ProjectFileError(f"expected a JSON object at the top level, got {type(data).__name__}")
+    if data.get("format") != FORMAT:
+        raise ProjectFileError(f"format: expected \"{FORMAT}\", got {data.get('format')!r} "
+                               "(this is not a TorchCanvas project)")
+    version = data.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise ProjectFileError(f"version: expected a positive integer, got {version!r}")
+    if version > FORMAT_VERSION:
+        raise ProjectFileError(f"version: this file was written by a newer TorchCanvas (format version {version}); "
+                               f"this one reads up to version {FORMAT_VERSION}. Update TorchCanvas to open it.")
+    try:
+        model = _ProjectModel.model_validate(data)
+    except ValidationError as exc:
+        problems = [f"{_path_text(e['loc'])}: {e['msg'].lower()}, got {e['input']!r}"[:300] for e in exc.errors()]
+        raise ProjectFileError("the project file has invalid content", problems) from None
+    problems = _check_ids(model)
+    if registry is not None:
+        problems += _check_types(model, registry)
+    if problems:
+        raise ProjectFileError("the project file has invalid content", problems)
+    doc = Document(name=model.name, description=model.description, graph=_graph(model.nodes, model.edges))
+    doc.groups = {g.name: GroupDef(g.name, _graph(g.nodes, g.edges), g.description) for g in model.groups}
+    doc.code = dict(model.code)
+    doc.recipe = dict(model.recipe)
+    doc.ui = dict(model.ui)
+    return doc
+
+
+def loads(text: str | bytes, registry: Registry | None = None) -> Document:
+    try:
+        if isinstance(text, bytes):
+            text = text.decode("utf-8")
+        data = json.loads(text)
+    except UnicodeDecodeError as exc:
+        raise ProjectFileError(f"not UTF-8 text (byte {exc.start})") from None
+    except json.JSONDecodeError as exc:
+        raise ProjectFileError(f"line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg})") from None
+    except RecursionError:
+        raise ProjectFileError("JSON nested too deeply") from None
+    try:
+        return from_dict(data, registry)
+    except RecursionError:
+        raise ProjectFileError("JSON nested too deeply") from None
+
+
+def load(path: str | Path, registry: Registry | None = None) -> Document:
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ProjectFileError(f"cannot read the file: {exc.strerror}", path=path) from None
+    try:
+        return loads(raw, registry)
+    except ProjectFileError as exc:
+        exc.path = str(path)
+        exc.args = (f"{path}: {exc.args[0]}",)
+        raise
+
+
+def save(doc: Document, path: str | Path) -> None:
+    """Writes atomically: temp file, fsync, keep the old file as *.bak, rename over."""
+    path = Path(path)
+    text = dumps(doc)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        if path.exists():
+            shutil.copy2(path, path.with_name(path.name + ".bak"))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    try:
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)

@@ -1,0 +1,26 @@
+import subprocess
+import sys
+
+from app.launch import EXAMPLE
+from app.main_window import MainWindow
+
+
+def test_main_window_opens_on_the_example_and_closes(qtbot):
+    window = MainWindow()
+    qtbot.addWidget(window)
+    assert window.open_project(EXAMPLE, interactive=False)
+    window.show()
+    qtbot.waitExposed(window)
+    assert window.windowTitle().startswith("Digits MLP")
+    assert set(window.items) == set(window.document.graph.nodes)
+    assert window.problems.count() == 0
+    window.close()
+    assert not window.isVisible()
+
+
+def test_screenshot_command_writes_a_png(tmp_path):
+    out = tmp_path / "shot.png"
+    result = subprocess.run([sys.executable, "-m", "app", str(EXAMPLE), "--screenshot", str(out)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
