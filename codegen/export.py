@@ -1,0 +1,70 @@
+"""Writing what the compiler made: the .py module, the weights, an ONNX graph."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from codegen.compiler import Compiled
+from codegen.summary import example_inputs
+from graph.document import Document
+
+
+class ExportError(Exception):
+    """An export that cannot be written; the message says why."""
+
+
+def export_python(compiled: Compiled, path: str | Path) -> Path:
+    path = Path(path)
+    path.write_text(compiled.source, encoding="utf-8")
+    return path
+
+
+def save_weights(model: nn.Module, path: str | Path) -> Path:
+    """safetensors, never pickle; shared tensors are stored once."""
+    path = Path(path)
+    state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
+    seen: dict[int, str] = {}
+    unique = {}
+    for name, tensor in state.items():
+        key = tensor.data_ptr()
+        if key in seen and tensor.numel() > 0:
+            continue
+        seen[key] = name
+        unique[name] = tensor
+    save_file(unique, str(path), metadata={"format": "pt", "producer": "torchcanvas"})
+    return path
+
+
+def load_weights(model: nn.Module, path: str | Path, strict: bool = True) -> list[str]:
+    """Loads safetensors weights; returns the names that were missing (strict=False) or raises."""
+    try:
+        state = load_file(str(path))
+    except Exception as exc:  # noqa: BLE001 - any unreadable file gets one clear message
+        raise ExportError(f"{path}: cannot read weights ({exc})") from None
+    result = model.load_state_dict(state, strict=False)
+    if strict and (result.missing_keys or result.unexpected_keys):
+        problems = []
+        if result.missing_keys:
+            problems.append(f"missing {', '.join(result.missing_keys[:5])}")
+        if result.unexpected_keys:
+            problems.append(f"unexpected {', '.join(result.unexpected_keys[:5])}")
+        raise ExportError(f"{path}: weights do not fit the model ({'; '.join(problems)})")
+    return list(result.missing_keys)
+
+
+def export_onnx(doc: Document, compiled: Compiled, model: nn.Module, path: str | Path) -> Path:
+    """ONNX with a dynamic batch dimension, named inputs and outputs."""
+    path = Path(path)
+    model = model.eval()
+    inputs = tuple(example_inputs(doc, batch=2))
+    dynamic = {name: {0: "batch"} for name in compiled.input_names}
+    try:
+        torch.onnx.export(model, inputs, str(path), input_names=compiled.input_names,
+                          output_names=compiled.output_names, dynamic_axes=dynamic, dynamo=False)
+    except Exception as exc:  # noqa: BLE001 - the exporter raises many types; say which op failed
+        raise ExportError(f"ONNX export failed: {str(exc).splitlines()[0][:300]}") from None
+    return path

@@ -1,0 +1,120 @@
+"""The training recipe: how to train, saved in the project next to the graph.
+
+Validated with pydantic so a bad setting gets an error that names it
+(`recipe.optimizer.lr: must be greater than 0, got -1`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+LOSSES = ("cross_entropy", "nll", "mse", "l1", "smooth_l1", "huber", "bce", "bce_with_logits", "kl_div",
+          "poisson_nll", "soft_margin", "multilabel_soft_margin", "code")
+OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad", "adadelta", "adamax", "nadam", "radam")
+SCHEDULES = ("none", "step", "multistep", "exponential", "cosine", "onecycle", "reduce_on_plateau")
+METRICS = ("accuracy", "top5", "top3", "mse", "mae", "perplexity")
+DEVICES = ("auto", "cpu", "cuda", "mps")
+
+_CFG = ConfigDict(extra="forbid")
+
+
+class LossSpec(BaseModel):
+    model_config = _CFG
+    name: Literal[LOSSES] = "cross_entropy"  # type: ignore[valid-type]
+    label_smoothing: float = Field(0.0, ge=0, le=1)
+    code: str = ""  # with name "code": the code entry defining loss(output, target)
+
+
+class OptimizerSpec(BaseModel):
+    model_config = _CFG
+    name: Literal[OPTIMIZERS] = "adam"  # type: ignore[valid-type]
+    lr: float = Field(1e-3, gt=0)
+    momentum: float = Field(0.0, ge=0, lt=1)
+    nesterov: bool = False
+    betas: tuple[float, float] = (0.9, 0.999)
+    eps: float = Field(1e-8, gt=0)
+    weight_decay: float = Field(0.0, ge=0)
+    alpha: float = Field(0.99, gt=0, lt=1)  # RMSprop smoothing
+
+
+class ScheduleSpec(BaseModel):
+    model_config = _CFG
+    name: Literal[SCHEDULES] = "none"  # type: ignore[valid-type]
+    step_size: int = Field(10, ge=1)  # epochs, for "step"
+    milestones: list[int] = []
+    gamma: float = Field(0.1, gt=0)
+    warmup_steps: int = Field(0, ge=0)
+    min_lr: float = Field(0.0, ge=0)
+    max_lr: float | None = Field(None, gt=0)  # onecycle; default: optimizer lr
+    patience: int = Field(5, ge=0)  # reduce_on_plateau, in evaluations
+    factor: float = Field(0.5, gt=0, lt=1)
+
+
+class HookSpec(BaseModel):
+    model_config = _CFG
+    name: str  # a built-in policy ("revert_noise", ...) or "code"
+    params: dict[str, Any] = {}
+    code: str = ""  # with name "code": the code entry defining a Callback subclass
+    enabled: bool = True
+
+
+class ParamGroupSpec(BaseModel):
+    """A learning rate for some nodes (by label, or groups by name): finetuning."""
+
+    model_config = _CFG
+    nodes: list[str]
+    lr: float = Field(gt=0)
+
+
+class Recipe(BaseModel):
+    model_config = _CFG
+    dataset: dict[str, Any] = Field(default_factory=lambda: {"name": "digits"})
+    batch_size: int = Field(64, ge=1, le=1_000_000)
+    epochs: int = Field(10, ge=1, le=100_000)
+    max_steps: int | None = Field(None, ge=1)
+    loss: LossSpec = LossSpec()
+    optimizer: OptimizerSpec = OptimizerSpec()
+    schedule: ScheduleSpec = ScheduleSpec()
+    l1: float = Field(0.0, ge=0)
+    l2: float = Field(0.0, ge=0)
+    clip_grad_norm: float | None = Field(None, gt=0)
+    seed: int = 0
+    device: Literal[DEVICES] = "auto"  # type: ignore[valid-type]
+    metrics: list[Literal[METRICS]] = ["accuracy"]  # type: ignore[valid-type]
+    eval_every: int = Field(0, ge=0)  # batches; 0 = once per epoch
+    eval_batches: int | None = Field(None, ge=1)  # cap on validation batches per evaluation
+    hooks: list[HookSpec] = []
+    param_groups: list[ParamGroupSpec] = []
+    log_layers: bool = True  # per-layer gradient / weight norms every batch
+    activation_every: int = Field(0, ge=0)  # batches between activation histograms; 0 = off
+    checkpoint_every: int = Field(1, ge=0)  # epochs; 0 = only the final weights
+
+
+class RecipeError(ValueError):
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(problems))
+
+
+def _loc(loc: tuple[Any, ...]) -> str:
+    text = "recipe"
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return text
+
+
+def recipe_problems(data: dict[str, Any]) -> list[str]:
+    try:
+        Recipe.model_validate(data)
+    except ValidationError as exc:
+        return [f"{_loc(e['loc'])}: {e['msg'].lower()}, got {e['input']!r}"[:300] for e in exc.errors()]
+    return []
+
+
+def parse_recipe(data: dict[str, Any] | None) -> Recipe:
+    problems = recipe_problems(data or {})
+    if problems:
+        raise RecipeError(problems)
+    return Recipe.model_validate(data or {})
