@@ -99,7 +99,9 @@ class _Emitter:
             comment = ""
             if node_run is not None and len(node_run.outputs) == 1:
                 comment = f"  # {next(iter(node_run.outputs.values()))}"
-            if node.type == "Group":
+            if node.type == "Ensemble":
+                self._emit_ensemble(run, node, ins, init, body, attrs, vars_, attr_ns, var_ns, outputs, comment)
+            elif node.type == "Group":
                 self._emit_group(run, node, ins, init, body, attrs, vars_, attr_ns, var_ns, outputs, comment)
             elif node.type == "Code":
                 self._emit_code(node, node_run, ins, init, body, attrs, vars_, attr_ns, var_ns, outputs, comment)
@@ -124,6 +126,39 @@ class _Emitter:
         self.classes.append(_ClassText(name, run.scope, lines, attrs, vars_))
         return name
 
+    def _emit_ensemble(self, run, node, ins, init, body, attrs, vars_, attr_ns, var_ns, outputs, comment):
+        copies = run.children.get(node.id) or []
+        name = node.params["group"]
+        group = self.doc.groups[name]
+        doc_line = group.description.strip().splitlines()[0] if group.description.strip() else \
+            f"One member of the {node.label} ensemble."
+        cls = self.emit_scope(copies[0], name, doc_line)
+        attr = attr_ns.claim(node.label)
+        attrs[attr] = node.id
+        p = node_run_params(run, node)
+        init.append(f"self.{attr} = nn.ModuleList([{cls}() for _ in range({p['members']})])")
+        if p["frozen"]:
+            init.append(f"self.{attr}.requires_grad_(False)")
+        x = next(iter(ins.values()))[0]
+        call = "member(part)" if p["bagging"] else f"member({x})"
+        if p["combine"] == "vote":  # soft voting: log of the mean probability, still a valid logit
+            call += ".softmax(-1)"
+        if p["bagging"]:
+            loop = f"for member, part in zip(self.{attr}, {x}.chunk({p['members']}, dim=-1), strict=True)"
+        else:
+            loop = f"for member in self.{attr}"
+        each = f"{call} {loop}"
+        expr = {
+            "mean": f"torch.stack([{each}]).mean(0)",
+            "sum": f"torch.stack([{each}]).sum(0)",
+            "concat": f"torch.cat([{each}], dim=-1)",
+            "vote": f"torch.stack([{each}]).mean(0).log()",
+        }[p["combine"]]
+        var = var_ns.claim(node.label)
+        vars_[var] = node.id
+        outputs[(node.id, "out")] = var
+        body.append(f"{var} = {expr}{comment}")
+
     def _emit_layer(self, node, node_run, ins, init, body, attrs, vars_, attr_ns, var_ns, outputs, comment):
         layer = self.layers[node.type]
         values = node_run.params if node_run is not None else {}
@@ -133,6 +168,8 @@ class _Emitter:
             attr = attr_ns.claim(node.label)
             attrs[attr] = node.id
             init.append(f"self.{attr} = {constructor_call(layer, values)}")
+            if node.params.get("frozen"):
+                init.append(f"self.{attr}.requires_grad_(False)")
             module = f"self.{attr}"
         names = {p.name: (ins[p.name] if p.multi else ins[p.name][0]) for p in layer.spec.inputs if p.name in ins}
         expr = forward_expr(layer, names, values, module)
@@ -213,6 +250,37 @@ class _Emitter:
         else:
             extra = f", {call_args}" if call_args else ""
             body.append(f"{var} = {info.name}({args}{extra}){comment}")
+
+
+def node_run_params(run: ScopeRun, node: Node) -> dict[str, Any]:
+    node_run = run.nodes.get(node.id)
+    return node_run.params if node_run is not None else {}
+
+
+def _main_block(doc: Document, model_name: str) -> str:
+    """A runnable check at the end of the exported file: build, feed a dummy batch, print shapes."""
+    from codegen.shapes import DTYPES
+
+    lines = ['if __name__ == "__main__":', f"    model = {model_name}()"]
+    names = []
+    ns = Namespace()
+    for node in doc.graph.nodes_of_type("Input"):
+        shape = node.params.get("shape", [1])
+        shape = [shape] if isinstance(shape, int) else list(shape)
+        dtype = node.params.get("dtype", "float32")
+        dims = ", ".join(str(d) for d in [2, *shape])
+        name = ns.claim(node.label)
+        names.append(name)
+        if dtype == "int64":
+            lines.append(f"    {name} = torch.zeros({dims}, dtype=torch.long)")
+        elif dtype in DTYPES and dtype != "float32":
+            lines.append(f"    {name} = torch.randn({dims}, dtype=torch.{dtype})")
+        else:
+            lines.append(f"    {name} = torch.randn({dims})")
+    lines.append(f"    out = model({', '.join(names)})")
+    lines.append("    shapes = [tuple(t.shape) for t in out] if isinstance(out, tuple) else tuple(out.shape)")
+    lines.append('    print(f"{type(model).__name__}: output shape {shapes}")')
+    return "\n".join(lines)
 
 
 def _claim_class(ns: Namespace, hint: str) -> str:
@@ -314,6 +382,7 @@ def compile_document(doc: Document, layers: Mapping[str, LayerDef] | None = None
     for cls in emitter.classes:
         lines = [f"class {cls.name}(nn.Module):"] + [(INDENT + s if s else "") for s in cls.lines]
         sections.append("\n".join(lines))
+    sections.append(_main_block(doc, model_name))
     body = "\n\n\n".join(sections)
     source = _header(doc, body, imports) + "\n\n\n" + body + "\n"
     source = format_source(source)
@@ -339,9 +408,10 @@ def _attribute_paths(doc: Document, classes: list[_ClassText], model_name: str) 
             path = f"{prefix}{attr}"
             paths.setdefault((cls.scope, nid), path)
             node = doc.scope(cls.scope).nodes[nid]
-            if node.type == "Group" and node.params.get("group") in by_scope:
+            if node.type in ("Group", "Ensemble") and node.params.get("group") in by_scope:
                 repeat = node.params.get("repeat", 1)
-                inner = f"{path}.0." if isinstance(repeat, int) and repeat > 1 else f"{path}."
+                stacked = node.type == "Ensemble" or (isinstance(repeat, int) and repeat > 1)
+                inner = f"{path}.0." if stacked else f"{path}."
                 walk(by_scope[node.params["group"]], inner, depth + 1)
 
     walk(model, "", 0)

@@ -134,6 +134,7 @@ class _Runner:
         self.first: dict[tuple[str, str], NodeRun] = {}
         self.code_cache: dict[str, tuple[Any, Any]] = {}
         self.depth = 0
+        self.sources: dict[str, str] = {}
 
     def fail(self, scope: str, node: Node, message: str, run: NodeRun) -> None:
         run.error = message
@@ -156,9 +157,11 @@ class _Runner:
             self.first.setdefault((scope, nid), run)
             ins: dict[str, Any] = {}
             missing = False
+            self.sources = {}
             for e in g.edges:
                 if e.dst != nid:
                     continue
+                self.sources.setdefault(e.dst_port, g.nodes[e.src].label if e.src in g.nodes else e.src)
                 v = values.get((e.src, e.src_port))
                 if v is None:
                     missing = True
@@ -202,6 +205,8 @@ class _Runner:
             return {}
         if node.type == "Group":
             return self.run_group(scope, node, ins, run, parent)
+        if node.type == "Ensemble":
+            return self.run_ensemble(scope, node, ins, run, parent)
         if node.type == "Code":
             return self.run_code(node, ins, run)
         layer = self.layers.get(node.type)
@@ -220,8 +225,10 @@ class _Runner:
             if values.get(name) is None:
                 values[name] = inferred
             elif inferred is not None and not _same(values[name], inferred):
-                raise _NodeFailed(f"{name} is {values[name]} but the input gives {inferred} "
-                                  f"({_shapes_text(ins)}); clear {name} to infer it")
+                port = next(iter(flat), "x")
+                raise _NodeFailed(f"{node.type} '{node.label}' expects {name}={values[name]}, but receives "
+                                  f"{inferred} from '{self.sources.get(port, '?')}' ({_shapes_text(ins)}); "
+                                  f"clear {name} to infer it")
         run.params = values
         namespace: dict[str, Any] = {**NAMESPACE, **self.support}
         names: dict[str, Any] = {}
@@ -241,7 +248,9 @@ class _Runner:
         except _NodeFailed:
             raise
         except Exception as exc:  # noqa: BLE001 - any failure becomes the node's error
-            raise _NodeFailed(f"{_short(exc)} (input {_shapes_text(ins)})") from None
+            origin = ", ".join(f"'{v}'" for v in dict.fromkeys(self.sources.values()))
+            raise _NodeFailed(f"{node.type} '{node.label}' fails on its input from {origin} "
+                              f"({_shapes_text(ins)}): {_short(exc)}") from None
         outs = layer.spec.outputs
         if layer.unpack is None:
             return {outs[0].name: result} if outs else {}
@@ -285,6 +294,46 @@ class _Runner:
             self.depth -= 1
             parent.children[node.id] = copies
         return produced
+
+    def run_ensemble(self, scope: str, node: Node, ins: dict[str, list[Any]], run: NodeRun,
+                     parent: ScopeRun) -> dict[str, Any]:
+        name = node.params.get("group", "")
+        if name not in self.doc.groups:
+            raise _NodeFailed(f"group {name!r} does not exist")
+        members = node.params.get("members", 3)
+        members = members if isinstance(members, int) and members >= 1 else 1
+        combine = node.params.get("combine", "mean")
+        bagging = bool(node.params.get("bagging", False))
+        run.params = {"group": name, "members": members, "combine": combine, "bagging": bagging,
+                      "frozen": bool(node.params.get("frozen", False))}
+        if len(ins) != 1:
+            raise _NodeFailed("an ensemble takes exactly one input")
+        (port, (x,)), = ins.items()
+        if bagging:
+            width = x.shape[-1]
+            if width % members:
+                raise _NodeFailed(f"bagging splits the last dimension ({width}) into {members} equal slices; "
+                                  f"choose a member count that divides {width}")
+            x = x.narrow(-1, 0, width // members)
+        self.depth += 1
+        try:
+            body, produced = self.run_scope(name, {port: x})
+        finally:
+            self.depth -= 1
+        parent.children[node.id] = [body]
+        if any(r.error for r in body.nodes.values()):
+            first = next(r for r in body.nodes.values() if r.error)
+            raise _NodeFailed(f"inside group {name!r}, node {first.label}: {first.error}")
+        if len(produced) != 1:
+            raise _NodeFailed("an ensemble's group needs exactly one Output")
+        y = next(iter(produced.values()))
+        outs = [y] * members
+        combined = {"mean": lambda: torch.stack(outs).mean(0), "sum": lambda: torch.stack(outs).sum(0),
+                    "concat": lambda: torch.cat(outs, dim=-1),
+                    "vote": lambda: torch.stack([o.softmax(-1) for o in outs]).mean(0).log()}
+        if combine not in combined:
+            raise _NodeFailed(f"combine must be one of {', '.join(combined)}, got {combine!r}")
+        return {"out": combined[combine]()}
 
     def run_code(self, node: Node, ins: dict[str, list[Any]], run: NodeRun) -> dict[str, Any]:
         entry = node.params.get("code", "")

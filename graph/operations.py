@@ -127,7 +127,7 @@ def ungroup(doc: Document, scope: str, node_id: str) -> Batch:
         raise EditError("set repeat to 1 before ungrouping a repeated group")
     body = doc.groups[name].graph
     used_elsewhere = any(
-        n.type == "Group" and n.params.get("group") == name and n.id != node_id
+        n.type in ("Group", "Ensemble") and n.params.get("group") == name and n.id != node_id
         for s in doc.scopes() for n in doc.scope(s).nodes.values()
     )
     # Copies need fresh ids when the body stays as a group; otherwise keep them.

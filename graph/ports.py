@@ -17,6 +17,9 @@ def _group_ports(doc: Document, node: Node, direction: str) -> tuple[PortSpec, .
     group = doc.groups.get(node.params.get("group", ""))
     if group is None:
         return ()
+    if node.type == "Ensemble":  # one combined output; inputs as the group's
+        if direction == "out":
+            return (PortSpec("out", "out"),)
     type_id = "Input" if direction == "in" else "Output"
     return tuple(PortSpec(n.label, direction) for n in group.graph.nodes_of_type(type_id))
 
@@ -36,7 +39,7 @@ def input_ports(doc: Document, node: Node, registry: Registry) -> tuple[PortSpec
     spec = registry.get(node.type)
     if spec is None:
         return ()
-    if node.type == "Group":
+    if node.type in ("Group", "Ensemble"):
         return _group_ports(doc, node, "in")
     if node.type == "Code":
         return _code_inputs(doc, node)
@@ -47,7 +50,7 @@ def output_ports(doc: Document, node: Node, registry: Registry) -> tuple[PortSpe
     spec = registry.get(node.type)
     if spec is None:
         return ()
-    if node.type == "Group":
+    if node.type in ("Group", "Ensemble"):
         return _group_ports(doc, node, "out")
     return spec.outputs
 

@@ -79,6 +79,24 @@ GROUP = NodeSpec(
     target="nn.Module subclass",
     dynamic_ports=True,
 )
+ENSEMBLE = NodeSpec(
+    type_id="Ensemble",
+    category="Sub-networks",
+    params=(
+        ParamSpec("group", "string", default="", help="The sub-network each member is a copy of."),
+        ParamSpec("members", "int", default=3, min=1, max=256,
+                  help="How many independently initialised copies."),
+        ParamSpec("combine", "enum", default="mean", choices=("mean", "sum", "concat", "vote"),
+                  help="mean/sum of outputs, concat along the last dimension, or vote (log of the mean "
+                       "softmax: soft voting that still trains with cross-entropy)."),
+        ParamSpec("bagging", "bool", default=False,
+                  help="Feed member k the k-th equal slice of the input's last dimension (feature bagging)."),
+        ParamSpec("frozen", "bool", default=False, help="Exclude the members' weights from training."),
+    ),
+    doc="A forest of nets: N copies of a sub-network with their own weights, combined into one output.",
+    target="nn.ModuleList",
+    dynamic_ports=True,
+)
 CODE = NodeSpec(
     type_id="Code",
     category="Custom",
@@ -90,7 +108,7 @@ CODE = NodeSpec(
     dynamic_ports=True,
 )
 
-STRUCTURAL: tuple[NodeSpec, ...] = (INPUT, OUTPUT, GROUP, CODE)
+STRUCTURAL: tuple[NodeSpec, ...] = (INPUT, OUTPUT, GROUP, ENSEMBLE, CODE)
 
 
 def base_registry() -> Registry:

@@ -17,6 +17,10 @@ from graph.ports import find_port, input_ports, output_ports
 from graph.registry import Registry
 
 
+#: Parameters every node may carry besides its type's own.
+UNIVERSAL_PARAMS = frozenset({"frozen"})
+
+
 @dataclass(frozen=True)
 class Issue:
     """A problem with the document, pointing at where it is."""
@@ -106,11 +110,11 @@ def _check_scope(doc: Document, scope: str, registry: Registry) -> list[Issue]:
             continue
         if n.type == "Code":
             issues += _check_code_node(doc, scope, n)
-        elif n.type == "Group":
+        elif n.type in ("Group", "Ensemble"):
             issues += _check_group_node(doc, scope, n)
         else:
             for name in n.params:
-                if spec.param(name) is None:
+                if spec.param(name) is None and name not in UNIVERSAL_PARAMS:
                     issues.append(Issue(f"{n.type} has no parameter {name!r}", scope, n.id, param=name,
                                         label=n.label))
         for p in spec.params:
@@ -166,6 +170,9 @@ def _check_group_node(doc: Document, scope: str, n) -> list[Issue]:
     if name not in doc.groups:
         return [Issue(f"group {name!r} does not exist", scope, n.id, param="group", label=n.label)]
     body = doc.groups[name].graph
+    if n.type == "Ensemble" and (len(body.nodes_of_type("Input")) != 1 or len(body.nodes_of_type("Output")) != 1):
+        return [Issue("an ensemble's group needs exactly one Input and one Output", scope, n.id, param="group",
+                      label=n.label)]
     repeat = n.params.get("repeat", 1)
     if isinstance(repeat, int) and repeat > 1 and (
         len(body.nodes_of_type("Input")) != 1 or len(body.nodes_of_type("Output")) != 1
@@ -180,8 +187,9 @@ def group_dependencies(doc: Document) -> nx.DiGraph:
     dg = nx.DiGraph()
     for scope in doc.scopes():
         dg.add_node(scope)
-        for n in doc.scope(scope).nodes_of_type("Group"):
-            dg.add_edge(scope, n.params.get("group", ""))
+        for n in doc.scope(scope).nodes.values():
+            if n.type in ("Group", "Ensemble"):
+                dg.add_edge(scope, n.params.get("group", ""))
     return dg
 
 
