@@ -1,6 +1,12 @@
 """Graph → PyTorch: the layer catalogue, shape inference, the compiler, exporters."""
 
-from codegen.compiler import Compiled, build_from_compiled, build_module, compile_document, compile_to_source
+from codegen.compiler import (
+    Compiled,
+    build_from_compiled,
+    build_module,
+    compile_document,
+    compile_to_source,
+)
 from codegen.errors import CompileError
 from codegen.shapes import Inference, TensorInfo, infer_shapes
 

@@ -236,8 +236,9 @@ class _Emitter:
         entry = node.params.get("code", "")
         info = read_code(self.doc.code[entry])
         self.code_used[entry] = info.name
-        kwargs = {k: node.params.get(k, v) for k, v in info.params.items()}
-        call_args = ", ".join(f"{k}={literal(v)}" for k, v in kwargs.items() if k in node.params or v is not None)
+        call_args = ", ".join(
+            f"{k}={literal(node.params.get(k, default))}" for k, default in info.params.items()
+            if k in info.required_params or (k in node.params and node.params[k] != default))
         args = ", ".join(ins[p][0] for p in info.inputs if p in ins)
         var = var_ns.claim(node.label)
         vars_[var] = node.id
@@ -277,9 +278,12 @@ def _main_block(doc: Document, model_name: str) -> str:
             lines.append(f"    {name} = torch.randn({dims}, dtype=torch.{dtype})")
         else:
             lines.append(f"    {name} = torch.randn({dims})")
-    lines.append(f"    out = model({', '.join(names)})")
-    lines.append("    shapes = [tuple(t.shape) for t in out] if isinstance(out, tuple) else tuple(out.shape)")
-    lines.append('    print(f"{type(model).__name__}: output shape {shapes}")')
+    call = f"model({', '.join(names)})"
+    if len(doc.graph.nodes_of_type("Output")) == 1:
+        lines.append(f'    print("output shape", tuple({call}.shape))')
+    else:
+        lines.append(f"    for out in {call}:")
+        lines.append('        print("output shape", tuple(out.shape))')
     return "\n".join(lines)
 
 
@@ -342,7 +346,8 @@ def _wrap(text: str, width: int = 76) -> list[str]:
 def compile_document(doc: Document, layers: Mapping[str, LayerDef] | None = None,
                      registry: Registry | None = None, *, trusted: bool = False) -> Compiled:
     """Validates, infers shapes and emits the module; raises CompileError naming each problem."""
-    from codegen.catalogue import LAYERS, registry as catalogue_registry
+    from codegen.catalogue import LAYERS
+    from codegen.catalogue import registry as catalogue_registry
 
     layers = LAYERS if layers is None else layers
     registry = catalogue_registry() if registry is None else registry

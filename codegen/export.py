@@ -45,7 +45,11 @@ def load_weights(model: nn.Module, path: str | Path, strict: bool = True) -> lis
         state = load_file(str(path))
     except Exception as exc:  # noqa: BLE001 - any unreadable file gets one clear message
         raise ExportError(f"{path}: cannot read weights ({exc})") from None
-    result = model.load_state_dict(state, strict=False)
+    try:
+        result = model.load_state_dict(state, strict=False)
+    except RuntimeError as exc:
+        sizes = [line.strip() for line in str(exc).splitlines() if "size mismatch" in line][:3]
+        raise ExportError(f"{path}: weights do not fit the model ({'; '.join(sizes) or exc})") from None
     if strict and (result.missing_keys or result.unexpected_keys):
         problems = []
         if result.missing_keys:
@@ -67,4 +71,17 @@ def export_onnx(doc: Document, compiled: Compiled, model: nn.Module, path: str |
                           output_names=compiled.output_names, dynamic_axes=dynamic, dynamo=False)
     except Exception as exc:  # noqa: BLE001 - the exporter raises many types; say which op failed
         raise ExportError(f"ONNX export failed: {str(exc).splitlines()[0][:300]}") from None
+    return path
+
+
+def export_torch_export(doc: Document, model: nn.Module, path: str | Path) -> Path:
+    """A `torch.export` program (.pt2) with a dynamic batch dimension."""
+    path = Path(path)
+    inputs = tuple(example_inputs(doc, batch=2))
+    batch = torch.export.Dim("batch", min=1)
+    try:
+        program = torch.export.export(model.eval(), inputs, dynamic_shapes=tuple({0: batch} for _ in inputs))
+        torch.export.save(program, str(path))
+    except Exception as exc:  # noqa: BLE001
+        raise ExportError(f"torch.export failed: {str(exc).splitlines()[0][:300]}") from None
     return path

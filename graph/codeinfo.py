@@ -84,7 +84,6 @@ def read_code(source: str) -> CodeInfo:
     required_params: list[str] = []
     params: dict[str, Any] = {}
     if init is not None:
-        required_params, params, _ = _split_args(init.args, skip_self=True)
-        for name in required_params:
-            params.setdefault(name, None)
+        required_params, with_default, _ = _split_args(init.args, skip_self=True)
+        params = {name: None for name in required_params} | with_default
     return CodeInfo("module", layer.name, tuple(inputs), params, tuple(required_params))

@@ -16,7 +16,6 @@ from graph.params import check_value
 from graph.ports import find_port, input_ports, output_ports
 from graph.registry import Registry
 
-
 #: Parameters every node may carry besides its type's own.
 UNIVERSAL_PARAMS = frozenset({"frozen"})
 

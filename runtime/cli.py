@@ -26,6 +26,21 @@ def _check_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("project", help="the project file (.json)")
 
 
+@command("layers", "list the node-type catalogue (type, category, PyTorch target)", "runtime.commands.layers:run")
+def _layers_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="one JSON object per node type")
+
+
+@command("export", "write the generated code, the weights or an ONNX / torch.export file",
+         "runtime.commands.export:run")
+def _export_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("project", help="the project file (.json)")
+    p.add_argument("--to", choices=("py", "safetensors", "onnx", "pt2"), default="py", help="what to write")
+    p.add_argument("-o", "--output", help="output file (default: next to the project)")
+    p.add_argument("--weights", help="safetensors weights to load first (e.g. a training run's)")
+    p.add_argument("--trust", action="store_true", help="run the project's custom code (needed for code nodes)")
+
+
 def build_parser(prog: str = "torchcanvas") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=prog, description="TorchCanvas headless commands.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

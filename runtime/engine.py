@@ -22,7 +22,12 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
-from runtime.callbacks import Callback, CancelBatchException, CancelFitException, CancelStepException
+from runtime.callbacks import (
+    Callback,
+    CancelBatchException,
+    CancelFitException,
+    CancelStepException,
+)
 from runtime.events import BatchEnded, EpochEnded, EvalEnded, FitEnded, FitStarted, LogMessage
 from runtime.metrics import MetricAccumulator, flatten_for_loss
 from runtime.recipe import Recipe

@@ -34,7 +34,7 @@ def test_check_reports_graph_problems(tmp_path):
     bad.write_text(json.dumps(data))
     result = torchcanvas("check", str(bad))
     assert result.returncode == 1
-    assert "node fc1: input 'x' is not connected" in result.stdout
+    assert "node fc1, port x: input 'x' is not connected" in result.stdout
 
 
 @pytest.mark.parametrize("command", ["check"])

@@ -76,7 +76,7 @@ def test_exported_file_runs_in_a_fresh_interpreter(tmp_path):
     path.write_text(compile_document(doc).source)
     result = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
-    assert "output shape (2, 10)" in result.stdout
+    assert "output shape (2, 10)" in result.stdout, result.stdout
 
 
 def test_shape_inference_gives_every_edge_a_shape_with_symbolic_batch():

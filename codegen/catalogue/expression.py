@@ -1,0 +1,148 @@
+"""The Expression node: a formula over x and y, checked before it becomes code.
+
+The formula is pasted into the generated forward, so it is parsed with `ast`
+and only a small, safe grammar is accepted: the names x and y, numbers,
+arithmetic, and a whitelist of elementwise torch functions and math
+constants. Anything else raises ValueError with the reason (the compiler
+attaches the node's name).
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+import torch
+
+from codegen.catalogue.build import op_layer
+from codegen.layer import LayerDef
+from graph.spec import ParamSpec, PortSpec
+
+CATEGORY = "Math"
+VARIABLES: tuple[str, ...] = ("x", "y")
+
+_TORCH_FUNCTIONS = (
+    "abs", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "rsqrt", "square",
+    "sin", "cos", "tan", "asin", "acos", "atan", "atan2", "sinh", "cosh", "tanh", "asinh",
+    "acosh", "atanh", "sigmoid", "relu", "erf", "erfc", "sign", "floor", "ceil", "round", "trunc",
+    "frac", "clamp", "minimum", "maximum", "pow", "reciprocal", "real", "imag", "conj", "angle",
+    "hypot", "where", "sinc", "logaddexp",
+)
+#: Callables an expression may use, as dotted names.
+FUNCTIONS: frozenset[str] = frozenset(
+    f"torch.{f}" for f in _TORCH_FUNCTIONS if hasattr(torch, f)
+)
+#: Dotted constants an expression may use.
+CONSTANTS: frozenset[str] = frozenset({"math.pi", "math.e", "math.tau", "math.inf"})
+
+_OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow, ast.MatMult,
+              ast.UAdd, ast.USub)
+_COMPARISONS = (ast.Lt, ast.LtE, ast.Gt, ast.GtE)
+
+
+def _dotted(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = _dotted(node.value)
+        return None if base is None else f"{base}.{node.attr}"
+    return None
+
+
+def _check(node: ast.AST, text: str) -> None:
+    """Raise ValueError at the first construct outside the expression grammar."""
+    if isinstance(node, ast.Expression):
+        return _check(node.body, text)
+    if isinstance(node, ast.Constant):
+        if isinstance(node.value, bool) or not isinstance(node.value, (int, float, complex)):
+            raise ValueError(f"expression {text!r}: only numbers are allowed as constants, "
+                             f"got {node.value!r}")
+        return None
+    if isinstance(node, ast.Name):
+        if node.id not in VARIABLES:
+            raise ValueError(f"expression {text!r}: unknown name {node.id!r}; use x and y")
+        return None
+    if isinstance(node, ast.Attribute):
+        if _dotted(node) not in CONSTANTS:
+            raise ValueError(f"expression {text!r}: {ast.unparse(node)!r} is not allowed; "
+                             f"constants are {', '.join(sorted(CONSTANTS))}")
+        return None
+    if isinstance(node, ast.BinOp) and isinstance(node.op, _OPERATORS):
+        _check(node.left, text)
+        return _check(node.right, text)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, _OPERATORS):
+        return _check(node.operand, text)
+    if isinstance(node, ast.Compare) and all(isinstance(op, _COMPARISONS) for op in node.ops):
+        for part in (node.left, *node.comparators):
+            _check(part, text)
+        return None
+    if isinstance(node, ast.Call):
+        name = _dotted(node.func)
+        if name not in FUNCTIONS:
+            shown = name or ast.unparse(node.func)
+            raise ValueError(f"expression {text!r}: function {shown!r} is not allowed; "
+                             "use elementwise torch functions such as torch.tanh or torch.abs")
+        for arg in node.args:
+            if isinstance(arg, ast.Starred):
+                raise ValueError(f"expression {text!r}: *args are not allowed")
+            _check(arg, text)
+        for keyword in node.keywords:
+            if keyword.arg is None:
+                raise ValueError(f"expression {text!r}: **kwargs are not allowed")
+            _check(keyword.value, text)
+        return None
+    raise ValueError(f"expression {text!r}: {type(node).__name__} "
+                     f"({ast.unparse(node)!r}) is not allowed; use arithmetic on x and y")
+
+
+def parse_expression(text: str) -> ast.Expression:
+    """The checked syntax tree of `text`; ValueError says what is wrong."""
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError("expression is empty; write a formula such as 'x * 0.5 + y'")
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as err:
+        raise ValueError(f"expression {text!r} is not valid Python: {err.msg}") from None
+    _check(tree, text)
+    return tree
+
+
+def used_variables(text: str) -> set[str]:
+    """Which of x and y the expression reads."""
+    tree = parse_expression(text)
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id in VARIABLES}
+
+
+class _Rename(ast.NodeTransformer):
+    def __init__(self, names: dict[str, str]) -> None:
+        self.names = names
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        if node.id in self.names:
+            return ast.parse(self.names[node.id], mode="eval").body
+        return node
+
+
+def expression_forward(inputs: dict[str, Any], values: dict[str, Any], module: str | None) -> str:
+    """The formula with x and y replaced by the variables of the connected inputs."""
+    text = values.get("expr", "")
+    tree = parse_expression(text)
+    names = {k: str(v) for k, v in inputs.items() if k in VARIABLES and v}
+    missing = sorted(used_variables(text) - set(names))
+    if missing:
+        raise ValueError(f"expression {text!r} uses {', '.join(missing)} but that input "
+                         "is not connected")
+    return ast.unparse(_Rename(names).visit(tree))
+
+
+LAYERS: list[LayerDef] = [
+    op_layer(
+        "Expression", CATEGORY, "A formula over x and y, e.g. x * 0.5 + y or torch.sin(x) ** 2.",
+        target="Python expression", forward=expression_forward,
+        inputs=("x", PortSpec("y", required=False, help="Optional second operand.")),
+        params=(ParamSpec("expr", "string", default="x", primary=True,
+                          help="Arithmetic over x and y with elementwise torch functions "
+                               "(torch.tanh, torch.exp, torch.abs, ...) and math.pi."),),
+        sample={"x": (2, 3, 4), "y": (2, 3, 4)},
+    ),
+]

@@ -1,0 +1,50 @@
+"""`torchcanvas export PROJECT --to py|safetensors|onnx|pt2 [-o FILE]`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from codegen import CompileError, build_from_compiled, compile_document
+from codegen.export import (
+    ExportError,
+    export_onnx,
+    export_python,
+    export_torch_export,
+    load_weights,
+    save_weights,
+)
+from graph import ProjectFileError, load
+from runtime.commands.check import project_registry
+
+SUFFIX = {"py": ".py", "safetensors": ".safetensors", "onnx": ".onnx", "pt2": ".pt2"}
+
+
+def run(args: argparse.Namespace) -> int:
+    project = Path(args.project)
+    try:
+        doc = load(project, project_registry())
+        compiled = compile_document(doc, trusted=args.trust)
+    except (ProjectFileError, CompileError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    out = Path(args.output) if args.output else project.with_suffix(SUFFIX[args.to])
+    try:
+        if args.to == "py":
+            export_python(compiled, out)
+        else:
+            model = build_from_compiled(compiled)
+            if args.weights:
+                load_weights(model, args.weights)
+            if args.to == "safetensors":
+                save_weights(model, out)
+            elif args.to == "onnx":
+                export_onnx(doc, compiled, model, out)
+            else:
+                export_torch_export(doc, model, out)
+    except (ExportError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {out}")
+    return 0
