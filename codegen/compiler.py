@@ -79,12 +79,15 @@ class _Emitter:
         outputs: dict[tuple[str, str], str] = {}
         args: list[str] = []
         returns: list[str] = []
+        incoming: dict[str, list[Any]] = {}
+        for e in g.edges:
+            incoming.setdefault(e.dst, []).append(e)
         for nid in topological_order(g):
             node = g.nodes[nid]
             node_run = run.nodes.get(nid)
             ins: dict[str, Any] = {}
-            for e in g.edges:
-                if e.dst == nid and (e.src, e.src_port) in outputs:
+            for e in incoming.get(nid, ()):
+                if (e.src, e.src_port) in outputs:
                     ins.setdefault(e.dst_port, []).append(outputs[(e.src, e.src_port)])
             if node.type == "Input":
                 name = var_ns.claim(node.label)

@@ -100,6 +100,7 @@ def _check_scope(doc: Document, scope: str, registry: Registry) -> list[Issue]:
                 if n.label == label:
                     issues.append(Issue(f"label {label!r} is used by {count} nodes; labels name the layers "
                                         "in generated code and must be unique", scope, n.id, label=n.label))
+    incoming = Counter((e.dst, e.dst_port) for e in g.edges)
     for n in g.nodes.values():
         if not n.label.strip():
             issues.append(Issue("label is empty", scope, n.id))
@@ -123,7 +124,7 @@ def _check_scope(doc: Document, scope: str, registry: Registry) -> list[Issue]:
                     issues.append(Issue(message, scope, n.id, param=p.name, label=n.label))
         ins = input_ports(doc, n, registry)
         for port in ins:
-            count = len(g.edges_into(n.id, port.name))
+            count = incoming.get((n.id, port.name), 0)
             if count == 0 and port.required:
                 issues.append(Issue(f"input {port.name!r} is not connected", scope, n.id, port.name,
                                     label=n.label))
