@@ -41,6 +41,22 @@ def _export_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--trust", action="store_true", help="run the project's custom code (needed for code nodes)")
 
 
+@command("train", "train a project headless with a progress bar; metrics JSONL and weights go to a run folder",
+         "runtime.commands.train:run")
+def _train_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("project", help="the project file (.json)")
+    p.add_argument("--epochs", type=int, help="override the recipe's epochs")
+    p.add_argument("--max-steps", type=int, help="stop after this many batches")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), help="override the recipe's device")
+    p.add_argument("--batch-size", type=int, help="override the recipe's batch size")
+    p.add_argument("--lr", type=float, help="override the optimizer's learning rate")
+    p.add_argument("--seed", type=int, help="override the recipe's seed")
+    p.add_argument("--out", help="run folder (default: runs/<time>-<project> beside the project)")
+    p.add_argument("--resume", metavar="CHECKPOINT", help="a checkpoint's .safetensors to continue from")
+    p.add_argument("--trust", action="store_true", help="run the project's custom code (code nodes, hooks)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
 def build_parser(prog: str = "torchcanvas") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=prog, description="TorchCanvas headless commands.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

@@ -199,8 +199,12 @@ class Trainer:
         try:
             self._call("on_fit_start")
             start_epoch = self.epoch
+            sampler = getattr(self.train_loader, "sampler", None)
             for epoch in range(start_epoch, epochs):
                 self.epoch = epoch
+                if hasattr(sampler, "set_epoch"):  # resume mid-epoch: skip what was already seen
+                    done = max(0, self.step - epoch * steps_per_epoch) if epoch == start_epoch else 0
+                    sampler.set_epoch(epoch, done * (self.train_loader.batch_size or 1))
                 self._call("on_epoch_start")
                 for batch in self.train_loader:
                     self._wait_if_paused()

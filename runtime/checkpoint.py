@@ -1,0 +1,65 @@
+"""Checkpoints: weights as safetensors, optimizer and RNG state loaded with weights_only=True."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from codegen.export import load_weights, save_weights
+from runtime.callbacks import Callback
+from runtime.events import CheckpointSaved
+
+
+def save_checkpoint(trainer: Any, folder: Path, name: str, next_epoch: int | None = None) -> Path:
+    """`next_epoch`: where a resumed run starts (the current epoch when saved mid-epoch)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    weights = folder / f"{name}.safetensors"
+    save_weights(trainer.model, weights)
+    torch.save({"optimizer": trainer.optimizer.state_dict(),
+                "scheduler": trainer.scheduler.state_dict() if trainer.scheduler is not None else None,
+                "rng": torch.get_rng_state()}, folder / f"{name}.state.pt")
+    (folder / f"{name}.json").write_text(json.dumps({"step": trainer.step,
+                                                     "epoch": trainer.epoch if next_epoch is None else next_epoch,
+                                                     "metrics": trainer.last_eval}, indent=2))
+    return weights
+
+
+def load_checkpoint(trainer: Any, weights: Path) -> dict[str, Any]:
+    """Restores weights, optimizer, scheduler and RNG; returns the saved step/epoch record."""
+    weights = Path(weights)
+    load_weights(trainer.model, weights)
+    base = weights.with_suffix("")
+    state_file = base.with_name(base.name + ".state.pt")
+    info_file = base.with_name(base.name + ".json")
+    if state_file.exists():
+        state = torch.load(state_file, weights_only=True)
+        trainer.optimizer.load_state_dict(state["optimizer"])
+        if trainer.scheduler is not None and state.get("scheduler"):
+            trainer.scheduler.load_state_dict(state["scheduler"])
+        torch.set_rng_state(state["rng"])
+    return json.loads(info_file.read_text()) if info_file.exists() else {}
+
+
+class Checkpointer(Callback):
+    """Saves every `every` epochs and at the end (also when stopped or failed)."""
+
+    name = "checkpoint"
+
+    def __init__(self, folder: Path, every: int = 1) -> None:
+        self.folder = Path(folder)
+        self.every = every
+        self.last: Path | None = None
+
+    def _save(self, trainer: Any, name: str, next_epoch: int | None = None) -> None:
+        self.last = save_checkpoint(trainer, self.folder, name, next_epoch)
+        trainer.emit(CheckpointSaved(trainer.step, str(self.last)))
+
+    def on_epoch_end(self, trainer: Any) -> None:
+        if self.every and (trainer.epoch + 1) % self.every == 0:
+            self._save(trainer, f"epoch{trainer.epoch + 1:04d}", trainer.epoch + 1)
+
+    def on_fit_end(self, trainer: Any) -> None:
+        self._save(trainer, "last")

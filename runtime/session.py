@@ -1,0 +1,183 @@
+"""From a project document to a ready Trainer: the one path GUI, CLI and scripts share."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch.utils.data import DataLoader
+
+from codegen import Compiled, build_from_compiled, compile_document
+from codegen.export import save_weights
+from graph import Document
+from graph.fileformat import dumps
+from runtime.callbacks import Callback
+from runtime.checkpoint import Checkpointer, load_checkpoint
+from runtime.engine import Flags, Trainer, TrainingError, resolve_device
+from runtime.events import to_record
+from runtime.optim import build_loss, build_optimizer, build_scheduler
+from runtime.policies import POLICIES
+from runtime.recipe import Recipe, parse_recipe
+from runtime.sampling import EpochSampler
+from runtime.usercode import UserHook
+
+
+@dataclass
+class Job:
+    doc: Document
+    recipe: Recipe
+    compiled: Compiled
+    trainer: Trainer
+    run_dir: Path | None
+    bundle: Any
+    callbacks: list[Callback] = field(default_factory=list)
+
+
+def graph_hash(doc: Document) -> str:
+    data = json.loads(dumps(doc))
+    data.pop("ui", None)
+    data.pop("recipe", None)
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def _param_groups(model: torch.nn.Module, compiled: Compiled, doc: Document, recipe: Recipe) -> list[dict]:
+    """Per-node learning rates (finetuning): nodes by label, their submodules' parameters."""
+    trainable = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    if not recipe.param_groups:
+        return [{"params": [p for _, p in trainable]}]
+    labels = {(scope, nid): node.label for scope in doc.scopes() for nid, node in doc.scope(scope).nodes.items()}
+    by_label = {labels[key]: path for key, path in compiled.attributes.items() if key in labels}
+    groups, taken = [], set()
+    for spec in recipe.param_groups:
+        prefixes = []
+        for label in spec.nodes:
+            if label not in by_label:
+                raise TrainingError(f"recipe.param_groups: no node labelled {label!r} has weights")
+            prefixes.append(by_label[label] + ".")
+        params = [p for n, p in trainable if any(n.startswith(pre) for pre in prefixes) and id(p) not in taken]
+        taken |= {id(p) for p in params}
+        if params:
+            groups.append({"params": params, "lr": spec.lr})
+    rest = [p for _, p in trainable if id(p) not in taken]
+    if rest:
+        groups.insert(0, {"params": rest})
+    return groups
+
+
+def build_callbacks(doc: Document, recipe: Recipe, trusted: bool) -> list[Callback]:
+    callbacks: list[Callback] = []
+    for k, hook in enumerate(recipe.hooks):
+        if not hook.enabled:
+            continue
+        if hook.name == "code":
+            if not trusted:
+                raise TrainingError(f"recipe.hooks[{k}] runs the project's code; trust the project first")
+            callbacks.append(UserHook(hook.code, doc.code.get(hook.code), hook.params))
+            continue
+        cls = POLICIES.get(hook.name)
+        if cls is None:
+            raise TrainingError(f"recipe.hooks[{k}].name: unknown hook {hook.name!r}; built-ins are "
+                                f"{', '.join(POLICIES)}, or 'code' for your own")
+        try:
+            callbacks.append(cls(**hook.params))
+        except (TypeError, ValueError) as exc:
+            raise TrainingError(f"recipe.hooks[{k}] ({hook.name}): {exc}") from None
+    return callbacks
+
+
+def prepare(
+    doc: Document,
+    *,
+    project_dir: Path | None = None,
+    trusted: bool = False,
+    overrides: dict[str, Any] | None = None,
+    emit: Callable[[Any], None] = lambda e: None,
+    flags: Flags | None = None,
+    run_dir: Path | None = None,
+    resume_from: Path | None = None,
+    extra_callbacks: list[Callback] | None = None,
+    num_threads: int | None = None,
+) -> Job:
+    """Validates recipe and graph, loads data, compiles, and wires the Trainer."""
+    from runtime.data import load_dataset
+
+    recipe_data = dict(doc.recipe)
+    recipe_data.update(overrides or {})
+    recipe = parse_recipe(recipe_data)
+    torch.manual_seed(recipe.seed)
+    if num_threads:
+        torch.set_num_threads(num_threads)
+    bundle = load_dataset(recipe.dataset, project_dir)
+    compiled = compile_document(doc, trusted=trusted)
+    torch.manual_seed(recipe.seed)
+    model = build_from_compiled(compiled)
+    device = resolve_device(recipe.device)
+    model.to(device)
+    sampler = EpochSampler(len(bundle.train), seed=recipe.seed, shuffle=bundle.task != "forecast")
+    # Its own generator: a DataLoader otherwise draws from the global RNG every epoch,
+    # which would shift dropout masks after a resume.
+    train_loader = DataLoader(bundle.train, batch_size=recipe.batch_size, sampler=sampler,
+                              generator=torch.Generator().manual_seed(recipe.seed))
+    val_loader = DataLoader(bundle.val, batch_size=max(recipe.batch_size, 256)) if len(bundle.val) else None
+    loss_fn = build_loss(recipe.loss, doc.code if trusted else {})
+    optimizer = build_optimizer(recipe.optimizer, _param_groups(model, compiled, doc, recipe))
+    steps_per_epoch = len(train_loader)
+    total = recipe.epochs * steps_per_epoch
+    scheduler, when = build_scheduler(recipe.schedule, optimizer, steps_per_epoch, total)
+    callbacks = build_callbacks(doc, recipe, trusted) + list(extra_callbacks or [])
+    writer = None
+    if run_dir is not None:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / "recipe.json").write_text(json.dumps(recipe.model_dump(), indent=2))
+        (run_dir / "project.json").write_text(dumps(doc))
+        (run_dir / "model.py").write_text(compiled.source)
+        (run_dir / "run.json").write_text(json.dumps({
+            "graph_hash": graph_hash(doc), "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            "name": doc.name, "dataset": recipe.dataset}, indent=2))
+        callbacks.append(Checkpointer(run_dir / "checkpoints", recipe.checkpoint_every))
+        writer = (run_dir / "metrics.jsonl").open("a", encoding="utf-8")
+
+    def emit_all(event: Any) -> None:
+        if writer is not None:
+            writer.write(json.dumps(to_record(event)) + "\n")
+            if event.kind in ("eval_ended", "epoch_ended", "fit_ended"):
+                writer.flush()
+        emit(event)
+
+    trainer = Trainer(model, train_loader, val_loader, recipe, loss_fn, optimizer, scheduler, when, callbacks,
+                      emit_all, device, flags, target_is_input=bundle.task == "reconstruction")
+    trainer._writer = writer  # closed by run()
+    if resume_from is not None:
+        info = load_checkpoint(trainer, Path(resume_from))
+        trainer.step, trainer.epoch = int(info.get("step", 0)), int(info.get("epoch", 0))
+    return Job(doc, recipe, compiled, trainer, run_dir, bundle, callbacks)
+
+
+def run(job: Job) -> dict[str, float]:
+    """Trains; writes the final weights into the run folder; always closes the metrics file."""
+    try:
+        return job.trainer.fit()
+    finally:
+        if job.run_dir is not None:
+            save_weights(job.trainer.model, job.run_dir / "weights.safetensors")
+            (job.run_dir / "result.json").write_text(json.dumps({
+                "status": job.trainer.status, "step": job.trainer.step, "metrics": job.trainer.last_eval},
+                indent=2))
+        writer = getattr(job.trainer, "_writer", None)
+        if writer is not None:
+            writer.close()
+
+
+def new_run_dir(project_dir: Path, name: str = "") -> Path:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    base = project_dir / "runs" / (f"{stamp}-{name}" if name else stamp)
+    path, k = base, 2
+    while path.exists():
+        path, k = base.with_name(f"{base.name}-{k}"), k + 1
+    return path

@@ -1,0 +1,158 @@
+"""Training in a child process, so a crash, a NaN or a runaway hook never takes the editor down.
+
+The parent sends the project as JSON text; the child trains and streams event
+records back through a queue in small batches (one message per ~50 ms, not one
+per event). Stop and pause are shared flags checked between batches, so Stop
+ends the run within one batch. If the child dies (even by SIGKILL) the parent
+notices and reports it as a failed run.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import queue
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from runtime.events import FitEnded, LogMessage, from_record, to_record
+
+FLUSH_SECONDS = 0.05
+
+
+@dataclass
+class WorkerRequest:
+    project_text: str
+    project_dir: str | None = None
+    trusted: bool = False
+    overrides: dict[str, Any] = field(default_factory=dict)
+    run_dir: str | None = None
+    resume_from: str | None = None
+    num_threads: int | None = None
+
+
+def _child(request: WorkerRequest, events: Any, stop: Any, pause: Any) -> None:
+    buffer: list[dict[str, Any]] = []
+    last = time.monotonic()
+
+    def flush() -> None:
+        nonlocal last
+        if buffer:
+            events.put(list(buffer))
+            buffer.clear()
+        last = time.monotonic()
+
+    def emit(event: Any) -> None:
+        buffer.append(to_record(event))
+        if event.kind in ("fit_started", "fit_ended", "checkpoint_saved") or time.monotonic() - last > FLUSH_SECONDS:
+            flush()
+
+    try:
+        from graph import loads
+        from runtime.commands.check import project_registry
+        from runtime.engine import Flags
+        from runtime.session import prepare, run
+
+        doc = loads(request.project_text, project_registry())
+        job = prepare(doc, project_dir=Path(request.project_dir) if request.project_dir else None,
+                      trusted=request.trusted, overrides=request.overrides, emit=emit,
+                      flags=Flags(stop=stop.is_set, paused=pause.is_set),
+                      run_dir=Path(request.run_dir) if request.run_dir else None,
+                      resume_from=Path(request.resume_from) if request.resume_from else None,
+                      num_threads=request.num_threads)
+        run(job)
+    except Exception as exc:  # noqa: BLE001 - everything becomes a 'failed' event for the parent
+        if not any(r.get("kind") == "fit_ended" for r in buffer):
+            emit(LogMessage("".join(traceback.format_exception(exc))[-4000:], "debug"))
+            emit(FitEnded("failed", 0, {}, _message(exc)))
+    finally:
+        flush()
+        events.close()
+        events.join_thread()
+
+
+def _message(exc: BaseException) -> str:
+    from codegen.errors import CompileError
+
+    if isinstance(exc, CompileError):
+        return "the model does not compile:\n" + str(exc)
+    text = str(exc)
+    return text if type(exc).__name__ in ("TrainingError", "RecipeError", "DatasetError") else \
+        f"{type(exc).__name__}: {text}"
+
+
+class TrainingProcess:
+    """The parent's handle on one training run in a child process."""
+
+    def __init__(self, request: WorkerRequest) -> None:
+        ctx = mp.get_context("spawn")
+        self._events = ctx.Queue()
+        self._stop = ctx.Event()
+        self._pause = ctx.Event()
+        self.process = ctx.Process(target=_child, args=(request, self._events, self._stop, self._pause),
+                                   daemon=True, name="torchcanvas-training")
+        self.finished: FitEnded | None = None
+
+    def start(self) -> None:
+        self.process.start()
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def pause(self, paused: bool = True) -> None:
+        (self._pause.set if paused else self._pause.clear)()
+
+    def kill(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+
+    def poll(self, timeout: float = 0.0) -> list[Any]:
+        """Events received so far (never blocks longer than `timeout`)."""
+        out: list[Any] = []
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                batch = self._events.get(timeout=max(0.0, deadline - time.monotonic())) if timeout and not out \
+                    else self._events.get_nowait()
+            except (queue.Empty, EOFError, OSError):
+                break
+            for record in batch:
+                event = from_record(record)
+                out.append(event)
+                if isinstance(event, FitEnded):
+                    self.finished = event
+        if self.finished is None and not self.process.is_alive() and self.process.exitcode is not None:
+            try:  # drain what arrived just before the exit
+                while True:
+                    for record in self._events.get(timeout=0.2):
+                        out.append(from_record(record))
+            except (queue.Empty, EOFError, OSError):
+                pass
+            ended = [e for e in out if isinstance(e, FitEnded)]
+            if ended:
+                self.finished = ended[-1]
+            else:
+                code = self.process.exitcode
+                reason = f"killed by signal {-code}" if code < 0 else f"exit code {code}"
+                self.finished = FitEnded("failed", 0, {}, f"the training process died ({reason})")
+                out.append(self.finished)
+        return out
+
+    @property
+    def running(self) -> bool:
+        return self.finished is None
+
+    def wait(self, timeout: float = 60.0) -> list[Any]:
+        """Collects events until the run ends (for scripts and tests)."""
+        events: list[Any] = []
+        deadline = time.monotonic() + timeout
+        while self.finished is None and time.monotonic() < deadline:
+            events += self.poll(timeout=0.1)
+        self.process.join(timeout=5)
+        return events
