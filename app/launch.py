@@ -24,6 +24,9 @@ def launch(args: argparse.Namespace) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("TorchCanvas")
     app.setOrganizationName("TorchCanvas")
+    from app.theme import apply_dark_theme
+
+    apply_dark_theme(app)
     window = MainWindow()
     project = None if args.empty else Path(args.project) if args.project else EXAMPLE
     if project is not None and not window.open_project(project, interactive=not args.screenshot):

@@ -23,10 +23,11 @@ from codegen import render
 from codegen.catalogue.expression import expression_forward, parse_expression
 from codegen.catalogue.introspect import Tweak, kind_of, signature_params
 from codegen.layer import LayerDef
+from codegen.support_runtime import support_namespace
 from graph.params import check_value
 from graph.registry import STRUCTURAL
 
-NAMESPACE: dict[str, Any] = {"torch": torch, "nn": nn, "math": math}
+NAMESPACE: dict[str, Any] = {"torch": torch, "nn": nn, "math": math, **support_namespace()}
 ALL: list[LayerDef] = list(catalogue.LAYERS.values())
 MEMBERS = 3  # tensors fed to a multi-input port
 IDS = [layer.type_id for layer in ALL]
@@ -98,7 +99,7 @@ def run(layer: LayerDef, values: dict[str, Any] | None = None,
     module_text = None
     if layer.module is not None:
         this.init = render.constructor_call(layer, vals)
-        assert source_names(this.init) <= {"torch", "nn", "math"}, this.init
+        assert source_names(this.init) <= {"torch", "nn", "math", *layer.support}, this.init
         this.layer = eval(this.init, dict(NAMESPACE))  # noqa: S307 - rendered catalogue text
         module_text = "self.layer"
     names = variable_names(inputs)
@@ -170,7 +171,7 @@ def test_spec_is_consistent(layer: LayerDef) -> None:
     else:
         assert set(spec.extra["forward_params"]) <= params
     if layer.module is not None:
-        assert layer.module.startswith("nn.") and spec.target == layer.module
+        assert (layer.module.startswith("nn.") or layer.module in layer.support) and spec.target == layer.module
     if layer.unpack is not None:
         assert render.template_fields(layer.unpack) == {p.name for p in spec.outputs}
     else:
@@ -179,7 +180,7 @@ def test_spec_is_consistent(layer: LayerDef) -> None:
     assert sampled <= ports
     assert {p.name for p in spec.inputs if p.required} <= sampled
     for port in (*spec.inputs, *spec.outputs):
-        assert port.dtype in ("any", "index"), port
+        assert port.dtype in ("any", "index") or spec.category == "Complex", port
 
 
 @pytest.mark.parametrize("layer", ALL, ids=IDS)

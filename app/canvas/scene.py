@@ -1,0 +1,242 @@
+"""The node-editor scene: mirrors one scope of the document and turns gestures into edits."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtGui import QColor, QPen
+from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene
+
+from app.canvas.items import EdgeItem, NodeItem, curve
+from app.editor.model import EditorModel
+from graph import Edge
+from graph.edits import Batch, Connect, Disconnect, MoveNode
+from graph.ports import input_ports, output_ports
+from graph.validate import can_connect
+
+
+def subtitle(node, spec_doc: str = "") -> str:
+    if node.type == "Group":
+        repeat = node.params.get("repeat", 1)
+        return f"group {node.params.get('group', '?')}" + (f" × {repeat}" if repeat != 1 else "")
+    if node.type == "Ensemble":
+        return f"ensemble {node.params.get('members', 3)} × {node.params.get('group', '?')}"
+    if node.type == "Code":
+        return f"code {node.params.get('code', '?')}"
+    if node.type == "Input" and "shape" in node.params:
+        return "Input " + "×".join(str(d) for d in node.params["shape"])
+    return node.type
+
+
+class GraphScene(QGraphicsScene):
+    refused = Signal(str)  # why a connection or edit was not made
+    node_activated = Signal(str)  # double-click on a node (enter a group, focus the inspector)
+
+    def __init__(self, model: EditorModel) -> None:
+        super().__init__()
+        self.model = model
+        self.setBackgroundBrush(QColor("#1d1f25"))
+        self.nodes: dict[str, NodeItem] = {}
+        self.edges: dict[tuple, EdgeItem] = {}
+        self._temp: QGraphicsPathItem | None = None
+        self._from: tuple[NodeItem, str, str] | None = None
+        self._syncing = False
+        self._press_positions: dict[str, QPointF] = {}
+        model.changed.connect(self.sync)
+        model.scope_changed.connect(self.rebuild)
+        model.analysed.connect(self.show_analysis)
+        model.selection_changed.connect(self._select_from_model)
+        self.selectionChanged.connect(self._select_to_model)
+        self.setSceneRect(-5000, -5000, 10000, 10000)
+
+    # -- mirroring the document ------------------------------------------------------
+    def rebuild(self) -> None:
+        self._syncing = True
+        for edge in self.edges.values():
+            self.removeItem(edge)
+        for item in self.nodes.values():
+            self.removeItem(item)
+        self.nodes, self.edges = {}, {}
+        self._syncing = False
+        self.sync()
+
+    def _make_item(self, node) -> NodeItem:
+        reg = self.model.registry
+        spec = reg.get(node.type)
+        item = NodeItem(node.id, node.label, node.type, spec.category if spec else "",
+                        [p.name for p in input_ports(self.model.doc, node, reg)],
+                        [p.name for p in output_ports(self.model.doc, node, reg)], subtitle(node))
+        item.frozen = bool(node.params.get("frozen", False))
+        return item
+
+    def sync(self) -> None:
+        """Brings the items in line with the document: add, remove, update what changed."""
+        self._syncing = True
+        g = self.model.doc.scope(self.model.scope)
+        for nid in [n for n in self.nodes if n not in g.nodes]:
+            item = self.nodes.pop(nid)
+            for edge in list(item.edges):
+                self._remove_edge(edge.key)
+            self.removeItem(item)
+        for nid, node in g.nodes.items():
+            item = self.nodes.get(nid)
+            fresh = self._make_item(node)
+            if item is None or item.signature() != fresh.signature():
+                if item is not None:
+                    for edge in list(item.edges):
+                        self._remove_edge(edge.key)
+                    self.removeItem(item)
+                item = fresh
+                self.nodes[nid] = item
+                self.addItem(item)
+            item.frozen = fresh.frozen
+            pos = QPointF(*node.position)
+            if item.pos() != pos:
+                item.setPos(pos)
+            item.setSelected(nid in self.model.selection)
+        keys = set()
+        for e in g.edges:
+            key = (e.src, e.src_port, e.dst, e.dst_port)
+            keys.add(key)
+            if key not in self.edges and e.src in self.nodes and e.dst in self.nodes:
+                edge = EdgeItem(self.nodes[e.src], e.src_port, self.nodes[e.dst], e.dst_port, key)
+                self.edges[key] = edge
+                self.addItem(edge)
+        for key in [k for k in self.edges if k not in keys]:
+            self._remove_edge(key)
+        self._syncing = False
+        self.show_analysis()
+
+    def _remove_edge(self, key: tuple) -> None:
+        edge = self.edges.pop(key, None)
+        if edge is not None:
+            edge.detach()
+            self.removeItem(edge)
+
+    def show_analysis(self) -> None:
+        scope = self.model.scope
+        messages: dict[str, str] = {}
+        for issue in self.model.issues:
+            if issue.scope == scope and issue.node_id in self.nodes and issue.severity == "error":
+                messages.setdefault(issue.node_id, issue.message)
+        for nid, item in self.nodes.items():
+            item.set_error(messages.get(nid))
+        inference = self.model.inference
+        for (src, port, _, _), edge in self.edges.items():
+            info = inference.edge(scope, src, port) if inference else None
+            edge.set_shape_text(str(info) if info else "")
+
+    def _select_from_model(self) -> None:
+        self._syncing = True
+        for nid, item in self.nodes.items():
+            item.setSelected(nid in self.model.selection)
+        self._syncing = False
+
+    def _select_to_model(self) -> None:
+        if self._syncing:
+            return
+        ids = [i.node_id for i in self.selectedItems() if isinstance(i, NodeItem)]
+        self.model.select(ids)
+
+    # -- gestures ---------------------------------------------------------------------
+    def _node_at(self, pos: QPointF) -> NodeItem | None:
+        for item in self.items(pos):
+            if isinstance(item, NodeItem):
+                return item
+        return None
+
+    def _port_at(self, pos: QPointF) -> tuple[NodeItem, str, str] | None:
+        for item in self.items(pos):
+            if isinstance(item, NodeItem):
+                hit = item.port_at(pos)
+                if hit:
+                    return item, hit[0], hit[1]
+        for item in self.nodes.values():  # the hit area reaches a little outside the box
+            hit = item.port_at(pos)
+            if hit:
+                return item, hit[0], hit[1]
+        return None
+
+    def mousePressEvent(self, event) -> None:
+        if event.button() == Qt.LeftButton:
+            hit = self._port_at(event.scenePos())
+            if hit is not None:
+                item, direction, port = hit
+                if direction == "in":  # pick up an existing connection to move it
+                    existing = [k for k in self.edges if k[2] == item.node_id and k[3] == port]
+                    if existing:
+                        src, src_port, dst, dst_port = existing[-1]
+                        self.model.push(Disconnect(self.model.scope, Edge(src, src_port, dst, dst_port)),
+                                        "reconnect")
+                        item = self.nodes[src]
+                        direction, port = "out", src_port
+                self._from = (item, direction, port)
+                self._temp = QGraphicsPathItem()
+                self._temp.setPen(QPen(QColor("#ffd24d"), 2, Qt.DashLine))
+                self.addItem(self._temp)
+                event.accept()
+                return
+            self._press_positions = {i.node_id: i.pos() for i in self.nodes.values()}
+            self.model.begin_drag()
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event) -> None:
+        if self._from is not None and self._temp is not None:
+            item, direction, port = self._from
+            start = item.port_pos(port, direction)
+            end = event.scenePos()
+            self._temp.setPath(curve(start, end) if direction == "out" else curve(end, start))
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event) -> None:
+        if self._from is not None:
+            self._finish_connection(event.scenePos())
+            return
+        super().mouseReleaseEvent(event)
+        self._commit_moves()
+
+    def _finish_connection(self, pos: QPointF) -> None:
+        item, direction, port = self._from
+        self._from = None
+        if self._temp is not None:
+            self.removeItem(self._temp)
+            self._temp = None
+        hit = self._port_at(pos)
+        if hit is None:
+            return
+        other, other_dir, other_port = hit
+        if other_dir == direction:
+            self.refused.emit(f"connect an output (right side) to an input (left side), "
+                              f"not {'two outputs' if direction == 'out' else 'two inputs'}")
+            return
+        if direction == "out":
+            edge = Edge(item.node_id, port, other.node_id, other_port)
+        else:
+            edge = Edge(other.node_id, other_port, item.node_id, port)
+        self.connect_ports(edge)
+
+    def connect_ports(self, edge: Edge) -> bool:
+        """The one path for a new connection: refused with a visible reason, or an undoable edit."""
+        problem = can_connect(self.model.doc, self.model.scope, edge, self.model.registry)
+        if problem is not None:
+            self.refused.emit(f"cannot connect: {problem.message}")
+            return False
+        self.model.push(Connect(self.model.scope, edge))
+        return True
+
+    def _commit_moves(self) -> None:
+        g = self.model.doc.scope(self.model.scope)
+        moves = []
+        for nid, item in self.nodes.items():
+            if nid in g.nodes and tuple(g.nodes[nid].position) != (item.pos().x(), item.pos().y()):
+                moves.append(MoveNode(self.model.scope, nid, (item.pos().x(), item.pos().y())))
+        if moves:
+            self.model.push_move(Batch(moves, "move"))
+
+    def mouseDoubleClickEvent(self, event) -> None:
+        item = self._node_at(event.scenePos())
+        if item is not None:
+            self.node_activated.emit(item.node_id)
+            event.accept()
+            return
+        super().mouseDoubleClickEvent(event)

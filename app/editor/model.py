@@ -1,0 +1,158 @@
+"""The editor's state: one document, one undo stack, the current scope and selection.
+
+Every widget reads from here and changes the document only through `push`,
+so the canvas, inspector, problems list and code view never disagree.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtGui import QUndoStack
+
+from app.editor.commands import EditCommand, MoveCommand, is_move
+from codegen import Compiled, CompileError, Inference, compile_document, infer_shapes
+from graph import ROOT, Document, Edit, Issue, load, save, validate
+from graph.fileformat import dumps
+from runtime.commands.check import project_registry
+
+
+class EditorModel(QObject):
+    changed = Signal()  # the document changed (structure, params, positions)
+    analysed = Signal()  # issues and shapes are up to date
+    compiled_changed = Signal()  # the generated source is up to date (or failed)
+    selection_changed = Signal()
+    scope_changed = Signal()
+    title_changed = Signal()
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.registry = project_registry()
+        self.doc = Document()
+        self.path: Path | None = None
+        self.trusted = True
+        self.scope = ROOT
+        self.selection: list[str] = []
+        self.undo_stack = QUndoStack(self)
+        self.undo_stack.cleanChanged.connect(self._clean_changed)
+        self.issues: list[Issue] = []
+        self.inference: Inference | None = None
+        self.compiled: Compiled | None = None
+        self.compile_error: str | None = None
+        self._drag = 0
+        self._compile_timer = QTimer(self, singleShot=True, interval=120)
+        self._compile_timer.timeout.connect(self.recompile)
+        self._bind(self.doc)
+
+    def _clean_changed(self, _clean: bool) -> None:
+        self.title_changed.emit()
+
+    # -- documents ------------------------------------------------------------
+    def _bind(self, doc: Document) -> None:
+        self.doc = doc
+        doc.changed.connect(self._on_doc_changed)
+
+    def set_document(self, doc: Document, path: Path | None = None, trusted: bool = True) -> None:
+        self.doc.changed.disconnect(self._on_doc_changed)
+        self._bind(doc)
+        self.path = Path(path) if path else None
+        self.trusted = trusted
+        self.scope = ROOT
+        self.selection = []
+        self.undo_stack.clear()
+        self.undo_stack.setClean()
+        self.scope_changed.emit()
+        self._on_doc_changed(None)
+        self.title_changed.emit()
+
+    def open(self, path: Path, trusted: bool = True) -> None:
+        """Raises ProjectFileError; the current document stays as it was."""
+        doc = load(path, self.registry)
+        self.set_document(doc, path, trusted)
+
+    def save(self, path: Path | None = None) -> Path:
+        target = Path(path) if path else self.path
+        if target is None:
+            raise ValueError("no file name")
+        save(self.doc, target)
+        self.path = target
+        self.undo_stack.setClean()
+        self.title_changed.emit()
+        return target
+
+    @property
+    def modified(self) -> bool:
+        return not self.undo_stack.isClean()
+
+    def title(self) -> str:
+        name = self.path.name if self.path else "untitled"
+        return f"{name}[*] — {self.doc.name} — TorchCanvas"
+
+    def text(self) -> str:
+        return dumps(self.doc)
+
+    # -- edits ----------------------------------------------------------------
+    def push(self, edit: Edit, text: str | None = None) -> None:
+        self.undo_stack.push(EditCommand(self.doc, edit, text))
+
+    def begin_drag(self) -> None:
+        self._drag += 1
+
+    def push_move(self, edit: Edit) -> None:
+        """Moves during one drag gesture become one undo step."""
+        assert is_move(edit)
+        self.undo_stack.push(MoveCommand(self.doc, edit, self._drag))
+
+    def _on_doc_changed(self, edit: Edit | None) -> None:
+        g = self.doc.scope(self.scope) if self.scope in self.doc.scopes() else self.doc.graph
+        self.selection = [i for i in self.selection if i in g.nodes]
+        if self.scope not in self.doc.scopes():
+            self.scope = ROOT
+            self.scope_changed.emit()
+        self.changed.emit()
+        if edit is None or not is_move(edit):
+            self.analyse()
+        self.title_changed.emit()
+
+    # -- analysis ---------------------------------------------------------------
+    def analyse(self) -> None:
+        """Validation and shape inference now (fast); code generation shortly after."""
+        self.issues = validate(self.doc, self.registry)
+        structural = [i for i in self.issues if i.severity == "error"]
+        self.inference = infer_shapes(self.doc, trusted=self.trusted)
+        if not structural:
+            self.issues += self.inference.issues
+        self.analysed.emit()
+        self._compile_timer.start()
+
+    def recompile(self) -> None:
+        try:
+            self.compiled = compile_document(self.doc, trusted=self.trusted)
+            self.compile_error = None
+        except CompileError as exc:
+            self.compiled = None
+            self.compile_error = str(exc)
+        self.compiled_changed.emit()
+
+    def node_issues(self, scope: str, node_id: str) -> list[Issue]:
+        return [i for i in self.issues if i.scope == scope and i.node_id == node_id]
+
+    # -- selection and scope -------------------------------------------------------
+    def select(self, node_ids: list[str], scope: str | None = None) -> None:
+        if scope is not None and scope != self.scope:
+            self.enter(scope)
+        if node_ids != self.selection:
+            self.selection = list(node_ids)
+            self.selection_changed.emit()
+
+    def enter(self, scope: str) -> None:
+        if scope not in self.doc.scopes():
+            return
+        self.scope = scope
+        self.selection = []
+        self.scope_changed.emit()
+        self.selection_changed.emit()
+
+    def breadcrumb(self) -> list[str]:
+        return [ROOT] if self.scope == ROOT else [ROOT, self.scope]

@@ -1,0 +1,277 @@
+"""The inspector: typed editors for the selected node's parameters."""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.codeview import monospace
+from app.editor.model import EditorModel
+from app.highlighter import PythonHighlighter
+from graph import MISSING, ParamSpec
+from graph.codeinfo import CodeEntryError, read_code
+from graph.edits import SetCode, SetLabel, SetParam
+from graph.params import check_value, effective_params
+
+
+def parse_ints(text: str) -> list[int] | int:
+    values = [int(v) for v in text.replace("(", "").replace(")", "").replace("[", "").replace("]", "").split(",")
+              if v.strip()]
+    return values[0] if len(values) == 1 else values
+
+
+class Inspector(QWidget):
+    enter_group = Signal(str)
+
+    def __init__(self, model: EditorModel) -> None:
+        super().__init__()
+        self.model = model
+        self.editors: dict[str, QWidget] = {}
+        self.title = QLabel("Select a node to edit its parameters.")
+        self.title.setWordWrap(True)
+        self.title.setStyleSheet("font-weight: bold; font-size: 11pt;")
+        self.info = QLabel()
+        self.info.setWordWrap(True)
+        self.info.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.form_host = QWidget()
+        self.form = QFormLayout(self.form_host)
+        self.form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.form_host)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self.title)
+        layout.addWidget(self.info)
+        layout.addWidget(scroll, 1)
+        self.node_id: str | None = None
+        model.selection_changed.connect(self.rebuild)
+        model.changed.connect(self._on_changed)
+        model.analysed.connect(self.update_info)
+        self._building = False
+
+    # -- building the form ----------------------------------------------------------
+    def _clear(self) -> None:
+        while self.form.rowCount():
+            self.form.removeRow(0)
+        self.editors = {}
+
+    def _on_changed(self) -> None:
+        node = self._node()
+        if node is None and self.node_id is not None:
+            self.rebuild()
+        elif node is not None:
+            self._refresh_values()
+
+    def _node(self):
+        if self.node_id is None:
+            return None
+        return self.model.doc.scope(self.model.scope).nodes.get(self.node_id)
+
+    def rebuild(self) -> None:
+        self._building = True
+        self._clear()
+        sel = self.model.selection
+        self.node_id = sel[0] if len(sel) == 1 else None
+        node = self._node()
+        if node is None:
+            self.title.setText(f"{len(sel)} nodes selected" if sel else "Select a node to edit its parameters.")
+            self.info.setText("")
+            self._building = False
+            return
+        spec = self.model.registry.get(node.type)
+        self.title.setText(f"{node.label}  ·  {node.type}")
+        label = QLineEdit(node.label)
+        label.editingFinished.connect(lambda: self._set_label(label.text()))
+        self.form.addRow("label", label)
+        self.editors["__label__"] = label
+        if spec is not None:
+            for p in sorted(spec.params, key=lambda p: not p.primary):
+                self._add_editor(p, node)
+        if node.type == "Code":
+            self._code_editors(node)
+        if node.type in ("Group", "Ensemble"):
+            button = QPushButton("Enter group  (double-click)")
+            button.clicked.connect(lambda: self.enter_group.emit(node.params.get("group", "")))
+            self.form.addRow("", button)
+        frozen = QCheckBox("exclude from training")
+        frozen.setChecked(bool(node.params.get("frozen", False)))
+        frozen.toggled.connect(lambda v: self._set("frozen", v if v else MISSING))
+        if spec is None or spec.param("frozen") is None:
+            self.form.addRow("frozen", frozen)
+            self.editors["frozen"] = frozen
+        self._building = False
+        self.update_info()
+
+    def _add_editor(self, p: ParamSpec, node) -> None:
+        value = effective_params(node, self.model.registry.get(node.type)).get(p.name)
+        editor: QWidget
+        if p.kind == "bool":
+            editor = QCheckBox()
+            editor.setChecked(bool(value))
+            editor.toggled.connect(lambda v, n=p.name: self._set(n, v))
+        elif p.kind == "enum":
+            editor = QComboBox()
+            editor.addItems([str(c) for c in p.choices])
+            editor.setCurrentText(str(value))
+            editor.currentTextChanged.connect(
+                lambda t, n=p.name, ch=p.choices: self._set(n, next(c for c in ch if str(c) == t)))
+        elif p.kind == "int" and not p.optional:
+            editor = QSpinBox()
+            editor.setRange(int(p.min) if p.min is not None else -2**31, int(p.max) if p.max is not None else 2**31 - 1)
+            editor.setValue(int(value) if isinstance(value, int) else 0)
+            editor.setKeyboardTracking(False)
+            editor.valueChanged.connect(lambda v, n=p.name: self._set(n, v))
+        elif p.kind == "code":
+            editor = QPlainTextEdit(value or "")
+            editor.setFont(monospace())
+        else:
+            editor = QLineEdit("" if value is None else self._text(value))
+            if p.optional:
+                editor.setPlaceholderText("auto")
+            editor.editingFinished.connect(lambda n=p.name, e=editor, s=p: self._set_text(s, e))
+        editor.setToolTip(p.help)
+        self.editors[p.name] = editor
+        label = QLabel(p.name)
+        label.setToolTip(p.help)
+        self.form.addRow(label, editor)
+
+    def _code_editors(self, node) -> None:
+        entry = node.params.get("code", "")
+        source = self.model.doc.code.get(entry, "")
+        editor = QPlainTextEdit(source)
+        editor.setFont(monospace())
+        editor.setMinimumHeight(220)
+        editor.setLineWrapMode(QPlainTextEdit.NoWrap)
+        editor._highlighter = PythonHighlighter(editor.document())
+        apply = QPushButton("Apply code")
+        apply.clicked.connect(lambda: self.model.push(SetCode(entry, editor.toPlainText()), f"edit code {entry}"))
+        self.form.addRow("source", editor)
+        self.form.addRow("", apply)
+        self.editors["__code__"] = editor
+        try:
+            info = read_code(source)
+        except CodeEntryError as exc:
+            self.form.addRow("", QLabel(f"⚠ {exc}"))
+            return
+        for name, default in info.params.items():
+            value = node.params.get(name, default)
+            editor_ = QLineEdit("" if value is None else repr(value))
+            editor_.editingFinished.connect(lambda n=name, e=editor_: self._set_literal(n, e))
+            self.editors[name] = editor_
+            self.form.addRow(name, editor_)
+
+    @staticmethod
+    def _text(value: Any) -> str:
+        if isinstance(value, (list, tuple)):
+            return ", ".join(str(v) for v in value)
+        return str(value)
+
+    def _refresh_values(self) -> None:
+        node = self._node()
+        if node is None:
+            return
+        label = self.editors.get("__label__")
+        if isinstance(label, QLineEdit) and not label.hasFocus() and label.text() != node.label:
+            label.setText(node.label)
+            self.title.setText(f"{node.label}  ·  {node.type}")
+        spec = self.model.registry.get(node.type)
+        values = effective_params(node, spec)
+        self._building = True
+        for name, editor in self.editors.items():
+            if name.startswith("__") or name not in values:
+                continue
+            value = values[name]
+            if isinstance(editor, QSpinBox) and isinstance(value, int) and editor.value() != value:
+                editor.setValue(value)
+            elif isinstance(editor, QCheckBox) and editor.isChecked() != bool(value):
+                editor.setChecked(bool(value))
+            elif isinstance(editor, QComboBox) and editor.currentText() != str(value):
+                editor.setCurrentText(str(value))
+            elif isinstance(editor, QLineEdit) and not editor.hasFocus():
+                text = "" if value is None else self._text(value)
+                if editor.text() != text:
+                    editor.setText(text)
+        self._building = False
+
+    def update_info(self) -> None:
+        node = self._node()
+        if node is None:
+            return
+        lines = []
+        run = self.model.inference.node(self.model.scope, node.id) if self.model.inference else None
+        if run is not None:
+            for port, info in run.outputs.items():
+                lines.append(f"out{'' if port == 'out' else ' ' + port}: {info}")
+            inferred = {k: v for k, v in run.params.items() if node.params.get(k) is None and v is not None
+                        and (spec := self.model.registry.get(node.type)) and (p := spec.param(k)) and p.optional}
+            for k, v in inferred.items():
+                lines.append(f"{k} = {v} (inferred)")
+        for issue in self.model.node_issues(self.model.scope, node.id):
+            lines.append(f"<span style='color:#ff6b6b'>⚠ {issue.message}</span>")
+        spec = self.model.registry.get(node.type)
+        if spec is not None:
+            lines.append(f"<span style='color:#8a93a6'>{spec.doc} → <code>{spec.target}</code></span>")
+        self.info.setText("<br>".join(lines))
+
+    # -- writing back ----------------------------------------------------------------
+    def _set(self, name: str, value: Any) -> None:
+        if self._building or self.node_id is None:
+            return
+        node = self._node()
+        if node is None or node.params.get(name, MISSING) == value:
+            return
+        self.model.push(SetParam(self.model.scope, self.node_id, name, value))
+
+    def _set_label(self, text: str) -> None:
+        node = self._node()
+        if node is None or not text.strip() or text == node.label:
+            return
+        self.model.push(SetLabel(self.model.scope, node.id, text.strip()))
+
+    def _set_text(self, spec: ParamSpec, editor: QLineEdit) -> None:
+        text = editor.text().strip()
+        try:
+            if text == "" and spec.optional:
+                value: Any = MISSING
+            elif spec.kind == "ints":
+                value = parse_ints(text)
+            elif spec.kind == "int":
+                value = int(text)
+            elif spec.kind == "float":
+                value = float(text)
+            else:
+                value = text
+        except ValueError:
+            editor.setStyleSheet("border: 1px solid #ff6b6b;")
+            editor.setToolTip(f"{spec.name}: cannot read {text!r} as {spec.kind}")
+            return
+        problem = None if value is MISSING else check_value(spec, value)
+        if problem:
+            editor.setStyleSheet("border: 1px solid #ff6b6b;")
+            editor.setToolTip(f"{spec.name}: {problem}")
+            return
+        editor.setStyleSheet("")
+        self._set(spec.name, value)
+
+    def _set_literal(self, name: str, editor: QLineEdit) -> None:
+        try:
+            value = ast.literal_eval(editor.text()) if editor.text().strip() else MISSING
+        except (ValueError, SyntaxError):
+            value = editor.text()
+        self._set(name, value)

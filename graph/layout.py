@@ -1,0 +1,38 @@
+"""Layered left-to-right layout for generated or imported graphs."""
+
+from __future__ import annotations
+
+import networkx as nx
+
+from graph.document import Graph
+from graph.validate import scope_digraph
+
+COLUMN = 240.0
+ROW = 120.0
+
+
+def layered_positions(g: Graph) -> dict[str, tuple[float, float]]:
+    """x by longest path from the inputs (so every edge points right), y spread within a column."""
+    dg = nx.DiGraph(scope_digraph(g))
+    if not nx.is_directed_acyclic_graph(dg):
+        dg = nx.DiGraph([(u, v) for u, v in dg.edges if u != v])
+        dg.add_nodes_from(g.nodes)
+        dg.remove_edges_from(list(nx.find_cycle(dg)) if not nx.is_directed_acyclic_graph(dg) else [])
+    depth: dict[str, int] = {}
+    order = {nid: k for k, nid in enumerate(g.nodes)}
+    for nid in nx.lexicographical_topological_sort(dg, key=order.__getitem__) if nx.is_directed_acyclic_graph(dg) \
+            else list(g.nodes):
+        depth[nid] = max((depth[p] + 1 for p in dg.predecessors(nid) if p in depth), default=0)
+    columns: dict[int, list[str]] = {}
+    for nid in g.nodes:
+        columns.setdefault(depth.get(nid, 0), []).append(nid)
+    positions: dict[str, tuple[float, float]] = {}
+    for col, ids in columns.items():
+        # keep nodes near their parents: sort by the mean row of predecessors
+        if col:
+            ids.sort(key=lambda i: sum(positions[p][1] for p in dg.predecessors(i) if p in positions)
+                     / max(1, sum(1 for p in dg.predecessors(i) if p in positions)))
+        top = -(len(ids) - 1) * ROW / 2
+        for k, nid in enumerate(ids):
+            positions[nid] = (col * COLUMN, top + k * ROW)
+    return positions

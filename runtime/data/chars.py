@@ -1,0 +1,87 @@
+"""Character-level language modelling from any text: vocabulary, windows, text files.
+
+Characters need no tokenizer download and give a small vocabulary (~100), so
+a tiny RNN or transformer learns visibly in minutes. The split is by
+position (the last part of the text is validation) because overlapping
+windows drawn at random from one text would put the same characters in both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from runtime.data.bundle import DatasetBundle
+from runtime.data.errors import DatasetError
+from runtime.data.tensors import CharWindows
+
+
+@dataclass(frozen=True)
+class CharVocab:
+    """Sorted distinct characters; ``itos[i]`` is a character, ``stoi[c]`` its id."""
+
+    itos: list[str]
+
+    @classmethod
+    def from_text(cls, text: str) -> CharVocab:
+        return cls(sorted(set(text)))
+
+    @property
+    def stoi(self) -> dict[str, int]:
+        return {c: i for i, c in enumerate(self.itos)}
+
+    def encode(self, text: str) -> torch.Tensor:
+        stoi = self.stoi
+        return torch.tensor([stoi[c] for c in text], dtype=torch.int64)
+
+    def decode(self, ids: Any) -> str:
+        return "".join(self.itos[int(i)] for i in ids)
+
+
+def char_lm_bundle(text: str, p: dict[str, Any], name: str, extra: dict[str, Any] | None = None) -> DatasetBundle:
+    """Windows of ``block_size`` character ids; target = the same window shifted one character on."""
+    block, val_fraction = p["block_size"], p["val_fraction"]
+    stride = p.get("stride") or block
+    vocab = CharVocab.from_text(text)  # from all text, so validation has no unknown characters
+    ids = vocab.encode(text)
+    cut = len(ids) - int(round(len(ids) * val_fraction))
+    train = CharWindows(ids[:cut], block, stride)
+    val = CharWindows(ids[cut:], block, stride)
+    if len(train) == 0:
+        raise DatasetError(f"{name}: {cut} training characters are too few for block_size={block}")
+    info = {"itos": vocab.itos, "stoi": vocab.stoi, "block_size": block, "chars": len(text),
+            "train_chars": cut, **(extra or {})}
+    return DatasetBundle(
+        train=train, val=val, task="language_model", input_shape=(block,), input_dtype="int64",
+        target_shape=(block,), target_dtype="int64", num_classes=len(vocab.itos), class_names=None,
+        description=(f"{name}: {len(text):,} characters, vocabulary {len(vocab.itos)}, "
+                     f"{len(train)} train / {len(val)} val windows of {block}"),
+        extra=info)
+
+
+def read_text(path: Path, encoding: str, max_chars: int | None) -> str:
+    """A text file's content, with decoding errors naming the file and line."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DatasetError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise DatasetError(f"{path}, line {line}: not valid {encoding} text (byte {exc.start}); "
+                           "set 'encoding' (e.g. 'latin-1')") from None
+    except LookupError:
+        raise DatasetError(f"text_file: unknown encoding {encoding!r}") from None
+    text = text.replace("\r\n", "\n")
+    return text[:max_chars] if max_chars else text
+
+
+def load_text_file(p: dict[str, Any]) -> DatasetBundle:
+    text = read_text(p["path"], p["encoding"], p["max_chars"])
+    if not text:
+        raise DatasetError(f"{p['path']}: the file is empty")
+    return char_lm_bundle(text, p, Path(p["path"]).name, {"source": str(p["path"])})

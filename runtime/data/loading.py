@@ -1,0 +1,85 @@
+"""The two entry points for specs: check one (``validate_dataset_spec``) and load one (``load_dataset``).
+
+Both parse the spec the same way, so a spec that validates cleanly loads, and
+a spec that does not gives the same messages either way. Messages start with
+the key they are about (``dataset.val_fraction: ...``) or the file and line.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any
+
+from runtime.data.bundle import DatasetBundle
+from runtime.data.catalog import DATASETS, DatasetInfo
+from runtime.data.errors import DatasetError
+from runtime.data.params import resolve_path
+
+
+def _known() -> str:
+    return ", ".join(DATASETS)
+
+
+def parse_spec(spec: Any, base_dir: Path | None = None) -> tuple[DatasetInfo | None, dict[str, Any], list[str]]:
+    """The dataset entry, typed parameters (defaults filled, paths absolute) and any problems."""
+    if not isinstance(spec, dict):
+        return None, {}, [f'dataset: must be an object like {{"name": "digits"}}, got {spec!r}']
+    name = spec.get("name")
+    if name is None:
+        return None, {}, [f"dataset.name: missing; choose one of: {_known()}"]
+    if not isinstance(name, str) or name not in DATASETS:
+        close = difflib.get_close_matches(str(name), list(DATASETS), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        return None, {}, [f"dataset.name: unknown dataset {name!r}{hint}; known datasets: {_known()}"]
+    info = DATASETS[name]
+    problems: list[str] = []
+    accepted = ", ".join(p.name for p in info.params)
+    for key in spec:
+        if key != "name" and info.param(key) is None:
+            problems.append(f"dataset.{key}: not a parameter of {name!r}; it takes: {accepted}")
+    params: dict[str, Any] = {}
+    for param in info.params:
+        if param.name not in spec:
+            if param.required:
+                problems.append(f"dataset.{param.name}: required for {name!r} ({param.help})")
+            params[param.name] = param.default
+            continue
+        value, problem = param.coerce(spec[param.name])
+        if problem:
+            problems.append(f"dataset.{param.name}: {problem}")
+            continue
+        if param.kind == "path" and value is not None:
+            value = resolve_path(value, base_dir)
+            if param.must_exist and not value.exists():
+                problems.append(f"dataset.{param.name}: not found: {value}")
+        params[param.name] = value
+    return info, params, problems
+
+
+def validate_dataset_spec(spec: Any, base_dir: Path | None = None) -> list[str]:
+    """Every problem with a spec, as messages a person can act on; ``[]`` when it will load.
+
+    Beyond types and ranges this runs the dataset's cheap file checks (CSV
+    columns, expected MNIST/CIFAR files, class folders), without loading data.
+    """
+    info, params, problems = parse_spec(spec, base_dir)
+    if info is None or problems:
+        return problems
+    return info.check(params)
+
+
+def load_dataset(spec: dict[str, Any], base_dir: Path | None = None) -> DatasetBundle:
+    """Loads a dataset spec (e.g. ``{"name": "digits", "val_fraction": 0.2, "seed": 0}``).
+
+    Relative paths resolve against ``base_dir`` (the project's folder). Raises
+    DatasetError for anything wrong with the spec or the data. The bundle's
+    ``spec`` is the input with every default filled in, so a run records
+    exactly what it trained on.
+    """
+    info, params, problems = parse_spec(spec, base_dir)
+    if info is None or problems:
+        raise DatasetError(problems)
+    bundle = info.load(params)
+    bundle.spec = {**info.defaults(), **spec}
+    return bundle
