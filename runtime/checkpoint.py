@@ -48,10 +48,12 @@ class Checkpointer(Callback):
 
     name = "checkpoint"
 
-    def __init__(self, folder: Path, every: int = 1) -> None:
+    def __init__(self, folder: Path, every: int = 1, keep: int = 3) -> None:
         self.folder = Path(folder)
         self.every = every
+        self.keep = keep  # epoch checkpoints kept besides "last"
         self.last: Path | None = None
+        self.saved: list[str] = []
 
     def _save(self, trainer: Any, name: str, next_epoch: int | None = None) -> None:
         self.last = save_checkpoint(trainer, self.folder, name, next_epoch)
@@ -59,7 +61,13 @@ class Checkpointer(Callback):
 
     def on_epoch_end(self, trainer: Any) -> None:
         if self.every and (trainer.epoch + 1) % self.every == 0:
-            self._save(trainer, f"epoch{trainer.epoch + 1:04d}", trainer.epoch + 1)
+            name = f"epoch{trainer.epoch + 1:04d}"
+            self._save(trainer, name, trainer.epoch + 1)
+            self.saved.append(name)
+            while self.keep and len(self.saved) > self.keep:
+                old = self.saved.pop(0)
+                for suffix in (".safetensors", ".state.pt", ".json"):
+                    (self.folder / f"{old}{suffix}").unlink(missing_ok=True)
 
     def on_fit_end(self, trainer: Any) -> None:
         self._save(trainer, "last")

@@ -301,7 +301,7 @@ class Trainer:
         rate = self._samples / max(1e-9, now - self._clock)
         if now - self._clock > 2.0:  # a moving window, so the rate follows changes
             self._clock, self._samples = now, 0
-        self.emit(BatchEnded(self.step, self.epoch, float(loss), float(self.optimizer.param_groups[0]["lr"]), rate,
+        self.emit(BatchEnded(self.step, self.epoch, float(loss.detach()), float(self.optimizer.param_groups[0]["lr"]), rate,
                              grad_norms, self._norms(grad=False) if self.recipe.log_layers else {}, taken))
 
     def _penalty(self) -> torch.Tensor:
