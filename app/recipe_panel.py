@@ -1,0 +1,169 @@
+"""Training settings: the recipe as a form; every change is one undoable edit."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QLabel, QLineEdit, QSpinBox, QVBoxLayout, QWidget,
+)
+
+from app.editor.model import EditorModel
+from graph.edits import SetRecipe
+from runtime.data import DATASETS, validate_dataset_spec
+from runtime.recipe import DEVICES, LOSSES, OPTIMIZERS, SCHEDULES, recipe_problems
+
+
+class RecipePanel(QWidget):
+    def __init__(self, model: EditorModel) -> None:
+        super().__init__()
+        self.model = model
+        self._loading = False
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        data_box = QGroupBox("Data")
+        data = QFormLayout(data_box)
+        self.dataset = QComboBox()
+        for name, info in DATASETS.items():
+            self.dataset.addItem(name, name)
+            self.dataset.setItemData(self.dataset.count() - 1, info.description, 3)  # tooltip role
+        self.dataset_path = QLineEdit(placeholderText="file or folder (CSV, NPZ, images, text, MNIST…)")
+        self.preview = QLabel()
+        self.preview.setWordWrap(True)
+        data.addRow("dataset", self.dataset)
+        data.addRow("path", self.dataset_path)
+        data.addRow(self.preview)
+        train_box = QGroupBox("Training")
+        form = QFormLayout(train_box)
+        self.epochs = QSpinBox(minimum=1, maximum=100_000)
+        self.batch_size = QSpinBox(minimum=1, maximum=65_536)
+        self.loss = QComboBox()
+        self.loss.addItems(LOSSES)
+        self.optimizer = QComboBox()
+        self.optimizer.addItems(OPTIMIZERS)
+        self.lr = QDoubleSpinBox(decimals=6, minimum=1e-6, maximum=10.0, singleStep=1e-4)
+        self.schedule = QComboBox()
+        self.schedule.addItems(SCHEDULES)
+        self.device = QComboBox()
+        self.device.addItems(DEVICES)
+        self.seed = QSpinBox(minimum=0, maximum=2**31 - 1)
+        for label, w in (("epochs", self.epochs), ("batch size", self.batch_size), ("loss", self.loss),
+                         ("optimizer", self.optimizer), ("learning rate", self.lr), ("schedule", self.schedule),
+                         ("device", self.device), ("seed", self.seed)):
+            form.addRow(label, w)
+        hooks_box = QGroupBox("Hooks between batches")
+        hooks = QFormLayout(hooks_box)
+        self.revert = QCheckBox("if the validation loss did not improve: undo the step, add Gaussian noise")
+        self.revert.setToolTip("The built-in revert+noise policy (runtime.policies.RevertAndNoise).")
+        self.sigma = QDoubleSpinBox(decimals=4, minimum=0.0, maximum=1.0, singleStep=0.001, value=0.01)
+        self.scale_by_std = QCheckBox("scale σ per layer by its weight std")
+        self.early = QCheckBox("early stopping")
+        self.patience = QSpinBox(minimum=0, maximum=1000, value=5)
+        self.user_hook = QComboBox()
+        hooks.addRow(self.revert)
+        hooks.addRow("σ", self.sigma)
+        hooks.addRow(self.scale_by_std)
+        hooks.addRow(self.early)
+        hooks.addRow("patience", self.patience)
+        hooks.addRow("your hook (code entry)", self.user_hook)
+        self.problems = QLabel()
+        self.problems.setWordWrap(True)
+        self.problems.setStyleSheet("color: #ff6b6b;")
+        for box in (data_box, train_box, hooks_box):
+            layout.addWidget(box)
+        layout.addWidget(self.problems)
+        layout.addStretch(1)
+        for w in (self.epochs, self.batch_size, self.seed, self.patience):
+            w.setKeyboardTracking(False)
+            w.valueChanged.connect(self.commit)
+        for w in (self.lr, self.sigma):
+            w.setKeyboardTracking(False)
+            w.valueChanged.connect(self.commit)
+        for w in (self.dataset, self.loss, self.optimizer, self.schedule, self.device, self.user_hook):
+            w.currentIndexChanged.connect(self.commit)
+        for w in (self.revert, self.scale_by_std, self.early):
+            w.toggled.connect(self.commit)
+        self.dataset_path.editingFinished.connect(self.commit)
+        model.changed.connect(self.load)
+        self.load()
+
+    def load(self) -> None:
+        r = self.model.doc.recipe
+        self._loading = True
+        ds = r.get("dataset", {"name": "digits"})
+        self.dataset.setCurrentIndex(max(0, self.dataset.findData(ds.get("name", "digits"))))
+        self.dataset_path.setText(str(ds.get("path", "")))
+        self.epochs.setValue(int(r.get("epochs", 10)))
+        self.batch_size.setValue(int(r.get("batch_size", 64)))
+        self.loss.setCurrentText(r.get("loss", {}).get("name", "cross_entropy"))
+        opt = r.get("optimizer", {})
+        self.optimizer.setCurrentText(opt.get("name", "adam"))
+        self.lr.setValue(float(opt.get("lr", 1e-3)))
+        self.schedule.setCurrentText(r.get("schedule", {}).get("name", "none"))
+        self.device.setCurrentText(r.get("device", "auto"))
+        self.seed.setValue(int(r.get("seed", 0)))
+        hooks = {h.get("name"): h for h in r.get("hooks", []) if isinstance(h, dict)}
+        revert = hooks.get("revert_noise")
+        self.revert.setChecked(bool(revert and revert.get("enabled", True)))
+        if revert:
+            self.sigma.setValue(float(revert.get("params", {}).get("sigma", 0.01)))
+            self.scale_by_std.setChecked(bool(revert.get("params", {}).get("scale_by_std", False)))
+        early = hooks.get("early_stopping")
+        self.early.setChecked(bool(early and early.get("enabled", True)))
+        if early:
+            self.patience.setValue(int(early.get("params", {}).get("patience", 5)))
+        self.user_hook.clear()
+        self.user_hook.addItem("(none)", "")
+        for name in self.model.doc.code:
+            self.user_hook.addItem(name, name)
+        code_hook = hooks.get("code")
+        if code_hook:
+            self.user_hook.setCurrentIndex(max(0, self.user_hook.findData(code_hook.get("code", ""))))
+        self._loading = False
+        self._show_problems(r)
+
+    def recipe(self) -> dict[str, Any]:
+        r = copy.deepcopy(self.model.doc.recipe)
+        name = self.dataset.currentData()
+        ds = dict(r.get("dataset", {})) if r.get("dataset", {}).get("name") == name else {"name": name}
+        ds["name"] = name
+        path = self.dataset_path.text().strip()
+        if path:
+            ds["path"] = path
+        else:
+            ds.pop("path", None)
+        r["dataset"] = ds
+        r["epochs"] = self.epochs.value()
+        r["batch_size"] = self.batch_size.value()
+        r["loss"] = {**r.get("loss", {}), "name": self.loss.currentText()}
+        r["optimizer"] = {**r.get("optimizer", {}), "name": self.optimizer.currentText(), "lr": self.lr.value()}
+        r["schedule"] = {**r.get("schedule", {}), "name": self.schedule.currentText()}
+        r["device"] = self.device.currentText()
+        r["seed"] = self.seed.value()
+        hooks = [h for h in r.get("hooks", []) if h.get("name") not in ("revert_noise", "early_stopping", "code")]
+        if self.revert.isChecked():
+            hooks.append({"name": "revert_noise", "params": {"sigma": self.sigma.value(),
+                                                             "scale_by_std": self.scale_by_std.isChecked()}})
+        if self.early.isChecked():
+            hooks.append({"name": "early_stopping", "params": {"patience": self.patience.value()}})
+        if self.user_hook.currentData():
+            hooks.append({"name": "code", "code": self.user_hook.currentData()})
+        r["hooks"] = hooks
+        return r
+
+    def commit(self, *_args) -> None:
+        if self._loading:
+            return
+        new = self.recipe()
+        if new != self.model.doc.recipe:
+            self.model.push(SetRecipe(new), "training settings")
+
+    def _show_problems(self, recipe: dict[str, Any]) -> None:
+        problems = recipe_problems(recipe)
+        problems += validate_dataset_spec(recipe.get("dataset", {}), self.model.path.parent if self.model.path
+                                          else None)
+        self.problems.setText("\n".join(problems))
+        ds = recipe.get("dataset", {})
+        info = DATASETS.get(ds.get("name", ""))
+        self.preview.setText(info.description if info else "")

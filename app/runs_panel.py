@@ -1,0 +1,71 @@
+"""The runs panel: every training run of this project, its final metrics, and its weights."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
+
+from runtime.runs import RunInfo, list_runs
+
+PATH_ROLE = Qt.UserRole + 3
+
+
+class RunsPanel(QWidget):
+    overlay_requested = Signal(list)  # run folders to overlay
+    load_weights_requested = Signal(str)  # weights file
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tree = QTreeWidget()
+        self.tree.setHeaderLabels(["run", "status", "steps", "val_loss", "val_accuracy"])
+        self.tree.setSelectionMode(QTreeWidget.ExtendedSelection)
+        self.tree.setRootIsDecorated(False)
+        self.tree.itemSelectionChanged.connect(self._selection_changed)
+        self.load_button = QPushButton("Load weights into model")
+        self.load_button.clicked.connect(self._load)
+        self.refresh_button = QPushButton("Refresh")
+        self.refresh_button.clicked.connect(self.refresh)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.load_button)
+        buttons.addWidget(self.refresh_button)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.tree)
+        layout.addLayout(buttons)
+        self.runs_dir: Path | None = None
+        self.runs: list[RunInfo] = []
+
+    def set_folder(self, runs_dir: Path | None) -> None:
+        self.runs_dir = runs_dir
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.tree.clear()
+        self.runs = list_runs(self.runs_dir) if self.runs_dir else []
+        for run in self.runs:
+            m = run.metrics
+            item = QTreeWidgetItem([run.name, run.status, str(run.step),
+                                    f"{m['val_loss']:.4f}" if "val_loss" in m else "",
+                                    f"{m['val_accuracy']:.4f}" if "val_accuracy" in m else ""])
+            item.setData(0, PATH_ROLE, str(run.path))
+            self.tree.addTopLevelItem(item)
+        for k in range(5):
+            self.tree.resizeColumnToContents(k)
+
+    def names(self) -> list[str]:
+        return [self.tree.topLevelItem(k).text(0) for k in range(self.tree.topLevelItemCount())]
+
+    def _selected(self) -> list[RunInfo]:
+        paths = {item.data(0, PATH_ROLE) for item in self.tree.selectedItems()}
+        return [r for r in self.runs if str(r.path) in paths]
+
+    def _selection_changed(self) -> None:
+        self.overlay_requested.emit([str(r.path) for r in self._selected()])
+
+    def _load(self) -> None:
+        selected = self._selected()
+        if selected and selected[0].weights is not None:
+            self.load_weights_requested.emit(str(selected[0].weights))

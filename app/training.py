@@ -1,0 +1,81 @@
+"""The GUI's handle on a training run: a worker process polled from a timer.
+
+Events are collected at ~30 Hz and handed on in one list, so the dashboard
+redraws at screen rate however fast batches arrive, and the editor never
+waits for training.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from runtime.events import FitEnded
+from runtime.worker import TrainingProcess, WorkerRequest
+
+POLL_MS = 33
+
+
+class TrainingController(QObject):
+    events = Signal(list)
+    started = Signal(str)  # run folder
+    finished = Signal(object)  # the FitEnded event
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.process: TrainingProcess | None = None
+        self.run_dir: Path | None = None
+        self.paused = False
+        self.timer = QTimer(self, interval=POLL_MS)
+        self.timer.timeout.connect(self.poll)
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.running
+
+    def start(self, project_text: str, project_dir: Path | None, run_dir: Path, trusted: bool,
+              overrides: dict | None = None, num_threads: int | None = None) -> None:
+        if self.running:
+            raise RuntimeError("a training run is already going")
+        self.run_dir = run_dir
+        self.paused = False
+        self.process = TrainingProcess(WorkerRequest(project_text, str(project_dir) if project_dir else None,
+                                                     trusted, overrides or {}, str(run_dir),
+                                                     num_threads=num_threads))
+        self.process.start()
+        self.timer.start()
+        self.started.emit(str(run_dir))
+
+    def poll(self) -> None:
+        if self.process is None:
+            self.timer.stop()
+            return
+        batch = self.process.poll()
+        if batch:
+            self.events.emit(batch)
+        if not self.process.running:
+            self.timer.stop()
+            ended = self.process.finished
+            self.process.process.join(timeout=2)
+            self.finished.emit(ended if ended is not None else FitEnded("failed", 0, {}, "no result"))
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.stop()
+            self.process.pause(False)
+
+    def toggle_pause(self) -> bool:
+        if self.process is not None and self.running:
+            self.paused = not self.paused
+            self.process.pause(self.paused)
+        return self.paused
+
+    def shutdown(self) -> None:
+        """Ends the child for good (window closing): stop, then kill if it does not listen."""
+        if self.process is None:
+            return
+        self.process.stop()
+        self.process.process.join(timeout=2)
+        self.process.kill()
+        self.timer.stop()

@@ -1,0 +1,201 @@
+"""The training side of the main window: Train/Stop/Pause, the dashboard, settings and runs."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QLabel, QMessageBox
+
+from app.paths import app_home
+from app.recipe_panel import RecipePanel
+from app.runs_panel import RunsPanel
+from app.training import TrainingController
+from graph.fileformat import dumps
+from runtime.data import validate_dataset_spec
+from runtime.events import FitEnded
+from runtime.recipe import recipe_problems
+from runtime.runs import read_metrics
+
+
+class TrainingMixin:
+    """Mixed into MainWindow; keeps the editor file about editing."""
+
+    def setup_training(self) -> None:
+        from app.dashboard.node_stats import NodeStatsView
+        from app.dashboard.plots import TrainingPlots
+        from app.dashboard.status import TrainingStatus
+
+        self.trainer = TrainingController(self)
+        self.trainer.events.connect(self._on_training_events)
+        self.trainer.finished.connect(self._on_training_finished)
+        self.plots = TrainingPlots()
+        self.node_stats = NodeStatsView()
+        self.status_text = TrainingStatus()
+        self.recipe_panel = RecipePanel(self.model)
+        self.runs_panel = RunsPanel()
+        self.runs_panel.overlay_requested.connect(self._overlay_runs)
+        self.runs_panel.load_weights_requested.connect(self.load_run_weights)
+        self.train_label = QLabel()
+        self.statusBar().addPermanentWidget(self.train_label)
+        self._dock("Dashboard", self.plots, Qt.BottomDockWidgetArea)
+        self._dock("Training settings", self.recipe_panel, Qt.LeftDockWidgetArea)
+        self._dock("Runs", self.runs_panel, Qt.BottomDockWidgetArea)
+        self._dock("Layer statistics", self.node_stats, Qt.RightDockWidgetArea)
+        self.tabifyDockWidget(self.docks["Layers"], self.docks["Training settings"])
+        self.docks["Layers"].raise_()
+        self.tabifyDockWidget(self.docks["Problems"], self.docks["Runs"])
+        self.tabifyDockWidget(self.docks["Problems"], self.docks["Dashboard"])
+        self.docks["Problems"].raise_()
+        self.tabifyDockWidget(self.docks["Inspector"], self.docks["Layer statistics"])
+        self.docks["Inspector"].raise_()
+        menu = self.menuBar().addMenu("&Train")
+        self._action("train", "&Train", self.start_training, QKeySequence("F5"), menu,
+                     "Validate, compile and train in a separate process")
+        self._action("pause", "&Pause / resume", self.toggle_pause, QKeySequence("F6"), menu)
+        self._action("stop", "&Stop", self.stop_training, QKeySequence("Shift+F5"), menu)
+        menu.addSeparator()
+        self._action("trust", "Trust project code", self.trust_current, None, menu)
+        for dock in ("Dashboard", "Training settings", "Runs", "Layer statistics"):
+            self.view_menu.addAction(self.docks[dock].toggleViewAction())
+        self.toolbar.addSeparator()
+        for key in ("train", "pause", "stop"):
+            self.toolbar.addAction(self.actions[key])
+        self.model.selection_changed.connect(self._show_node_stats)
+        self._training_buttons()
+
+    # -- starting and stopping -------------------------------------------------------
+    def runs_dir(self) -> Path:
+        if self.model.path is not None:
+            return self.model.path.resolve().parent / "runs"
+        return app_home() / "runs"
+
+    def training_problems(self) -> list[str]:
+        """Everything that would make a run fail at once, as messages; the nodes show theirs too."""
+        self.model.analyse()
+        problems = [str(i) for i in self.model.issues if i.severity == "error"]
+        if problems:
+            return problems
+        recipe = self.model.doc.recipe
+        problems += recipe_problems(recipe)
+        if not recipe.get("dataset"):
+            problems.append("no dataset: choose one in Training settings")
+        else:
+            problems += validate_dataset_spec(recipe["dataset"], self.model.path.parent if self.model.path else None)
+        return problems
+
+    def start_training(self) -> bool:
+        if self.trainer.running:
+            return False
+        problems = self.training_problems()
+        if problems:
+            self.docks["Problems"].raise_()
+            self.statusBar().showMessage("Not started: " + problems[0], 10000)
+            self.train_label.setText("⛔ not started")
+            return False
+        name = self.model.path.stem if self.model.path else "untitled"
+        run_dir = self.runs_dir() / f"{time.strftime('%Y%m%d-%H%M%S')}-{name}"
+        k = 2
+        while run_dir.exists():
+            run_dir = run_dir.with_name(f"{run_dir.name}-{k}")
+            k += 1
+        self.plots.clear()
+        self.status_text.reset() if hasattr(self.status_text, "reset") else None
+        self.trainer.start(dumps(self.model.doc), self.model.path.parent if self.model.path else None, run_dir,
+                           self.model.trusted, num_threads=1)
+        self.docks["Dashboard"].show()
+        self.docks["Dashboard"].raise_()
+        self.train_label.setText("▶ starting…")
+        self._training_buttons()
+        return True
+
+    def stop_training(self) -> None:
+        self.trainer.stop()
+        self.train_label.setText("■ stopping…")
+
+    def toggle_pause(self) -> None:
+        paused = self.trainer.toggle_pause()
+        self.train_label.setText("⏸ paused" if paused else "▶ training")
+
+    def shutdown(self) -> None:
+        self.trainer.shutdown()
+
+    def _training_buttons(self) -> None:
+        running = self.trainer.running
+        self.actions["train"].setEnabled(not running)
+        self.actions["stop"].setEnabled(running)
+        self.actions["pause"].setEnabled(running)
+
+    # -- events ---------------------------------------------------------------------------
+    def _on_training_events(self, events: list) -> None:
+        self.plots.handle(events)
+        self.node_stats.handle(events)
+        for event in events:
+            self.status_text.handle([event]) if hasattr(self.status_text, "handle") else None
+        self.train_label.setText(self.status_text.text())
+        self._training_buttons()
+
+    def _on_training_finished(self, ended: FitEnded) -> None:
+        self._training_buttons()
+        self.plots.refresh()
+        metrics = "  ".join(f"{k} {v:.4f}" for k, v in ended.metrics.items())
+        if ended.status == "failed":
+            self.train_label.setText("⛔ failed")
+            self.statusBar().showMessage(f"Training failed: {ended.message.splitlines()[0] if ended.message else ''}",
+                                         15000)
+            self.last_failure = ended.message
+            self._mark_failed_node(ended.message)
+        else:
+            self.train_label.setText(f"✓ {ended.status} · {metrics}")
+            self.statusBar().showMessage(f"Training {ended.status} after {ended.step} steps: {metrics}", 15000)
+        self.runs_panel.set_folder(self.runs_dir())
+        run_dir = self.trainer.run_dir
+        if run_dir is not None and (run_dir / "weights.safetensors").exists():
+            self.load_run_weights(str(run_dir / "weights.safetensors"), quiet=True)
+
+    def _mark_failed_node(self, message: str) -> None:
+        for nid, item in self.scene.nodes.items():
+            label = self.model.doc.scope(self.model.scope).nodes[nid].label
+            if f"'{label}'" in message or f"node {label}:" in message:
+                item.set_error(message)
+
+    def load_run_weights(self, path: str, quiet: bool = False) -> bool:
+        from codegen.compiler import build_from_compiled
+        from codegen.export import ExportError, load_weights
+
+        self.model.recompile()
+        if self.model.compiled is None:
+            return False
+        model = build_from_compiled(self.model.compiled)
+        try:
+            load_weights(model, path)
+        except ExportError as exc:
+            if not quiet:
+                QMessageBox.warning(self, "Load weights", str(exc))
+            return False
+        self.trained_model = model
+        if not quiet:
+            self.statusBar().showMessage(f"loaded {path}; File › Export writes these weights", 6000)
+        return True
+
+    def _overlay_runs(self, folders: list) -> None:
+        self.plots.clear_overlays()
+        for folder in folders:
+            self.plots.add_overlay(Path(folder).name, read_metrics(Path(folder)))
+
+    def _show_node_stats(self) -> None:
+        sel = self.model.selection
+        compiled = self.model.compiled
+        if len(sel) == 1 and compiled is not None:
+            path = compiled.attributes.get((self.model.scope, sel[0]))
+            if path:
+                self.node_stats.show_layer(path)
+
+
+def confirm_stop(window) -> bool:
+    if not window.trainer.running:
+        return True
+    answer = QMessageBox.question(window, "Training is running", "Stop training and close?")
+    return answer == QMessageBox.Yes

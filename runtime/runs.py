@@ -1,0 +1,60 @@
+"""Reading the run folders a project has accumulated (for the runs panel and scripts)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class RunInfo:
+    path: Path
+    name: str
+    status: str = "running"
+    step: int = 0
+    metrics: dict[str, float] = field(default_factory=dict)
+    started: str = ""
+    graph_hash: str = ""
+
+    @property
+    def weights(self) -> Path | None:
+        final = self.path / "weights.safetensors"
+        last = self.path / "checkpoints" / "last.safetensors"
+        return final if final.exists() else last if last.exists() else None
+
+
+def read_run(path: Path) -> RunInfo:
+    info = RunInfo(path, path.name)
+    try:
+        meta = json.loads((path / "run.json").read_text())
+        info.started, info.graph_hash = meta.get("started", ""), meta.get("graph_hash", "")
+    except (OSError, ValueError):
+        pass
+    try:
+        result = json.loads((path / "result.json").read_text())
+        info.status, info.step, info.metrics = result["status"], result["step"], result.get("metrics", {})
+    except (OSError, ValueError, KeyError):
+        info.status = "incomplete"
+    return info
+
+
+def list_runs(runs_dir: Path) -> list[RunInfo]:
+    if not runs_dir.is_dir():
+        return []
+    return [read_run(p) for p in sorted(runs_dir.iterdir(), reverse=True) if (p / "run.json").exists()]
+
+
+def read_metrics(path: Path) -> list[dict[str, Any]]:
+    records = []
+    try:
+        with (path / "metrics.jsonl").open(encoding="utf-8") as f:
+            for line in f:
+                try:
+                    records.append(json.loads(line))
+                except ValueError:
+                    break  # a run killed mid-write leaves a partial last line
+    except OSError:
+        pass
+    return records
