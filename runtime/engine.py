@@ -111,7 +111,14 @@ class Trainer:
         self.needs_snapshot = any(getattr(c, "needs_snapshot", False) for c in self.callbacks)
         self.status = "finished"
         self._layers = parameter_layers(model)
+        self._hooks: dict[str, list] = {}
+        #: Per-layer norms cost a fixed ~30 µs; on tiny models they are taken every few
+        #: batches so that logging stays under ~2 % of the step time.
+        self.norm_every = 1
+        self._norm_cost = 0.0
+        self._step_cost = 0.0
         self._samples = 0
+        self._last_step = 0.0
         self._clock = time.perf_counter()
 
     # -- helpers hooks use --------------------------------------------------
@@ -136,10 +143,10 @@ class Trainer:
     def to_device(self, batch: Any) -> tuple[Any, torch.Tensor]:
         x, y = batch if not self.target_is_input else (batch[0], batch[0])
         if isinstance(x, (list, tuple)):
-            x = tuple(t.to(self.device, non_blocking=True) for t in x)
-        else:
+            x = tuple(t if t.device == self.device else t.to(self.device, non_blocking=True) for t in x)
+        elif x.device != self.device:
             x = x.to(self.device, non_blocking=True)
-        return x, y.to(self.device, non_blocking=True)
+        return x, (y if y.device == self.device else y.to(self.device, non_blocking=True))
 
     @torch.no_grad()
     def evaluate(self, loader: Iterable | None = None, max_batches: int | None = None) -> dict[str, float]:
@@ -182,8 +189,16 @@ class Trainer:
 
     # -- the loop -----------------------------------------------------------
     def _call(self, hook: str) -> None:
-        for cb in self.callbacks:
-            getattr(cb, hook)(self)
+        for method in self._hooks.get(hook) or self._bind_hooks(hook):
+            method(self)
+
+    def _bind_hooks(self, hook: str) -> list:
+        """Only the callbacks that override `hook` are called (the base methods are no-ops)."""
+        base = getattr(Callback, hook)
+        methods = [getattr(cb, hook) for cb in self.callbacks
+                   if getattr(type(cb), hook, base) is not base or hook in vars(cb)]
+        self._hooks[hook] = methods
+        return methods
 
     def fit(self) -> dict[str, float]:
         epochs = self.recipe.epochs
@@ -272,17 +287,23 @@ class Trainer:
         if self.recipe.l1 or self.recipe.l2:
             loss = loss + self._penalty()
         self.loss = loss
-        if not torch.isfinite(loss):
+        loss_value = loss.item()
+        if not math.isfinite(loss_value):
             if self.on_nan == "skip":
-                self.emit(LogMessage(f"step {self.step}: loss is {float(loss)}; batch skipped", "warning"))
+                self.emit(LogMessage(f"step {self.step}: loss is {loss_value}; batch skipped", "warning"))
                 raise CancelBatchException
-            raise TrainingError(f"the loss became {float(loss)} at step {self.step} (epoch {self.epoch + 1}); "
+            raise TrainingError(f"the loss became {loss_value} at step {self.step} (epoch {self.epoch + 1}); "
                                 "lower the learning rate, add normalisation, or clip gradients")
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if self.recipe.clip_grad_norm:
             nn.utils.clip_grad_norm_(self.model.parameters(), self.recipe.clip_grad_norm)
-        grad_norms = self._norms(grad=True) if self.recipe.log_layers else {}
+        grad_norms, weight_norms = {}, {}
+        if self.recipe.log_layers and self.step % self.norm_every == 0:
+            t0 = time.perf_counter()
+            grad_norms, weight_norms = self._layer_norms()
+            cost = time.perf_counter() - t0
+            self._norm_cost = 0.8 * self._norm_cost + 0.2 * cost if self._norm_cost else cost
         taken = True
         try:
             self._call("on_after_backward")
@@ -298,11 +319,17 @@ class Trainer:
         n = (x[0] if isinstance(x, tuple) else x).shape[0]
         self._samples += n
         now = time.perf_counter()
+        step_time = now - self._last_step if self._last_step else 0.0
+        self._last_step = now
+        if step_time:
+            self._step_cost = 0.9 * self._step_cost + 0.1 * step_time if self._step_cost else step_time
+            if (self.step % 50 == 0 or self.step in (3, 6, 12, 25)) and self._step_cost > 0:
+                self.norm_every = max(1, min(20, math.ceil(self._norm_cost / (0.02 * self._step_cost))))
         rate = self._samples / max(1e-9, now - self._clock)
         if now - self._clock > 2.0:  # a moving window, so the rate follows changes
             self._clock, self._samples = now, 0
-        self.emit(BatchEnded(self.step, self.epoch, float(loss.detach()), float(self.optimizer.param_groups[0]["lr"]), rate,
-                             grad_norms, self._norms(grad=False) if self.recipe.log_layers else {}, taken))
+        self.emit(BatchEnded(self.step, self.epoch, loss_value, float(self.optimizer.param_groups[0]["lr"]), rate,
+                             grad_norms, weight_norms, taken))
 
     def _penalty(self) -> torch.Tensor:
         params = [p for p in self.model.parameters() if p.requires_grad and p.dim() > 1]
@@ -314,21 +341,26 @@ class Trainer:
         return total
 
     @torch.no_grad()
-    def _norms(self, grad: bool) -> dict[str, float]:
-        names, tensors, owners = [], [], []
-        for k, (name, params) in enumerate(self._layers):
-            names.append(name)
-            for p in params:
-                t = p.grad if grad else p
-                if t is not None:
-                    tensors.append(t.detach().abs() if t.is_complex() else t.detach())
-                    owners.append(k)
-        if not tensors:
-            return {}
-        norms = torch.stack(torch._foreach_norm(tensors)).tolist()
-        sq = [0.0] * len(names)
-        seen = [False] * len(names)
-        for k, v in zip(owners, norms, strict=True):
-            sq[k] += v * v
-            seen[k] = True
-        return {n: math.sqrt(s) for n, s, ok in zip(names, sq, seen, strict=True) if ok}
+    def _layer_norms(self) -> tuple[dict[str, float], dict[str, float]]:
+        """Per-layer gradient and weight L2 norms with one fused kernel and one device sync."""
+        params, owners = [], []
+        for k, (_, ps) in enumerate(self._layers):
+            for p in ps:
+                params.append(p)
+                owners.append(k)
+        if not params:
+            return {}, {}
+        grads = [p.grad for p in params]
+        have = [k for k, g in enumerate(grads) if g is not None]
+        tensors = [grads[k] for k in have] + params
+        tensors = [t.detach().abs() if t.is_complex() else t.detach() for t in tensors]
+        norms = torch.stack(torch._foreach_norm(tensors)).float()
+        n_layers = len(self._layers)
+        index = torch.tensor([owners[k] for k in have] + [n_layers + o for o in owners], device=norms.device)
+        sq = torch.zeros(2 * n_layers, device=norms.device).index_add_(0, index, norms * norms)
+        values = sq.sqrt().tolist()
+        has_grad = {owners[k] for k in have}
+        names = [name for name, _ in self._layers]
+        grad = {n: values[k] for k, n in enumerate(names) if k in has_grad}
+        weight = {n: values[n_layers + k] for k, n in enumerate(names)}
+        return grad, weight
