@@ -48,6 +48,9 @@ class Builder:
         node = self.doc.scope(self.scope).nodes[node_id]
         if node.type in ("Output",):
             return "x"
+        if node.type in ("Group", "Ensemble") and node.params.get("group") in self.doc.groups:
+            body = self.doc.groups[node.params["group"]].graph
+            return next((n.label for n in body.nodes_of_type("Input")), "x")
         from graph.registry import STRUCTURAL
 
         spec = next((s for s in STRUCTURAL if s.type_id == node.type), None)

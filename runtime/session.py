@@ -70,6 +70,25 @@ def _param_groups(model: torch.nn.Module, compiled: Compiled, doc: Document, rec
     return groups
 
 
+def check_inputs(doc: Document, bundle: Any) -> None:
+    """The model's Input must take what the dataset gives: say which and how to fix it."""
+    inputs = doc.graph.nodes_of_type("Input")
+    if len(inputs) != 1:
+        return
+    node = inputs[0]
+    shape = node.params.get("shape", [1])
+    shape = [shape] if isinstance(shape, int) else list(shape)
+    want = list(bundle.input_shape)
+    if shape != want:
+        name = bundle.spec.get("name", "?") if isinstance(bundle.spec, dict) else "?"
+        raise TrainingError(f"Input '{node.label}' declares shape {tuple(shape)}, but dataset '{name}' gives "
+                            f"samples of shape {tuple(want)}; set the Input's shape to {want} (or change the "
+                            "dataset's options)")
+    dtype = node.params.get("dtype", "float32")
+    if dtype != bundle.input_dtype:
+        raise TrainingError(f"Input '{node.label}' has dtype {dtype}, but the dataset gives {bundle.input_dtype}")
+
+
 def build_callbacks(doc: Document, recipe: Recipe, trusted: bool) -> list[Callback]:
     callbacks: list[Callback] = []
     for k, hook in enumerate(recipe.hooks):
@@ -114,6 +133,7 @@ def prepare(
     if num_threads:
         torch.set_num_threads(num_threads)
     bundle = load_dataset(recipe.dataset, project_dir)
+    check_inputs(doc, bundle)
     compiled = compile_document(doc, trusted=trusted)
     torch.manual_seed(recipe.seed)
     model = build_from_compiled(compiled)

@@ -1,0 +1,34 @@
+"""Every bundled template and example is a valid project that compiles and gets its data offline."""
+
+from pathlib import Path
+
+import pytest
+
+from codegen import compile_document
+from graph import load
+from runtime.commands.check import project_registry
+from runtime.data import load_dataset
+from runtime.session import check_inputs
+
+ROOT = Path(__file__).resolve().parent.parent / "resources"
+PROJECTS = sorted((ROOT / "templates").glob("*.json")) + sorted((ROOT / "examples").glob("*.json"))
+
+
+@pytest.mark.parametrize("path", PROJECTS, ids=[p.stem for p in PROJECTS])
+def test_template_compiles_and_matches_its_dataset(path):
+    doc = load(path, project_registry())
+    assert len(doc.description) > 80, "a template explains what it is and what to watch"
+    compiled = compile_document(doc)
+    assert "class " in compiled.source
+    bundle = load_dataset(doc.recipe["dataset"], path.parent)
+    check_inputs(doc, bundle)
+
+
+def test_input_shape_mismatch_is_explained():
+    from runtime.engine import TrainingError
+
+    doc = load(ROOT / "templates" / "02_mlp_digits.json", project_registry())
+    doc.recipe["dataset"] = {"name": "digits"}  # images, not flat vectors
+    with pytest.raises(TrainingError, match=r"Input 'x' declares shape \(64,\), but dataset 'digits' gives "
+                                            r"samples of shape \(1, 8, 8\)"):
+        check_inputs(doc, load_dataset(doc.recipe["dataset"]))
