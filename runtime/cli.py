@@ -57,6 +57,11 @@ def _train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
+@command("templates", "list the bundled template projects and where they are", "runtime.commands.templates:run")
+def _templates_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="one JSON object per template")
+
+
 def build_parser(prog: str = "torchcanvas") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=prog, description="TorchCanvas headless commands.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
