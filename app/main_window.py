@@ -80,9 +80,7 @@ class MainWindow(QMainWindow):
         self._dock("Inspector", self.inspector, Qt.RightDockWidgetArea)
         self._dock("Code", self.code_view, Qt.RightDockWidgetArea)
         self._dock("Problems", self.problems, Qt.BottomDockWidgetArea)
-        self.resizeDocks([self.docks["Layers"]], [220], Qt.Horizontal)
-        self.resizeDocks([self.docks["Inspector"]], [430], Qt.Horizontal)
-        self.resizeDocks([self.docks["Problems"]], [120], Qt.Vertical)
+        QTimer.singleShot(0, self._default_dock_sizes)
 
         self.actions: dict[str, QAction] = {}
         self._build_actions()
@@ -109,6 +107,13 @@ class MainWindow(QMainWindow):
         self.addDockWidget(area, dock)
         self.docks[title] = dock
         return dock
+
+    def _default_dock_sizes(self) -> None:
+        if self.settings.value("window/state") is not None:
+            return  # the person's own arrangement wins
+        self.resizeDocks([self.docks["Layers"]], [210], Qt.Horizontal)
+        self.resizeDocks([self.docks["Inspector"]], [440], Qt.Horizontal)
+        self.resizeDocks([self.docks["Problems"]], [170], Qt.Vertical)
 
     def _restore_layout(self) -> None:
         state = self.settings.value("window/state")

@@ -7,12 +7,16 @@ import networkx as nx
 from graph.document import Graph
 from graph.validate import scope_digraph
 
-COLUMN = 240.0
+COLUMN = 290.0
 ROW = 120.0
 
 
-def layered_positions(g: Graph) -> dict[str, tuple[float, float]]:
-    """x by longest path from the inputs (so every edge points right), y spread within a column."""
+def layered_positions(g: Graph, band: int = 5) -> dict[str, tuple[float, float]]:
+    """x by longest path from the inputs (so every edge points right), y spread within a column.
+
+    Long chains wrap into bands of `band` columns, one below the other, so a
+    deep network stays readable on a screen instead of becoming one thin line.
+    """
     dg = nx.DiGraph(scope_digraph(g))
     if not nx.is_directed_acyclic_graph(dg):
         dg = nx.DiGraph([(u, v) for u, v in dg.edges if u != v])
@@ -27,7 +31,7 @@ def layered_positions(g: Graph) -> dict[str, tuple[float, float]]:
     for nid in g.nodes:
         columns.setdefault(depth.get(nid, 0), []).append(nid)
     positions: dict[str, tuple[float, float]] = {}
-    for col, ids in columns.items():
+    for col, ids in sorted(columns.items()):
         # keep nodes near their parents: sort by the mean row of predecessors
         if col:
             ids.sort(key=lambda i: sum(positions[p][1] for p in dg.predecessors(i) if p in positions)
@@ -35,4 +39,10 @@ def layered_positions(g: Graph) -> dict[str, tuple[float, float]]:
         top = -(len(ids) - 1) * ROW / 2
         for k, nid in enumerate(ids):
             positions[nid] = (col * COLUMN, top + k * ROW)
+    if band and len(columns) > band + 2:
+        tallest = max(len(ids) for ids in columns.values())
+        band_height = (tallest + 1) * ROW + 40
+        for nid, (x, y) in positions.items():
+            col = int(round(x / COLUMN))
+            positions[nid] = ((col % band) * COLUMN, y + (col // band) * band_height)
     return positions

@@ -81,3 +81,6 @@ def run(argv: Sequence[str]) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `torchcanvas layers | head`
+        sys.stderr.close()
+        return 0
