@@ -42,6 +42,19 @@ CLIP_MIME = "application/x-torchcanvas-nodes"
 AUTOSAVE_MS = 60_000
 
 
+def warm_up_in_background() -> None:
+    """The first meta-device kernel imports ~1.4 s of torch internals; pay that off the UI's critical path."""
+    import threading
+
+    def warm() -> None:
+        import torch
+
+        with torch.device("meta"):
+            torch.nn.Linear(2, 2)(torch.empty(1, 2)).relu()
+
+    threading.Thread(target=warm, daemon=True, name="torch-warm-up").start()
+
+
 class MainWindow(QMainWindow):
     def __init__(self, trust_store: TrustStore | None = None) -> None:
         super().__init__()
@@ -98,6 +111,7 @@ class MainWindow(QMainWindow):
         self._update_title()
         self.model.set_document(Document())
         self.model.recompile()
+        warm_up_in_background()
 
     # -- layout -----------------------------------------------------------------------
     def _dock(self, title: str, widget: QWidget, area) -> QDockWidget:

@@ -81,6 +81,8 @@ class NodeItem(QGraphicsItem):
         return None
 
     def set_error(self, message: str | None) -> None:
+        if message == self.error:
+            return
         self.error = message
         self.setToolTip(f"{self.label} ({self.type_id})" + (f"\n⚠ {message}" if message else ""))
         self.update()

@@ -59,12 +59,16 @@ class GraphScene(QGraphicsScene):
         self._syncing = False
         self.sync()
 
-    def _make_item(self, node) -> NodeItem:
+    def _signature(self, node) -> tuple:
         reg = self.model.registry
-        spec = reg.get(node.type)
-        item = NodeItem(node.id, node.label, node.type, spec.category if spec else "",
-                        [p.name for p in input_ports(self.model.doc, node, reg)],
-                        [p.name for p in output_ports(self.model.doc, node, reg)], subtitle(node))
+        return (node.label, node.type, subtitle(node),
+                tuple(p.name for p in input_ports(self.model.doc, node, reg)),
+                tuple(p.name for p in output_ports(self.model.doc, node, reg)))
+
+    def _make_item(self, node, signature: tuple) -> NodeItem:
+        spec = self.model.registry.get(node.type)
+        label, type_id, sub, inputs, outputs = signature
+        item = NodeItem(node.id, label, type_id, spec.category if spec else "", list(inputs), list(outputs), sub)
         item.frozen = bool(node.params.get("frozen", False))
         return item
 
@@ -79,20 +83,25 @@ class GraphScene(QGraphicsScene):
             self.removeItem(item)
         for nid, node in g.nodes.items():
             item = self.nodes.get(nid)
-            fresh = self._make_item(node)
-            if item is None or item.signature() != fresh.signature():
+            signature = self._signature(node)
+            if item is None or item.signature() != signature:
                 if item is not None:
                     for edge in list(item.edges):
                         self._remove_edge(edge.key)
                     self.removeItem(item)
-                item = fresh
+                item = self._make_item(node, signature)
                 self.nodes[nid] = item
                 self.addItem(item)
-            item.frozen = fresh.frozen
+            frozen = bool(node.params.get("frozen", False))
+            if item.frozen != frozen:
+                item.frozen = frozen
+                item.update()
             pos = QPointF(*node.position)
             if item.pos() != pos:
                 item.setPos(pos)
-            item.setSelected(nid in self.model.selection)
+            selected = nid in self.model.selection
+            if item.isSelected() != selected:
+                item.setSelected(selected)
         keys = set()
         for e in g.edges:
             key = (e.src, e.src_port, e.dst, e.dst_port)
