@@ -65,6 +65,8 @@ class CodeView(QWidget):
         else:
             self.status.setText("Does not compile yet — see Problems")
             self.status.setStyleSheet("color: #ff6b6b;")
+            reasons = (self.model.compile_error or "").splitlines()
+            self.text.setPlainText("# The model does not compile yet:\n" + "\n".join(f"#   {r}" for r in reasons))
         self._updating = False
         self.highlight_selection()
 

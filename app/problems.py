@@ -23,7 +23,7 @@ class ProblemsList(QListWidget):
     def refresh(self) -> None:
         self.clear()
         for issue in self.model.issues:
-            item = QListWidgetItem(("⛔ " if issue.severity == "error" else "⚠ ") + f"{issue.where()}: {issue.message}")
+            item = QListWidgetItem(("✖ " if issue.severity == "error" else "⚠ ") + f"{issue.where()}: {issue.message}")
             item.setForeground(QColor("#ff8080" if issue.severity == "error" else "#e0c060"))
             item.setData(ISSUE_ROLE, (issue.scope, issue.node_id))
             item.setToolTip(issue.message)

@@ -93,7 +93,7 @@ class TrainingMixin:
         if problems:
             self.docks["Problems"].raise_()
             self.statusBar().showMessage("Not started: " + problems[0], 10000)
-            self.train_label.setText("⛔ not started")
+            self.train_label.setText("✖ not started")
             return False
         name = self.model.path.stem if self.model.path else "untitled"
         run_dir = self.runs_dir() / f"{time.strftime('%Y%m%d-%H%M%S')}-{name}"
@@ -142,7 +142,7 @@ class TrainingMixin:
         self.plots.refresh()
         metrics = "  ".join(f"{k} {v:.4f}" for k, v in ended.metrics.items())
         if ended.status == "failed":
-            self.train_label.setText("⛔ failed")
+            self.train_label.setText("✖ failed")
             self.statusBar().showMessage(f"Training failed: {ended.message.splitlines()[0] if ended.message else ''}",
                                          15000)
             self.last_failure = ended.message
