@@ -34,6 +34,8 @@ def launch(args: argparse.Namespace) -> int:
             return 1
     window.resize(1400, 860)
     window.show()
+    if not args.screenshot:
+        window.offer_untitled_recovery()
     if args.screenshot:
         return _screenshot(app, window, Path(args.screenshot), args.train_for)
     return app.exec()

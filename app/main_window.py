@@ -425,6 +425,20 @@ class MainWindow(QMainWindow):
                 return
         self.restore_recovery(rec)
 
+    def offer_untitled_recovery(self) -> bool:
+        """At start-up: an unsaved, never-named project from a session that crashed."""
+        rec = app_home() / "recovery" / (__import__("hashlib").sha1(b"untitled").hexdigest()[:16] + ".json")
+        if not rec.exists():
+            return False
+        answer = QMessageBox.question(self, "Recover unsaved work?", "TorchCanvas closed without saving an "
+                                      "untitled project. Restore the automatically saved copy?")
+        if answer != QMessageBox.Yes:
+            rec.unlink(missing_ok=True)
+            return False
+        restored = self.restore_recovery(rec)
+        self.model.path = None
+        return restored
+
     def restore_recovery(self, rec: Path) -> bool:
         try:
             payload = json.loads(rec.read_text())

@@ -229,3 +229,17 @@ def test_untrusted_code_does_not_run_until_trusted(window, tmp_path):
     assert marker.exists()
     assert window.model.compiled is not None
     assert json.loads(path.read_text())["code"]
+
+
+def test_untitled_work_is_offered_at_the_next_start(window, qtbot, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    window.add_node_at("Linear", QPointF(0, 0))
+    assert window.autosave() is not None
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.Yes)
+    fresh = MainWindow()
+    fresh.confirm_discard = lambda: True
+    qtbot.addWidget(fresh)
+    assert fresh.offer_untitled_recovery()
+    assert [n.type for n in fresh.model.doc.graph.nodes.values()] == ["Linear"]
+    assert fresh.model.path is None and fresh.model.modified
