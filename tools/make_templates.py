@@ -186,9 +186,122 @@ def forest() -> None:
                                            "optimizer": {"name": "adam", "lr": 0.005}})
 
 
+POSITIONAL = """import torch
+from torch import nn
+
+
+class PositionalEmbedding(nn.Module):
+    \"\"\"Adds a learned vector per position (GPT-2 / ViT style).\"\"\"
+
+    def __init__(self, length=64, dim=64):
+        super().__init__()
+        self.table = nn.Parameter(torch.zeros(1, length, dim))
+        nn.init.normal_(self.table, std=0.02)
+
+    def forward(self, x):
+        return x + self.table[:, : x.shape[1]]
+"""
+
+CAUSAL_ATTENTION = """import torch
+from torch import nn
+
+
+class CausalSelfAttention(nn.Module):
+    \"\"\"Multi-head self-attention where each position sees only the past (nanoGPT).\"\"\"
+
+    def __init__(self, dim=64, heads=4):
+        super().__init__()
+        self.heads = heads
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.proj = nn.Linear(dim, dim)
+
+    def forward(self, x):
+        b, t, c = x.shape
+        q, k, v = self.qkv(x).split(c, dim=2)
+        q, k, v = (z.view(b, t, self.heads, c // self.heads).transpose(1, 2) for z in (q, k, v))
+        y = nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True)
+        return self.proj(y.transpose(1, 2).reshape(b, t, c))
+"""
+
+
+def autoencoder() -> None:
+    b = builder("Autoencoder on digits", "An autoencoder squeezes each 64-pixel digit through an 8-number "
+                "bottleneck and rebuilds it; the loss is the reconstruction error (MSE), the target is the "
+                "input itself. Watch the loss flatten as the code fills up. Try: a 2-number bottleneck (and "
+                "plot the codes), or Dropout on the input for a denoising autoencoder.")
+    x = b.input("pixels", [64])
+    h = b.add("ReLU", b.add("Linear", x, "enc1", out_features=32), "enc_act")
+    code = b.add("ReLU", b.add("Linear", h, "bottleneck", out_features=8), "code")
+    h = b.add("ReLU", b.add("Linear", code, "dec1", out_features=32), "dec_act")
+    b.output(b.add("Sigmoid", b.add("Linear", h, "dec2", out_features=64), "pixels_out"), "reconstruction")
+    finish(b, "09_autoencoder_digits.json", {"dataset": {"name": "digits", "flat": True, "task": "reconstruction"},
+                                              "epochs": 40, "batch_size": 32, "loss": {"name": "mse"},
+                                              "metrics": ["mse"], "optimizer": {"name": "adam", "lr": 0.003}})
+
+
+def char_lstm() -> None:
+    b = builder("Char-LSTM language model", "A character-level language model on Python's own standard "
+                "library source (found on every machine): each position predicts the next character. A "
+                "unigram model scores a loss of ~3.3 nats; this LSTM goes well below within minutes. "
+                "Try: GRU instead of LSTM, or two stacked layers (num_layers=2).")
+    x = b.input("chars", [64], dtype="int64")
+    e = b.add("Embedding", x, "embed", num_embeddings=96, embedding_dim=64)
+    seq = b.add("LSTM", e, "lstm", hidden_size=256)
+    b.output(b.add("Linear", seq["output"], "next_char", out_features=96), "logits")
+    finish(b, "07_char_lstm.json", {"dataset": {"name": "stdlib_text", "block_size": 64, "max_chars": 200000},
+                                     "epochs": 3, "batch_size": 64, "metrics": ["accuracy", "perplexity"],
+                                     "optimizer": {"name": "adam", "lr": 0.003}, "clip_grad_norm": 1.0})
+
+
+def mini_gpt() -> None:
+    b = builder("mini-GPT", "A nanoGPT-style decoder: token + position embeddings, then a block group "
+                "(layer norm → causal self-attention → residual, layer norm → MLP → residual) repeated ×2, "
+                "then a linear head predicting the next character. The attention and position table are code "
+                "nodes you can read and edit. Compare its loss with the char-LSTM at the same time budget.")
+    blk = b.group("block", "One transformer block (pre-norm, as in GPT-2).")
+    x = blk.input("x")
+    b.doc.code["causal_attention"] = CAUSAL_ATTENTION
+    a = blk.add("Code", blk.add("LayerNorm", x, "ln1"), "attn", code="causal_attention", dim=64, heads=4)
+    x1 = blk.add("Add", [x, a], "res1")
+    h = blk.add("Linear", blk.add("GELU", blk.add("Linear", blk.add("LayerNorm", x1, "ln2"), "fc",
+                                                  out_features=256), "gelu"), "proj", out_features=64)
+    blk.output(blk.add("Add", [x1, h], "res2"), "y")
+    b.doc.code["positional"] = POSITIONAL
+    t = b.input("chars", [64], dtype="int64")
+    h = b.add("Code", b.add("Embedding", t, "tokens", num_embeddings=96, embedding_dim=64), "positions",
+              code="positional", length=64, dim=64)
+    h = b.use("block", h, "blocks", repeat=2)
+    h = b.add("LayerNorm", h, "ln_f")
+    b.output(b.add("Linear", h, "head", out_features=96), "logits")
+    finish(b, "08_mini_gpt.json", {"dataset": {"name": "stdlib_text", "block_size": 64, "max_chars": 200000},
+                                    "epochs": 3, "batch_size": 64, "metrics": ["accuracy", "perplexity"],
+                                    "optimizer": {"name": "adamw", "lr": 0.002}, "clip_grad_norm": 1.0})
+
+
+def mini_vit() -> None:
+    b = builder("mini-ViT on digits", "A Vision Transformer (Dosovitskiy et al. 2020) in miniature: a 2×2 "
+                "convolution with stride 2 cuts the 8×8 digit into 16 patches of 32 numbers, a position table "
+                "is added, two transformer encoder layers mix the patches, and the mean patch is classified. "
+                "Try: patch size 4 (4 patches), or more layers.")
+    b.doc.code["positional"] = POSITIONAL
+    x = b.input("image", [1, 8, 8])
+    h = b.add("Conv2d", x, "patchify", out_channels=32, kernel_size=2, stride=2)
+    h = b.add("Transpose", b.add("Flatten", h, "patches", start_dim=2), "tokens", dim0=1, dim1=2)
+    h = b.add("Code", h, "positions", code="positional", length=16, dim=32)
+    enc = b.group("encoder", "One transformer encoder layer.")
+    ex = enc.input("x")
+    enc.output(enc.add("TransformerEncoderLayer", ex, "layer", nhead=4, dim_feedforward=64, dropout=0.0,
+                       norm_first=True), "y")
+    h = b.use("encoder", h, "encoders", repeat=2)
+    h = b.add("Mean", h, "pool", dim=1)
+    b.output(b.add("Linear", h, "head", out_features=10), "logits")
+    finish(b, "10_mini_vit_digits.json", {"dataset": {"name": "digits"}, "epochs": 40, "batch_size": 32,
+                                           "optimizer": {"name": "adamw", "lr": 0.002}})
+
+
 if __name__ == "__main__":
     OUT.mkdir(parents=True, exist_ok=True)
     for make in (mlp_tabular, mlp_digits, lenet, vgg_mini, resnet_mini, rnn_family, noise_experiment,
-                 complex_net, forest):
+                 complex_net, forest, autoencoder, char_lstm, mini_gpt, mini_vit):
         make()
     print("\n".join(sorted(p.name for p in OUT.glob("*.json"))))
