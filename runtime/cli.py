@@ -62,6 +62,16 @@ def _templates_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="one JSON object per template")
 
 
+@command("import", "trace a PyTorch nn.Module (FILE.py:Class) into a project", "runtime.commands.import_:run")
+def _import_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("module", metavar="FILE.py:Class", help="the module class to import")
+    p.add_argument("--input-shape", action="append", required=True, metavar="D,D,...",
+                   help="shape of one input sample without the batch dimension (repeat for several inputs)")
+    p.add_argument("--args", help="constructor arguments as JSON, e.g. '{\"classes\": 10}'")
+    p.add_argument("--weights", help="a state_dict (.safetensors, or .pt loaded with weights_only=True)")
+    p.add_argument("-o", "--output", required=True, help="the project file to write")
+
+
 def build_parser(prog: str = "torchcanvas") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=prog, description="TorchCanvas headless commands.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
