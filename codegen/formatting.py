@@ -43,3 +43,4 @@ def lint_source(source: str) -> list[str]:
         input=source, capture_output=True, text=True, timeout=30,
     )
     return [line for line in result.stdout.splitlines() if line.startswith("model.py")]
+

@@ -35,7 +35,9 @@ def _layers_args(p: argparse.ArgumentParser) -> None:
          "runtime.commands.export:run")
 def _export_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("project", help="the project file (.json)")
-    p.add_argument("--to", choices=("py", "safetensors", "onnx", "pt2"), default="py", help="what to write")
+    p.add_argument("--to", choices=("py", "safetensors", "onnx", "pt2", "train"), default="py",
+                   help="what to write; 'train' writes a folder with model.py, data and a standalone train.py "
+                        "(runs under torchrun too)")
     p.add_argument("-o", "--output", help="output file (default: next to the project)")
     p.add_argument("--weights", help="safetensors weights to load first (e.g. a training run's)")
     p.add_argument("--trust", action="store_true", help="run the project's custom code (needed for code nodes)")

@@ -18,7 +18,7 @@ from codegen.export import (
 from graph import ProjectFileError, load
 from runtime.commands.check import project_registry
 
-SUFFIX = {"py": ".py", "safetensors": ".safetensors", "onnx": ".onnx", "pt2": ".pt2"}
+SUFFIX = {"py": ".py", "safetensors": ".safetensors", "onnx": ".onnx", "pt2": ".pt2", "train": "_training"}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -29,8 +29,16 @@ def run(args: argparse.Namespace) -> int:
     except (ProjectFileError, CompileError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    out = Path(args.output) if args.output else project.with_suffix(SUFFIX[args.to])
+    out = Path(args.output) if args.output else project.with_name(project.stem + SUFFIX[args.to]) \
+        if args.to == "train" else project.with_suffix(SUFFIX[args.to])
     try:
+        if args.to == "train":
+            from runtime.trainscript import export_training
+
+            script = export_training(doc, out, project.resolve().parent, trusted=args.trust)
+            print(f"wrote {script.parent}: model.py, recipe.json, data.safetensors, train.py "
+                  f"(run: python {script}  or  torchrun --nproc_per_node=2 {script})")
+            return 0
         if args.to == "py":
             export_python(compiled, out)
         else:
