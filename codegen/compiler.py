@@ -114,7 +114,7 @@ class _Emitter:
             returns = ["None"]
         ret = returns[0] if len(returns) == 1 else ", ".join(returns)
         body.append(f"return {ret}")
-        lines = [f'"""{doc_line}"""', ""]
+        lines = [*_docstring(doc_line), ""]
         if init:
             lines += ["def __init__(self):", f"{INDENT}super().__init__()"]
             lines += [INDENT + s for s in init]
@@ -330,6 +330,15 @@ def _header(doc: Document, body: str, extra_imports: list[str]) -> str:
         lines += [*std, ""]
     lines += third
     return "\n".join(lines)
+
+
+def _docstring(text: str) -> list[str]:
+    """A class docstring that stays within 88 columns once indented."""
+    text = text.replace(chr(34) * 3, chr(39) * 3)
+    if len(text) <= 74:
+        return [chr(34) * 3 + text + chr(34) * 3]
+    lines = _wrap(text, 76)
+    return [chr(34) * 3 + lines[0], *lines[1:], chr(34) * 3]
 
 
 def _wrap(text: str, width: int = 76) -> list[str]:

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from codegen import compile_document
+from codegen.formatting import lint_source
 from graph import load
 from runtime.commands.check import project_registry
 from runtime.data import load_dataset
@@ -20,6 +21,7 @@ def test_template_compiles_and_matches_its_dataset(path):
     assert len(doc.description) > 80, "a template explains what it is and what to watch"
     compiled = compile_document(doc, trusted=True)  # bundled templates are ours
     assert "class " in compiled.source
+    assert lint_source(compiled.source) == []
     bundle = load_dataset(doc.recipe["dataset"], path.parent)
     check_inputs(doc, bundle)
 
