@@ -31,6 +31,7 @@ from app.palette import Palette
 from app.paths import app_home
 from app.problems import ProblemsList
 from app.trust import TrustStore, has_code
+from app.window_training import TrainingMixin
 from graph import ROOT, Document, Edge, ProjectFileError, load
 from graph.edits import AddNode, Batch, Connect, Disconnect, MoveNode
 from graph.fileformat import dumps, loads
@@ -55,7 +56,7 @@ def warm_up_in_background() -> None:
     threading.Thread(target=warm, daemon=True, name="torch-warm-up").start()
 
 
-class MainWindow(QMainWindow):
+class MainWindow(TrainingMixin, QMainWindow):
     def __init__(self, trust_store: TrustStore | None = None) -> None:
         super().__init__()
         self.setObjectName("main_window")
@@ -106,6 +107,7 @@ class MainWindow(QMainWindow):
         self.autosave_timer.timeout.connect(self.autosave)
         self.autosave_timer.start()
         self.settings = QSettings(str(app_home() / "settings.ini"), QSettings.IniFormat)
+        self.setup_training()
         self._restore_layout()
         self._update_breadcrumb()
         self._update_title()
@@ -125,9 +127,8 @@ class MainWindow(QMainWindow):
     def _default_dock_sizes(self) -> None:
         if self.settings.value("window/state") is not None:
             return  # the person's own arrangement wins
-        self.resizeDocks([self.docks["Layers"]], [210], Qt.Horizontal)
-        self.resizeDocks([self.docks["Inspector"]], [440], Qt.Horizontal)
-        self.resizeDocks([self.docks["Problems"]], [170], Qt.Vertical)
+        self.resizeDocks([self.docks["Layers"], self.docks["Inspector"]], [230, 440], Qt.Horizontal)
+        self.resizeDocks([self.docks["Problems"]], [190], Qt.Vertical)
 
     def _restore_layout(self) -> None:
         state = self.settings.value("window/state")

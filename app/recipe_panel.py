@@ -37,7 +37,8 @@ class RecipePanel(QWidget):
         for name, info in DATASETS.items():
             self.dataset.addItem(name, name)
             self.dataset.setItemData(self.dataset.count() - 1, info.description, 3)  # tooltip role
-        self.dataset_path = QLineEdit(placeholderText="file or folder (CSV, NPZ, images, text, MNIST…)")
+        self.dataset_path = QLineEdit(placeholderText="file or folder")
+        self.dataset_path.setToolTip("For CSV, NPZ, image folders, text files, MNIST IDX or CIFAR-10 binaries")
         self.preview = QLabel()
         self.preview.setWordWrap(True)
         data.addRow("dataset", self.dataset)
@@ -63,10 +64,11 @@ class RecipePanel(QWidget):
             form.addRow(label, w)
         hooks_box = QGroupBox("Hooks between batches")
         hooks = QFormLayout(hooks_box)
-        self.revert = QCheckBox("if the validation loss did not improve: undo the step, add Gaussian noise")
-        self.revert.setToolTip("The built-in revert+noise policy (runtime.policies.RevertAndNoise).")
+        self.revert = QCheckBox("revert + noise")
+        self.revert.setToolTip("After every step: if the validation loss did not improve, undo the step and "
+                               "add Gaussian noise to every layer instead (runtime.policies.RevertAndNoise).")
         self.sigma = QDoubleSpinBox(decimals=4, minimum=0.0, maximum=1.0, singleStep=0.001, value=0.01)
-        self.scale_by_std = QCheckBox("scale σ per layer by its weight std")
+        self.scale_by_std = QCheckBox("σ × weight std per layer")
         self.early = QCheckBox("early stopping")
         self.patience = QSpinBox(minimum=0, maximum=1000, value=5)
         self.user_hook = QComboBox()
@@ -75,7 +77,7 @@ class RecipePanel(QWidget):
         hooks.addRow(self.scale_by_std)
         hooks.addRow(self.early)
         hooks.addRow("patience", self.patience)
-        hooks.addRow("your hook (code entry)", self.user_hook)
+        hooks.addRow("your hook", self.user_hook)
         self.problems = QLabel()
         self.problems.setWordWrap(True)
         self.problems.setStyleSheet("color: #ff6b6b;")

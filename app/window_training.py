@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QLabel, QMessageBox
+from PySide6.QtWidgets import QLabel, QMessageBox, QScrollArea
 
 from app.paths import app_home
 from app.recipe_panel import RecipePanel
@@ -24,9 +24,9 @@ class TrainingMixin:
     """Mixed into MainWindow; keeps the editor file about editing."""
 
     def setup_training(self) -> None:
-        from app.dashboard.node_stats import NodeStatsView
-        from app.dashboard.plots import TrainingPlots
-        from app.dashboard.status import TrainingStatus
+        from app.plots.dashboard import TrainingPlots
+        from app.plots.node_stats import NodeStatsView
+        from app.plots.status import TrainingStatus
 
         self.trainer = TrainingController(self)
         self.trainer.events.connect(self._on_training_events)
@@ -40,8 +40,13 @@ class TrainingMixin:
         self.runs_panel.load_weights_requested.connect(self.load_run_weights)
         self.train_label = QLabel()
         self.statusBar().addPermanentWidget(self.train_label)
+        self.setCorner(Qt.BottomLeftCorner, Qt.BottomDockWidgetArea)
+        self.setCorner(Qt.BottomRightCorner, Qt.BottomDockWidgetArea)
         self._dock("Dashboard", self.plots, Qt.BottomDockWidgetArea)
-        self._dock("Training settings", self.recipe_panel, Qt.LeftDockWidgetArea)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.recipe_panel)
+        self._dock("Training settings", scroll, Qt.LeftDockWidgetArea)
         self._dock("Runs", self.runs_panel, Qt.BottomDockWidgetArea)
         self._dock("Layer statistics", self.node_stats, Qt.RightDockWidgetArea)
         self.tabifyDockWidget(self.docks["Layers"], self.docks["Training settings"])
@@ -102,14 +107,19 @@ class TrainingMixin:
             run_dir = run_dir.with_name(f"{run_dir.name}-{k}")
             k += 1
         self.plots.clear()
-        self.status_text.reset() if hasattr(self.status_text, "reset") else None
+        self.status_text.reset()
         self.trainer.start(dumps(self.model.doc), self.model.path.parent if self.model.path else None, run_dir,
                            self.model.trusted, num_threads=1)
         self.docks["Dashboard"].show()
         self.docks["Dashboard"].raise_()
+        QTimer.singleShot(0, self._grow_dashboard)
         self.train_label.setText("▶ starting…")
         self._training_buttons()
         return True
+
+    def _grow_dashboard(self) -> None:
+        if self.docks["Dashboard"].height() < self.height() * 0.4:
+            self.resizeDocks([self.docks["Dashboard"]], [int(self.height() * 0.48)], Qt.Vertical)
 
     def stop_training(self) -> None:
         self.trainer.stop()
@@ -132,8 +142,7 @@ class TrainingMixin:
     def _on_training_events(self, events: list) -> None:
         self.plots.handle(events)
         self.node_stats.handle(events)
-        for event in events:
-            self.status_text.handle([event]) if hasattr(self.status_text, "handle") else None
+        self.status_text.handle(events)
         self.train_label.setText(self.status_text.text())
         self._training_buttons()
 

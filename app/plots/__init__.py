@@ -1,0 +1,1 @@
+"""Live training plots (pyqtgraph): curves are created once and fed from growable NumPy buffers."""

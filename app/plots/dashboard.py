@@ -1,0 +1,271 @@
+"""The training dashboard: loss, validation metrics, learning rate, per-layer norms and a heatmap.
+
+`handle(events)` only stores numbers; a ~30 fps timer calls `refresh()`, which
+calls `setData` once per curve whose data changed. Curves use peak
+downsampling and clip-to-view, so long runs stay smooth.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from app.plots.buffers import LayerMatrix, Series
+
+PALETTE = ["#4fc3f7", "#ffb74d", "#81c784", "#e57373", "#ba68c8", "#fff176", "#4db6ac", "#f06292", "#a1887f",
+           "#90a4ae", "#aed581", "#7986cb"]
+FPS = 30
+
+
+def _curve(plot: pg.PlotItem, color: str, width: float = 1.5, name: str | None = None, **kw: Any):
+    item = plot.plot([], [], pen=pg.mkPen(color, width=width, **kw), name=name, skipFiniteCheck=True)
+    item.setDownsampling(auto=True, method="peak")
+    item.setClipToView(True)
+    return item
+
+
+class TrainingPlots(QWidget):
+    def __init__(self, smoothing: float = 0.95) -> None:
+        super().__init__()
+        pg.setConfigOptions(antialias=True, background="#1b1d23", foreground="#c8ccd4")
+        self.smoothing = smoothing
+        self.view = pg.GraphicsLayoutWidget()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.view)
+        self.loss_plot = self.view.addPlot(row=0, col=0, title="loss")
+        self.metric_plot = self.view.addPlot(row=0, col=1, title="validation metrics")
+        self.rate_plot = self.view.addPlot(row=0, col=2, title="learning rate")
+        self.grad_plot = self.view.addPlot(row=1, col=0, title="gradient norm per layer (click legend to hide)")
+        self.heat_plot = self.view.addPlot(row=1, col=1, colspan=2, title="log₁₀ gradient norm: layer × step")
+        for p in (self.loss_plot, self.metric_plot, self.rate_plot, self.grad_plot):
+            p.showGrid(x=True, y=True, alpha=0.15)
+            p.setLabel("bottom", "step")
+        self.grad_plot.setLogMode(y=True)
+        self.rate_plot.setLogMode(y=True)
+        self.loss_legend = self.loss_plot.addLegend(offset=(-10, 10), labelTextSize="8pt")
+        self.metric_legend = self.metric_plot.addLegend(offset=(-10, -10))
+        self.grad_legend = self.grad_plot.addLegend(offset=(10, 10), labelTextSize="7pt")
+        self.series: dict[str, Series] = {name: Series() for name in (
+            "loss", "loss_smooth", "lr", "samples_per_s", "decisions_reverted", "decisions_accepted")}
+        self.curves: dict[str, Any] = {
+            "loss": _curve(self.loss_plot, "#4fc3f766", 1.0, "train (raw)"),
+            "loss_smooth": _curve(self.loss_plot, "#4fc3f7", 2.0, "train (smoothed)"),
+            "lr": _curve(self.rate_plot, "#ffb74d", 1.5),
+        }
+        self.val_curves: dict[str, Any] = {}
+        self.reverted = pg.ScatterPlotItem(symbol="x", size=9, pen=pg.mkPen("#ff5252", width=2), brush=None,
+                                           name="reverted + noise")
+        self.accepted = pg.ScatterPlotItem(symbol="o", size=3, pen=None, brush=pg.mkBrush("#81c78499"),
+                                           name="accepted")
+        self.loss_plot.addItem(self.accepted)
+        self.loss_plot.addItem(self.reverted)
+        self.loss_legend.addItem(self.reverted, "reverted + noise")
+        self.decision_text = pg.TextItem("", color="#e0e0e0", anchor=(1, 1))
+        self.loss_plot.addItem(self.decision_text, ignoreBounds=True)
+        self.layer_series: dict[str, Series] = {}
+        self.layer_curves: dict[str, Any] = {}
+        self.heat = LayerMatrix()
+        self.heat_image = pg.ImageItem()
+        self.heat_image.setColorMap(pg.colormap.get("viridis"))
+        self.heat_plot.addItem(self.heat_image)
+        self.heat_plot.setLabel("bottom", "step")
+        self.heat_plot.invertY(True)
+        self.overlays: list[Any] = []
+        self.counts_: dict[str, int] = {}
+        self._drawn: dict[str, int] = {}
+        self._ema: float | None = None
+        self._last_loss = 0.0
+        self._loss_at: dict[int, float] = {}
+        self.timer = QTimer(self, interval=int(1000 / FPS))
+        self.timer.timeout.connect(self.refresh)
+        self.timer.start()
+
+    # -- data in ------------------------------------------------------------------------
+    def handle(self, events: list) -> None:
+        for e in events:
+            kind = getattr(e, "kind", "")
+            if kind == "batch_ended":
+                self._batch(e)
+            elif kind == "eval_ended":
+                for name, value in e.metrics.items():
+                    self.series.setdefault(name, Series()).append(e.step, value)
+            elif kind == "hook_decision":
+                self.counts_[e.decision] = self.counts_.get(e.decision, 0) + 1
+                y = self._loss_at.get(e.step, self._last_loss)
+                if e.decision.startswith("reverted"):
+                    self.series["decisions_reverted"].append(e.step, y)
+                elif e.decision == "accepted":
+                    self.series["decisions_accepted"].append(e.step, y)
+            elif kind == "fit_started":
+                self._ema = None
+
+    def _batch(self, e) -> None:
+        self.series["loss"].append(e.step, e.loss)
+        self._ema = e.loss if self._ema is None else self.smoothing * self._ema + (1 - self.smoothing) * e.loss
+        self.series["loss_smooth"].append(e.step, self._ema)
+        self.series["lr"].append(e.step, e.lr)
+        self.series["samples_per_s"].append(e.step, e.samples_per_s)
+        self._last_loss = e.loss
+        self._loss_at[e.step] = e.loss
+        if len(self._loss_at) > 4096:
+            self._loss_at = dict(list(self._loss_at.items())[-2048:])
+        if e.grad_norms:
+            for name, value in e.grad_norms.items():
+                self.layer_series.setdefault(name, Series()).append(e.step, max(value, 1e-12))
+            self.heat.add(e.step, e.grad_norms)
+
+    # -- drawing ------------------------------------------------------------------------
+    def _changed(self, key: str, version: int) -> bool:
+        if self._drawn.get(key) == version:
+            return False
+        self._drawn[key] = version
+        return True
+
+    def refresh(self) -> None:
+        for name, curve in self.curves.items():
+            s = self.series[name]
+            if self._changed(name, s.version):
+                curve.setData(s.x, s.y)
+        for name, s in self.series.items():
+            if not name.startswith("val_") or not self._changed(name, s.version):
+                continue
+            if name == "val_loss":
+                curve = self.val_curves.get(name) or self._val_curve(name, self.loss_plot, "#ff8a65")
+            else:
+                curve = self.val_curves.get(name) or self._val_curve(
+                    name, self.metric_plot, PALETTE[(len(self.val_curves) + 2) % len(PALETTE)])
+            curve.setData(s.x, s.y)
+        for name, item in (("decisions_reverted", self.reverted), ("decisions_accepted", self.accepted)):
+            s = self.series[name]
+            if self._changed(name, s.version):
+                item.setData(s.x, s.y)
+        if self.counts_ and self._changed("counts", sum(self.counts_.values())):
+            text = " · ".join(f"{k} {v}" for k, v in sorted(self.counts_.items()))
+            self.decision_text.setText(text)
+            self.loss_plot.setTitle(f"loss  <span style='color:#9aa0aa'>({text})</span>")
+        for name, s in self.layer_series.items():
+            if name not in self.layer_curves:
+                color = PALETTE[len(self.layer_curves) % len(PALETTE)]
+                self.layer_curves[name] = _curve(self.grad_plot, color, 1.3, name)
+            if self._changed("layer:" + name, s.version):
+                self.layer_curves[name].setData(s.x, s.y)
+        if self._changed("heat", self.heat.version) and self.heat.columns:
+            image = self.heat.image()
+            finite = image[np.isfinite(image)]
+            if finite.size:
+                lo, hi = float(finite.min()), float(finite.max())
+                self.heat_image.setImage(np.nan_to_num(image, nan=lo), levels=(lo, hi if hi > lo else lo + 1))
+                first, last = self.heat.steps[0], self.heat.steps[-1]
+                self.heat_image.setRect(first, -0.5, max(1, last - first), len(self.heat.layers))
+                ticks = [(k, name) for k, name in enumerate(self.heat.layers)]
+                self.heat_plot.getAxis("left").setTicks([ticks])
+                self.heat_plot.invertY(False)
+
+    def _val_curve(self, name: str, plot, color: str):
+        curve = plot.plot([], [], pen=pg.mkPen(color, width=2), symbol="o", symbolSize=5,
+                          symbolBrush=color, name=name.replace("val_", "validation "))
+        self.val_curves[name] = curve
+        return curve
+
+    # -- queries and exports -------------------------------------------------------------------
+    def series_data(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        s = self.series.get(name) or self.layer_series.get(name)
+        return (s.x.copy(), s.y.copy()) if s else (np.empty(0), np.empty(0))
+
+    series_of = series_data
+
+    def counts(self) -> dict[str, int]:
+        return dict(self.counts_)
+
+    def layer_visible(self, name: str) -> bool:
+        curve = self.layer_curves.get(name)
+        return bool(curve and curve.isVisible())
+
+    def clear(self) -> None:
+        for s in (*self.series.values(), *self.layer_series.values()):
+            s.clear()
+        for name in [n for n in self.series if n.startswith("val_")]:
+            self.series[name].clear()
+        for curve in self.layer_curves.values():
+            self.grad_plot.removeItem(curve)
+            self.grad_legend.removeItem(curve)
+        self.layer_curves, self.layer_series = {}, {}
+        self.heat.clear()
+        self.heat_image.clear()
+        self.counts_ = {}
+        self.decision_text.setText("")
+        self.loss_plot.setTitle("loss")
+        self._ema = None
+        self._drawn = {}
+        self.refresh()
+
+    def add_overlay(self, run_name: str, records: list[dict[str, Any]]) -> None:
+        color = PALETTE[(len(self.overlays) + 5) % len(PALETTE)]
+        steps = [r["step"] for r in records if r.get("kind") == "batch_ended"]
+        losses = [r["loss"] for r in records if r.get("kind") == "batch_ended"]
+        if steps:
+            curve = self.loss_plot.plot(steps, losses, pen=pg.mkPen(color, width=1.2, style=pg.QtCore.Qt.DashLine),
+                                        name=run_name)
+            self.overlays.append((self.loss_plot, curve))
+        evals = [r for r in records if r.get("kind") == "eval_ended"]
+        for metric in ("val_accuracy", "val_mse"):
+            xs = [r["step"] for r in evals if metric in r["metrics"]]
+            if xs:
+                ys = [r["metrics"][metric] for r in evals if metric in r["metrics"]]
+                curve = self.metric_plot.plot(xs, ys, pen=pg.mkPen(color, width=1.2, style=pg.QtCore.Qt.DashLine),
+                                              name=f"{run_name} {metric}")
+                self.overlays.append((self.metric_plot, curve))
+
+    def clear_overlays(self) -> None:
+        for plot, curve in self.overlays:
+            plot.removeItem(curve)
+        self.overlays = []
+
+    def export_png(self, path: str | Path) -> bool:
+        return self.grab().save(str(path))
+
+    def export_csv(self, folder: str | Path) -> list[Path]:
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        written = []
+        path = folder / "batches.csv"
+        with path.open("w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["step", "loss", "loss_smoothed", "lr", "samples_per_s"])
+            s = self.series
+            for row in zip(s["loss"].x, s["loss"].y, s["loss_smooth"].y, s["lr"].y, s["samples_per_s"].y,
+                           strict=True):
+                w.writerow([int(row[0]), *row[1:]])
+        written.append(path)
+        metrics = sorted(n for n in self.series if n.startswith("val_"))
+        path = folder / "evaluations.csv"
+        with path.open("w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["step", *metrics])
+            steps = sorted({int(x) for m in metrics for x in self.series[m].x})
+            for step in steps:
+                w.writerow([step] + [next((y for x, y in zip(self.series[m].x, self.series[m].y, strict=True)
+                                           if int(x) == step), "") for m in metrics])
+        written.append(path)
+        path = folder / "gradient_norms.csv"
+        with path.open("w", newline="") as f:
+            w = csv.writer(f)
+            names = list(self.layer_series)
+            w.writerow(["step", *names])
+            if names:
+                by_step: dict[int, dict[str, float]] = {}
+                for name in names:
+                    s = self.layer_series[name]
+                    for x, y in zip(s.x, s.y, strict=True):
+                        by_step.setdefault(int(x), {})[name] = y
+                for step in sorted(by_step):
+                    w.writerow([step] + [by_step[step].get(n, "") for n in names])
+        written.append(path)
+        return written

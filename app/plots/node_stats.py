@@ -1,0 +1,56 @@
+"""Latest statistics of the selected layer: gradient and weight norm over recent steps."""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from app.plots.buffers import Series
+
+
+class NodeStatsView(QWidget):
+    def __init__(self) -> None:
+        super().__init__()
+        self.title = QLabel("Select a layer on the canvas to see its statistics during training.")
+        self.title.setWordWrap(True)
+        self.plot = pg.PlotWidget(title="norms over steps")
+        self.plot.setLogMode(y=True)
+        self.plot.addLegend()
+        self.grad_curve = self.plot.plot([], [], pen=pg.mkPen("#4fc3f7", width=1.5), name="gradient norm")
+        self.weight_curve = self.plot.plot([], [], pen=pg.mkPen("#ffb74d", width=1.5), name="weight norm")
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addWidget(self.plot)
+        self.layer: str | None = None
+        self.grads: dict[str, Series] = {}
+        self.weights: dict[str, Series] = {}
+
+    def handle(self, events: list) -> None:
+        for e in events:
+            if getattr(e, "kind", "") == "fit_started":
+                self.grads, self.weights = {}, {}
+            if getattr(e, "kind", "") != "batch_ended":
+                continue
+            for name, v in e.grad_norms.items():
+                self.grads.setdefault(name, Series()).append(e.step, max(v, 1e-12))
+            for name, v in e.weight_norms.items():
+                self.weights.setdefault(name, Series()).append(e.step, max(v, 1e-12))
+        if self.layer:
+            self._draw()
+
+    def show_layer(self, name: str) -> None:
+        self.layer = name
+        self._draw()
+
+    def _draw(self) -> None:
+        g, w = self.grads.get(self.layer or ""), self.weights.get(self.layer or "")
+        if g is None and w is None:
+            self.title.setText(f"{self.layer}: no statistics yet (train to see them)")
+            return
+        last_g = f"{g.y[-1]:.3g}" if g is not None and g.n else "–"
+        last_w = f"{w.y[-1]:.3g}" if w is not None and w.n else "–"
+        self.title.setText(f"<b>{self.layer}</b>: gradient norm {last_g} · weight norm {last_w}")
+        if g is not None:
+            self.grad_curve.setData(g.x[-500:], g.y[-500:])
+        if w is not None:
+            self.weight_curve.setData(w.x[-500:], w.y[-500:])
