@@ -53,7 +53,8 @@ def _screenshot(app, window, out: Path, train_for: float) -> int:
     if train_for > 0 and hasattr(window, "start_training"):
         window.start_training()
         settle(int(train_for * 1000))
-    window.fit_view() if hasattr(window, "fit_view") else None
+    window.fit_view()
+    window.plots.flush()
     settle(200)
     out.parent.mkdir(parents=True, exist_ok=True)
     ok = window.grab().save(str(out))

@@ -148,7 +148,7 @@ class TrainingMixin:
 
     def _on_training_finished(self, ended: FitEnded) -> None:
         self._training_buttons()
-        self.plots.refresh()
+        self.plots.flush()
         metrics = "  ".join(f"{k} {v:.4f}" for k, v in ended.metrics.items())
         if ended.status == "failed":
             self.train_label.setText("✖ failed")

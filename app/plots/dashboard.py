@@ -8,6 +8,7 @@ downsampling and clip-to-view, so long runs stay smooth.
 from __future__ import annotations
 
 import csv
+import time
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +82,7 @@ class TrainingPlots(QWidget):
         self.counts_: dict[str, int] = {}
         self._drawn: dict[str, int] = {}
         self._ema: float | None = None
+        self._slow_drawn = 0.0
         self._last_loss = 0.0
         self._loss_at: dict[int, float] = {}
         self.timer = QTimer(self, interval=int(1000 / FPS))
@@ -129,6 +131,12 @@ class TrainingPlots(QWidget):
         return True
 
     def refresh(self) -> None:
+        if not self.isVisible():
+            return  # hidden (another tab raised): store only, draw when shown
+        now = time.monotonic()
+        slow_due = now - self._slow_drawn >= 0.2  # layer curves and heatmap: 5 fps is plenty
+        if slow_due:
+            self._slow_drawn = now
         for name, curve in self.curves.items():
             s = self.series[name]
             if self._changed(name, s.version):
@@ -150,13 +158,13 @@ class TrainingPlots(QWidget):
             text = " · ".join(f"{k} {v}" for k, v in sorted(self.counts_.items()))
             self.decision_text.setText(text)
             self.loss_plot.setTitle(f"loss  <span style='color:#9aa0aa'>({text})</span>")
-        for name, s in self.layer_series.items():
+        for name, s in self.layer_series.items() if slow_due else ():
             if name not in self.layer_curves:
                 color = PALETTE[len(self.layer_curves) % len(PALETTE)]
                 self.layer_curves[name] = _curve(self.grad_plot, color, 1.3, name)
             if self._changed("layer:" + name, s.version):
                 self.layer_curves[name].setData(s.x, s.y)
-        if self._changed("heat", self.heat.version) and self.heat.columns:
+        if slow_due and self.heat.columns and self._changed("heat", self.heat.version):
             image = self.heat.image()
             finite = image[np.isfinite(image)]
             if finite.size:
@@ -228,7 +236,16 @@ class TrainingPlots(QWidget):
             plot.removeItem(curve)
         self.overlays = []
 
+    def flush(self) -> None:
+        """Draws everything now (before a screenshot or an export)."""
+        self._slow_drawn = 0.0
+        visible = self.isVisible()
+        if not visible:
+            return
+        self.refresh()
+
     def export_png(self, path: str | Path) -> bool:
+        self.flush()
         return self.grab().save(str(path))
 
     def export_csv(self, folder: str | Path) -> list[Path]:

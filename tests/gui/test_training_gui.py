@@ -113,7 +113,7 @@ def test_revert_noise_policy_from_settings_marks_decisions(window, qtbot):
     assert counts.get("accepted", 0) + counts.get("reverted+noise", 0) == 46
     xs, _ = window.plots.series_data("decisions_reverted")
     assert len(xs) == counts.get("reverted+noise", 0) > 0
-    window.plots.refresh()
+    window.plots.flush()
     assert "reverted+noise" in window.plots.loss_plot.titleLabel.text
 
 
