@@ -49,7 +49,7 @@ class TrainingPlots(QWidget):
             p.showGrid(x=True, y=True, alpha=0.15)
             p.setLabel("bottom", "step")
         self.grad_plot.setLogMode(y=True)
-        self.rate_plot.setLogMode(y=True)
+        self.rate_plot.getAxis("left").enableAutoSIPrefix(True)
         self.loss_legend = self.loss_plot.addLegend(offset=(-10, 10), labelTextSize="8pt")
         self.metric_legend = self.metric_plot.addLegend(offset=(-10, -10))
         self.grad_legend = self.grad_plot.addLegend(offset=(10, 10), labelTextSize="7pt")
@@ -68,8 +68,6 @@ class TrainingPlots(QWidget):
         self.loss_plot.addItem(self.accepted)
         self.loss_plot.addItem(self.reverted)
         self.loss_legend.addItem(self.reverted, "reverted + noise")
-        self.decision_text = pg.TextItem("", color="#e0e0e0", anchor=(1, 1))
-        self.loss_plot.addItem(self.decision_text, ignoreBounds=True)
         self.layer_series: dict[str, Series] = {}
         self.layer_curves: dict[str, Any] = {}
         self.heat = LayerMatrix()
@@ -141,6 +139,9 @@ class TrainingPlots(QWidget):
             s = self.series[name]
             if self._changed(name, s.version):
                 curve.setData(s.x, s.y)
+                if name == "lr" and s.n:  # a constant rate would otherwise sit on an axis of ±0.5
+                    lo, hi = float(s.y.min()), float(s.y.max())
+                    self.rate_plot.setYRange(0, hi * 1.15 if hi > 0 else 1, padding=0)
         for name, s in self.series.items():
             if not name.startswith("val_") or not self._changed(name, s.version):
                 continue
@@ -156,7 +157,6 @@ class TrainingPlots(QWidget):
                 item.setData(s.x, s.y)
         if self.counts_ and self._changed("counts", sum(self.counts_.values())):
             text = " · ".join(f"{k} {v}" for k, v in sorted(self.counts_.items()))
-            self.decision_text.setText(text)
             self.loss_plot.setTitle(f"loss  <span style='color:#9aa0aa'>({text})</span>")
         for name, s in self.layer_series.items() if slow_due else ():
             if name not in self.layer_curves:
@@ -208,7 +208,6 @@ class TrainingPlots(QWidget):
         self.heat.clear()
         self.heat_image.clear()
         self.counts_ = {}
-        self.decision_text.setText("")
         self.loss_plot.setTitle("loss")
         self._ema = None
         self._drawn = {}
