@@ -68,6 +68,15 @@ class ParamGroupSpec(BaseModel):
     lr: float = Field(gt=0)
 
 
+class InitSpec(BaseModel):
+    """Weights to load before training: a whole model, or one node / group by its label (finetuning)."""
+
+    model_config = _CFG
+    file: str
+    node: str = ""  # label of the node or group the file's weights belong to; "" = the whole model
+    strict: bool = True
+
+
 class Recipe(BaseModel):
     model_config = _CFG
     dataset: dict[str, Any] = Field(default_factory=lambda: {"name": "digits"})
@@ -87,6 +96,7 @@ class Recipe(BaseModel):
     eval_batches: int | None = Field(None, ge=1)  # cap on validation batches per evaluation
     hooks: list[HookSpec] = []
     param_groups: list[ParamGroupSpec] = []
+    init_from: list[InitSpec] = []
     log_layers: bool = True  # per-layer gradient / weight norms every batch
     activation_every: int = Field(0, ge=0)  # batches between activation histograms; 0 = off
     checkpoint_every: int = Field(1, ge=0)  # epochs; 0 = only the final weights

@@ -70,6 +70,37 @@ def _param_groups(model: torch.nn.Module, compiled: Compiled, doc: Document, rec
     return groups
 
 
+def load_initial_weights(model: torch.nn.Module, compiled: Compiled, doc: Document, recipe: Recipe,
+                         project_dir: Path | None) -> None:
+    """recipe.init_from: pretrained weights for the model or for single nodes/groups (by label)."""
+    from safetensors.torch import load_file
+
+    labels = {node.label: key for key in compiled.attributes
+              for node in [doc.scope(key[0]).nodes[key[1]]]}
+    for k, spec in enumerate(recipe.init_from):
+        path = Path(spec.file)
+        if not path.is_absolute() and project_dir is not None:
+            path = project_dir / path
+        try:
+            state = load_file(str(path))
+        except Exception as exc:  # noqa: BLE001 - any unreadable file: one clear message
+            raise TrainingError(f"recipe.init_from[{k}]: cannot read {path}: {exc}") from None
+        target: torch.nn.Module = model
+        if spec.node:
+            if spec.node not in labels:
+                raise TrainingError(f"recipe.init_from[{k}].node: no node or group labelled {spec.node!r} has "
+                                    "weights")
+            target = model.get_submodule(compiled.attributes[labels[spec.node]])
+        try:
+            result = target.load_state_dict(state, strict=False)
+        except RuntimeError as exc:
+            raise TrainingError(f"recipe.init_from[{k}]: {path.name} does not fit "
+                                f"{spec.node or 'the model'}: {str(exc).splitlines()[1].strip()}") from None
+        if spec.strict and (result.missing_keys or result.unexpected_keys):
+            raise TrainingError(f"recipe.init_from[{k}]: {path.name} does not fit {spec.node or 'the model'} "
+                                f"(missing {result.missing_keys[:3]}, unexpected {result.unexpected_keys[:3]})")
+
+
 def check_inputs(doc: Document, bundle: Any) -> None:
     """The model's Input must take what the dataset gives: say which and how to fix it."""
     inputs = doc.graph.nodes_of_type("Input")
@@ -137,6 +168,7 @@ def prepare(
     compiled = compile_document(doc, trusted=trusted)
     torch.manual_seed(recipe.seed)
     model = build_from_compiled(compiled)
+    load_initial_weights(model, compiled, doc, recipe, project_dir)
     device = resolve_device(recipe.device)
     model.to(device)
     sampler = EpochSampler(len(bundle.train), seed=recipe.seed, shuffle=bundle.task != "forecast")
