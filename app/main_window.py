@@ -163,6 +163,7 @@ class MainWindow(TrainingMixin, QMainWindow):
         self.templates_menu = file_menu.addMenu("New from &template")
         self._fill_templates()
         self._action("open", "&Open…", self.open_dialog, QKeySequence.Open, file_menu)
+        self._action("import", "&Import PyTorch model…", self.import_dialog, None, file_menu)
         self.recent_menu = file_menu.addMenu("Open &recent")
         self._fill_recent()
         file_menu.addSeparator()
@@ -314,6 +315,16 @@ class MainWindow(TrainingMixin, QMainWindow):
                                               "TorchCanvas projects (*.json)")
         if name:
             self.open_project(Path(name))
+
+    def import_dialog(self) -> None:
+        from app.import_dialog import ImportDialog
+
+        if not self.confirm_discard():
+            return
+        dialog = ImportDialog(self)
+        if dialog.exec() and dialog.document is not None:
+            self.model.set_document(dialog.document, None, True)
+            self.fit_view()
 
     def save(self) -> bool:
         if self.model.path is None:

@@ -243,3 +243,25 @@ def test_untitled_work_is_offered_at_the_next_start(window, qtbot, monkeypatch):
     assert fresh.offer_untitled_recovery()
     assert [n.type for n in fresh.model.doc.graph.nodes.values()] == ["Linear"]
     assert fresh.model.path is None and fresh.model.modified
+
+
+def test_import_dialog_uses_the_headless_importer(window, tmp_path):
+    from app.import_dialog import ImportDialog
+
+    src = tmp_path / "net.py"
+    src.write_text("from torch import nn\n\n\nclass Net(nn.Module):\n    def __init__(self, width=4):\n"
+                   "        super().__init__()\n        self.body = nn.Sequential(nn.Linear(3, width), nn.ReLU())\n"
+                   "        self.head = nn.Linear(width, 2)\n\n    def forward(self, x):\n"
+                   "        return self.head(self.body(x))\n")
+    dialog = ImportDialog(window)
+    dialog.file.setText(str(src))
+    dialog.class_name.setText("Net")
+    dialog.args.setText('{"width": 6}')
+    dialog.shape.setText("3")
+    assert dialog.try_import()
+    doc = dialog.document
+    assert [n.label for n in doc.graph.nodes.values()] == ["x", "body", "head", "y"]
+    assert "body" in doc.groups
+    dialog.class_name.setText("Missing")
+    assert not dialog.try_import()
+    assert "defines no 'Missing'" in dialog.error.text()
