@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QColor, QFont, QGuiApplication, QTextCursor, QTextFormat
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -116,5 +116,3 @@ class CodeView(QWidget):
         self._updating = False
         self._select_line(line)
 
-
-__all__ = ["CodeView", "monospace", "Qt"]

@@ -15,8 +15,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
-    QPlainTextEdit,
-    QPushButton,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -24,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from app.canvas.scene import GraphScene
 from app.canvas.view import GraphView
-from app.codeview import CodeView, monospace
+from app.codeview import CodeView
 from app.editor.model import EditorModel
 from app.inspector import Inspector
 from app.palette import Palette
@@ -595,18 +593,3 @@ class MainWindow(TrainingMixin, QMainWindow):
 
     def _code_clicked(self, scope: str, node_id: str) -> None:
         self.model.select([node_id], scope)
-
-
-class CodeDialog(QWidget):
-    """Shows code read-only (used by the trust prompt's details)."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        view = QPlainTextEdit(text, readOnly=True)
-        view.setFont(monospace())
-        layout = QVBoxLayout(self)
-        layout.addWidget(view)
-        layout.addWidget(QPushButton("Close", clicked=self.close))
-
-
-__all__ = ["MainWindow", "ROOT", "QToolBar"]

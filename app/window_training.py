@@ -201,10 +201,3 @@ class TrainingMixin:
             path = compiled.attributes.get((self.model.scope, sel[0]))
             if path:
                 self.node_stats.show_layer(path)
-
-
-def confirm_stop(window) -> bool:
-    if not window.trainer.running:
-        return True
-    answer = QMessageBox.question(window, "Training is running", "Stop training and close?")
-    return answer == QMessageBox.Yes

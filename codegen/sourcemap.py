@@ -91,6 +91,4 @@ def build_source_map(source: str, classes: dict[str, Any], code_entries: dict[st
             for stmt in fn.body:
                 for nid in _statement_nodes(stmt, cls.attrs, cls.vars):
                     spans.append(Span(stmt.lineno, stmt.end_lineno or stmt.lineno, cls.scope, nid))
-                if fn.name == "forward" and isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Name):
-                    pass
     return SourceMap(spans)
