@@ -68,8 +68,9 @@ def lenet() -> None:
     h = b.add("Tanh", b.add("Linear", h, "fc1", out_features=120), "tanh3")
     h = b.add("Tanh", b.add("Linear", h, "fc2", out_features=84), "tanh4")
     b.output(b.add("Linear", h, "fc3", out_features=10), "logits")
-    finish(b, "03_lenet5_digits.json", {"dataset": {"name": "digits"}, "epochs": 30, "batch_size": 32,
-                                         "optimizer": {"name": "adam", "lr": 0.002}})
+    finish(b, "03_lenet5_digits.json", {"dataset": {"name": "digits"}, "epochs": 30, "batch_size": 64,
+                                         "optimizer": {"name": "adam", "lr": 0.003},
+                                         "schedule": {"name": "cosine"}})
 
 
 def resnet_mini() -> None:
