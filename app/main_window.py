@@ -399,6 +399,9 @@ class MainWindow(TrainingMixin, QMainWindow):
     def new_from_template(self, path: Path) -> None:
         if self.confirm_discard() and self.open_project(path, trust=True):
             self.model.path = None  # a template is a starting point, not the file to overwrite
+            for entry in self.model.doc.recipe.get("init_from", []):  # keep pretrained files reachable
+                if not Path(entry["file"]).is_absolute():
+                    entry["file"] = str((path.parent / entry["file"]).resolve())
             self.model.undo_stack.resetClean()
             self._update_title()
 

@@ -300,9 +300,28 @@ def mini_vit() -> None:
                                            "optimizer": {"name": "adamw", "lr": 0.002}})
 
 
+def finetune() -> None:
+    from tools.pretrain_resnet_mini import backbone
+
+    b = builder("Finetune a pretrained ResNet-mini", "Models are rarely trained from scratch. The 'backbone' "
+                "group (stem + three residual blocks) was trained on the digits by tools/pretrain_resnet_mini.py "
+                "and is loaded from resources/pretrained/ (recipe.init_from) and frozen (❄). A new input layer "
+                "maps the 30 breast-cancer measurements onto an 8×8 'image' for the backbone, and a new head "
+                "classifies; only those two train. Compare: unfreeze the backbone, or remove init_from.")
+    backbone(b)
+    x = b.input("measurements", [30])
+    h = b.add("Reshape", b.add("Linear", x, "adapter", out_features=64), "as_image", shape=[1, 8, 8])
+    h = b.use("backbone", h, "backbone", frozen=True)
+    b.output(b.add("Linear", h, "new_head", out_features=2), "logits")
+    finish(b, "30_finetune_resnet_mini.json", {
+        "dataset": {"name": "breast_cancer"}, "epochs": 15, "batch_size": 32,
+        "optimizer": {"name": "adam", "lr": 0.003},
+        "init_from": [{"file": "../pretrained/resnet_mini_digits_backbone.safetensors", "node": "backbone"}]})
+
+
 if __name__ == "__main__":
     OUT.mkdir(parents=True, exist_ok=True)
     for make in (mlp_tabular, mlp_digits, lenet, vgg_mini, resnet_mini, rnn_family, noise_experiment,
-                 complex_net, forest, autoencoder, char_lstm, mini_gpt, mini_vit):
+                 complex_net, forest, autoencoder, char_lstm, mini_gpt, mini_vit, finetune):
         make()
     print("\n".join(sorted(p.name for p in OUT.glob("*.json"))))

@@ -39,3 +39,29 @@ def test_template_reaches_its_target(name):
     value = metrics[metric]
     print(f"\n[bench] {name}: {metric} {value:.4f} (target {op} {target}) in {time.perf_counter() - start:.1f} s")
     assert value >= target if op == ">=" else value <= target
+
+
+def _steps_to(metric_target: float, doc, **overrides) -> tuple[int | None, float]:
+    from runtime.events import EvalEnded
+
+    events = []
+    doc.recipe.update(overrides)
+    metrics = run(prepare(doc, project_dir=TEMPLATES, num_threads=1, emit=events.append,
+                          overrides={"eval_every": 5}))
+    reached = next((e.step for e in events if isinstance(e, EvalEnded)
+                    and e.metrics.get("val_accuracy", 0) >= metric_target), None)
+    return reached, metrics["val_accuracy"]
+
+
+def test_finetuning_beats_training_from_scratch():
+    name = "30_finetune_resnet_mini.json"
+    pretrained = load(TEMPLATES / name, project_registry())
+    scratch = load(TEMPLATES / name, project_registry())
+    scratch.recipe.pop("init_from")
+    scratch.graph.node_by_label("backbone").params["frozen"] = False
+    fast, acc_ft = _steps_to(0.95, pretrained)
+    slow, acc_scratch = _steps_to(0.95, scratch)
+    print(f"\n[bench] finetune: 95 % val accuracy after {fast} steps (final {acc_ft:.3f}) vs from scratch "
+          f"{slow} steps (final {acc_scratch:.3f})")
+    assert fast is not None and acc_ft >= 0.95
+    assert slow is None or fast < slow
