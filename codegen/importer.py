@@ -21,6 +21,7 @@ from torch import fx, nn
 from codegen.layer import LayerDef
 from graph.document import ROOT, Document, Edge, Graph, GroupDef, Node, make_identifier
 from graph.layout import layered_positions
+from graph.params import check_value
 
 
 class ImportFailed(Exception):
@@ -49,6 +50,9 @@ _FUNCTIONS: dict[Any, str] = {
 _METHODS = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid", "flatten": "Flatten", "mean": "Mean"}
 
 
+#: nn modules returning a tuple whose catalogue node keeps only the first element.
+_FIRST_OF_TUPLE: set[type] = {nn.MultiheadAttention}
+
 #: nn modules whose catalogue node is written functionally (torch.flatten, ...).
 _FUNCTIONAL_MODULES: dict[type, str] = {nn.Flatten: "Flatten", nn.Unflatten: "Unflatten"}
 
@@ -74,15 +78,33 @@ def _value(v: Any) -> Any:
     return v
 
 
+def _transformer_layer(m: nn.Module) -> dict[str, Any]:
+    """Constructor arguments that nn.Transformer*Layer keeps only inside its submodules."""
+    return {"d_model": m.self_attn.embed_dim, "nhead": m.self_attn.num_heads,
+            "dim_feedforward": m.linear1.out_features, "dropout": m.dropout.p,
+            "layer_norm_eps": m.norm1.eps, "bias": m.linear1.bias is not None}
+
+
+#: Where a module keeps constructor arguments it does not store under their own names.
+_READERS = {nn.TransformerEncoderLayer: _transformer_layer, nn.TransformerDecoderLayer: _transformer_layer}
+
+
 def _layer_params(layer: LayerDef, module: nn.Module, where: str) -> dict[str, Any]:
     params: dict[str, Any] = {}
+    known = _READERS[type(module)](module) if type(module) in _READERS else {}
     for p in layer.spec.params:
-        if p.name in ("bias",) and hasattr(module, "bias"):
-            value: Any = module.bias is not None if not isinstance(module.bias, bool) else module.bias
+        if p.name in known:
+            value: Any = known[p.name]
+        elif p.name in ("bias",) and hasattr(module, "bias"):
+            value = module.bias is not None if not isinstance(module.bias, bool) else module.bias
         elif hasattr(module, p.name):
             value = _value(getattr(module, p.name))
         else:
             continue
+        if isinstance(value, nn.Dropout):  # TransformerEncoderLayer keeps its rate in a Dropout module
+            value = value.p
+        elif callable(value) and not isinstance(value, nn.Module) and getattr(value, "__name__", None) in p.choices:
+            value = value.__name__  # activation=F.relu → "relu"
         if isinstance(value, list) and p.kind == "ints" and len(set(map(str, value))) == 1 and \
                 not isinstance(p.default, (list, tuple)):
             value = value[0]
@@ -91,6 +113,10 @@ def _layer_params(layer: LayerDef, module: nn.Module, where: str) -> dict[str, A
         if p.kind == "ints" and isinstance(value, str):
             raise ImportFailed(f"{where}: {p.name}={value!r} is not supported by the {layer.type_id} node")
         default = list(p.default) if isinstance(p.default, tuple) else p.default
+        problem = check_value(p, value)
+        if problem:
+            raise ImportFailed(f"{where}: {p.name}: {problem} (cannot express this {type(module).__name__} "
+                               "as a catalogue node)")
         if value != default:
             params[p.name] = value
     if getattr(module, "batch_first", True) is False:
@@ -172,6 +198,8 @@ class _Importer:
                     values[n.name] = (node.id, outs[0].name)
                     if layer.unpack is not None:
                         values[n.name] = (node.id, "__tuple__")
+                    elif type(sub) in _FIRST_OF_TUPLE:  # our node already returns element 0
+                        values[n.name] = (node.id, "__first__")
                 elif list(sub.children()):
                     name = self._group_name(path.replace(".", "_"))
                     self.doc.groups[name] = GroupDef(name, Graph(), f"Imported from {type(sub).__name__} ({path}).")
@@ -248,6 +276,13 @@ class _Importer:
         if n.op == "call_function" and target is operator.getitem:
             base, index = n.args
             src = source(base, where)
+            if src[1] == "__first__":
+                if index == 0:
+                    values[n.name] = (src[0], "out")
+                    return
+                if not n.users:  # e.g. the attention weights in `out, _ = self.attn(q, k, v)`
+                    return
+                raise ImportFailed(f"{where}: uses output {index} of a module whose node gives only its first")
             if src[1] == "__tuple__" and isinstance(index, int):
                 node = g.nodes[src[0]]
                 from codegen.catalogue import LAYERS

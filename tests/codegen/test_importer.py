@@ -164,3 +164,26 @@ def test_cli_import_with_weights(tmp_path):
     load_weights(model, project.with_suffix(".safetensors"))
     x = torch.randn(3, 4)
     torch.testing.assert_close(model(x), ref.head(ref.body(x)))
+
+
+class TinyTransformer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Linear(8, 32)
+        self.encoder = nn.TransformerEncoderLayer(32, 4, 64, dropout=0.0, batch_first=True)
+        self.attn = nn.MultiheadAttention(32, 4, batch_first=True)
+        self.norm = nn.LayerNorm(32)
+        self.head = nn.Linear(32, 3)
+
+    def forward(self, x):
+        h = self.encoder(self.embed(x))
+        a, _ = self.attn(h, h, h)
+        return self.head(self.norm(h + a).mean(dim=1))
+
+
+def test_small_transformer_round_trip():
+    torch.manual_seed(0)
+    doc, compiled = round_trip(TinyTransformer(), [10, 8])
+    flat = "".join(compiled.source.split())  # the formatter may wrap the call
+    assert "nn.TransformerEncoderLayer(32,4,dim_feedforward=64,dropout=0.0" in flat
+    assert {n.type for n in doc.graph.nodes.values()} >= {"MultiheadAttention", "TransformerEncoderLayer", "Mean"}
