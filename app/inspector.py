@@ -109,6 +109,8 @@ class Inspector(QWidget):
             button = QPushButton("Enter group  (double-click)")
             button.clicked.connect(lambda: self.enter_group.emit(node.params.get("group", "")))
             self.form.addRow("", button)
+        if node.type not in ("Input", "Output"):
+            self._weights_row(node)
         frozen = QCheckBox("exclude from training")
         frozen.setChecked(bool(node.params.get("frozen", False)))
         frozen.toggled.connect(lambda v: self._set("frozen", v if v else MISSING))
@@ -150,6 +152,42 @@ class Inspector(QWidget):
         label = QLabel(p.name)
         label.setToolTip(p.help)
         self.form.addRow(label, editor)
+
+    def _weights_row(self, node) -> None:
+        """Pretrained weights for this node or group (recipe.init_from), or back to a fresh start."""
+        entries = [e for e in self.model.doc.recipe.get("init_from", []) if e.get("node") == node.label]
+        label = QLabel(", ".join(e["file"].rsplit("/", 1)[-1] for e in entries) or "fresh initialisation")
+        label.setWordWrap(True)
+        load = QPushButton("Load weights…")
+        load.clicked.connect(lambda: self._choose_weights(node.label))
+        fresh = QPushButton("Re-initialise")
+        fresh.setEnabled(bool(entries))
+        fresh.clicked.connect(lambda: self.set_init_weights(node.label, None))
+        self.form.addRow("weights", label)
+        self.form.addRow("", load)
+        self.form.addRow("", fresh)
+        self.editors["__weights__"] = label
+
+    def _choose_weights(self, label: str) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        name, _ = QFileDialog.getOpenFileName(self, f"Weights for {label}", "", "safetensors (*.safetensors)")
+        if name:
+            self.set_init_weights(label, name)
+
+    def set_init_weights(self, label: str, file: str | None) -> None:
+        """Adds (or with None removes) the node's entry in recipe.init_from, as one undoable edit."""
+        import copy
+
+        from graph.edits import SetRecipe
+
+        recipe = copy.deepcopy(self.model.doc.recipe)
+        entries = [e for e in recipe.get("init_from", []) if e.get("node") != label]
+        if file is not None:
+            entries.append({"file": file, "node": label})
+        recipe["init_from"] = entries
+        self.model.push(SetRecipe(recipe), f"weights of {label}")
+        self.rebuild()
 
     def _code_editors(self, node) -> None:
         entry = node.params.get("code", "")

@@ -265,3 +265,18 @@ def test_import_dialog_uses_the_headless_importer(window, tmp_path):
     dialog.class_name.setText("Missing")
     assert not dialog.try_import()
     assert "defines no 'Missing'" in dialog.error.text()
+
+
+def test_inspector_sets_and_clears_pretrained_weights_for_a_node(window):
+    from app.launch import EXAMPLE
+
+    window.open_project(EXAMPLE, interactive=False)
+    fc1 = window.model.doc.graph.node_by_label("fc1").id
+    window.model.select([fc1])
+    window.inspector.set_init_weights("fc1", "/data/fc1.safetensors")
+    assert window.model.doc.recipe["init_from"] == [{"file": "/data/fc1.safetensors", "node": "fc1"}]
+    assert window.inspector.editors["__weights__"].text() == "fc1.safetensors"
+    window.inspector.set_init_weights("fc1", None)
+    assert window.model.doc.recipe["init_from"] == []
+    window.model.undo_stack.undo()
+    assert window.model.doc.recipe["init_from"][0]["node"] == "fc1"
