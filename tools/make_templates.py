@@ -300,6 +300,22 @@ def mini_vit() -> None:
                                            "optimizer": {"name": "adamw", "lr": 0.002}})
 
 
+def text_cnn() -> None:
+    b = builder("Text-CNN classifier", "Kim (2014)-style convolutional text classifier on a set built "
+                "offline from the Python standard library's docstrings: which of 5 module families (text, "
+                "math, files, network, concurrency) does a docstring come from? Characters are embedded, a "
+                "1-D convolution reads 5-character windows, global max pooling keeps the strongest match of "
+                "each filter. Chance is 20 %. Try: kernel size 3, or two convolutions.")
+    x = b.input("chars", [128], dtype="int64")
+    h = b.add("Transpose", b.add("Embedding", x, "embed", num_embeddings=97, embedding_dim=32), "channels_first",
+              dim0=1, dim1=2)
+    h = b.add("ReLU", b.add("Conv1d", h, "conv", out_channels=64, kernel_size=5), "relu")
+    h = b.add("GlobalMaxPool", h, "pool", spatial_dims=1)
+    b.output(b.add("Linear", b.add("Dropout", h, "drop", p=0.3), "classify", out_features=5), "logits")
+    finish(b, "11_text_cnn.json", {"dataset": {"name": "stdlib_docstrings"}, "epochs": 30, "batch_size": 32,
+                                    "optimizer": {"name": "adam", "lr": 0.003}})
+
+
 def finetune() -> None:
     from tools.pretrain_resnet_mini import backbone
 
@@ -322,6 +338,6 @@ def finetune() -> None:
 if __name__ == "__main__":
     OUT.mkdir(parents=True, exist_ok=True)
     for make in (mlp_tabular, mlp_digits, lenet, vgg_mini, resnet_mini, rnn_family, noise_experiment,
-                 complex_net, forest, autoencoder, char_lstm, mini_gpt, mini_vit, finetune):
+                 complex_net, forest, autoencoder, char_lstm, mini_gpt, mini_vit, text_cnn, finetune):
         make()
     print("\n".join(sorted(p.name for p in OUT.glob("*.json"))))
