@@ -79,5 +79,11 @@ def run(args: argparse.Namespace) -> int:
     print(f"{job.trainer.status} after {job.trainer.step} steps: {summary}")
     if progress.decisions:
         print("hook decisions: " + ", ".join(f"{k} {v}" for k, v in progress.decisions.items()))
+    if job.bundle.task == "language_model" and "itos" in job.bundle.extra:
+        from runtime.generate import sample_text
+
+        text = sample_text(job.trainer.model, job.bundle.extra["itos"], job.bundle.input_shape[0])
+        print("sample:\n" + text)
+        (out / "sample.txt").write_text(text)
     print(f"run folder: {out} (metrics.jsonl, weights.safetensors, checkpoints/)")
     return 0 if job.trainer.status in ("finished", "stopped") else 1
