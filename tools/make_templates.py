@@ -160,9 +160,10 @@ def complex_net() -> None:
 def forest() -> None:
     b = builder("A forest of nets for sunspots", "Signature experiment 3. Forecast next year's sunspot number "
                 "from the last 20 years. A base net makes a first forecast; a Slice hands 8 of its 16 hidden "
-                "units to a freshly initialised net ('refiner'), and an Ensemble node adds 4 independently "
-                "initialised small nets ('member'), averaged. Try: the grow_forest hook, which adds a member "
-                "each epoch and freezes the old ones; compare with one net of the same parameter count.")
+                "units to a freshly initialised net ('refiner'), and an Ensemble node adds independently "
+                "initialised small nets ('member'), averaged. It starts with 2 members; the grow_forest hook adds a "
+                "fresh member every 10 epochs (up to 6) and freezes the older ones — watch the 'grow' markers. "
+                "Compare with one net of the same parameter count (tests/bench/test_signature_bench.py).")
     base = b.group("base", "The first forecaster; its hidden layer is shared with the refiner.")
     x = base.input("window")
     h = base.add("Tanh", base.add("Linear", x, "hidden", out_features=16), "act")
@@ -180,11 +181,13 @@ def forest() -> None:
     first = b.use("base", inp, "base_net")
     part = b.add("Slice", b.out(first, "base", "features"), "part", dim=1, start=0, stop=8)
     fix = b.use("refiner", part, "refine")
-    forest_ = b.add("Ensemble", inp, "forest", group="member", members=4, combine="mean")
+    forest_ = b.add("Ensemble", inp, "forest", group="member", members=2, combine="mean")
     b.output(b.add("Add", [first, fix, forest_], "combine"), "forecast")
     finish(b, "22_forest_sunspots.json", {"dataset": {"name": "sunspots", "window": 20, "flat": True}, "epochs": 60,
                                            "batch_size": 32, "loss": {"name": "mse"}, "metrics": ["mse", "mae"],
-                                           "optimizer": {"name": "adam", "lr": 0.005}})
+                                           "optimizer": {"name": "adam", "lr": 0.005},
+                                           "hooks": [{"name": "grow_forest", "params": {
+                                               "ensemble": "forest", "every": 10, "max_members": 6}}]})
 
 
 POSITIONAL = """import torch

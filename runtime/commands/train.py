@@ -85,5 +85,11 @@ def run(args: argparse.Namespace) -> int:
         text = sample_text(job.trainer.model, job.bundle.extra["itos"], job.bundle.input_shape[0])
         print("sample:\n" + text)
         (out / "sample.txt").write_text(text)
+    if job.bundle.task == "reconstruction":
+        from runtime.reconstructions import save_reconstructions
+
+        picture = save_reconstructions(job.trainer.model, job.bundle.val, job.bundle.input_shape,
+                                       out / "reconstructions.png")
+        print(f"reconstructions (originals above, reconstructions below): {picture}")
     print(f"run folder: {out} (metrics.jsonl, weights.safetensors, checkpoints/)")
     return 0 if job.trainer.status in ("finished", "stopped") else 1

@@ -24,3 +24,19 @@ def test_sample_text_extends_the_prompt_with_vocabulary_characters():
         model.out.bias.fill_(-1e4)
         model.out.bias[3] = 1e4
     assert sample_text(model, itos, 4, "a", 10) == "a" + "d" * 10
+
+
+def test_reconstruction_picture_has_originals_above_reconstructions(tmp_path):
+    from PIL import Image
+    from torch.utils.data import TensorDataset
+
+    from runtime.reconstructions import save_reconstructions
+
+    data = TensorDataset(torch.rand(4, 64), torch.zeros(4))
+    identity = nn.Linear(64, 64)
+    with torch.no_grad():
+        identity.weight.copy_(torch.eye(64))
+        identity.bias.zero_()
+    path = save_reconstructions(identity, data, (64,), tmp_path / "r.png", n=4, scale=1)
+    image = torch.tensor(list(Image.open(path).getdata()), dtype=torch.float32).reshape(20, 40)
+    assert torch.equal(image[:10], image[10:])  # a perfect autoencoder: both rows alike
