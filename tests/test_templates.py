@@ -34,3 +34,20 @@ def test_input_shape_mismatch_is_explained():
     with pytest.raises(TrainingError, match=r"Input 'x' declares shape \(64,\), but dataset 'digits' gives "
                                             r"samples of shape \(1, 8, 8\)"):
         check_inputs(doc, load_dataset(doc.recipe["dataset"]))
+
+
+@pytest.mark.parametrize("path", PROJECTS, ids=[p.stem for p in PROJECTS])
+def test_template_trains_a_few_steps_and_the_loss_goes_down(path):
+    from runtime.events import BatchEnded
+    from runtime.session import prepare, run
+
+    doc = load(path, project_registry())
+    events = []
+    overrides = {"max_steps": 30, "epochs": 50, "hooks": [], "eval_batches": 1, "checkpoint_every": 0}
+    if doc.recipe["dataset"]["name"] in ("stdlib_text",):
+        overrides["dataset"] = {**doc.recipe["dataset"], "max_chars": 40_000}
+    run(prepare(doc, project_dir=path.parent, trusted=True, overrides=overrides, emit=events.append,
+                num_threads=1))
+    losses = [e.loss for e in events if isinstance(e, BatchEnded)]
+    assert len(losses) >= 10
+    assert sum(losses[-5:]) / 5 < sum(losses[:5]) / 5, losses
