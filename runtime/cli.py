@@ -74,6 +74,18 @@ def _import_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--output", required=True, help="the project file to write")
 
 
+@command("sweep", "train a project once per value of one node parameter; CSV and a plot of train/val loss",
+         "runtime.commands.sweep:run")
+def _sweep_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("project", help="the project file (.json)")
+    p.add_argument("--node", required=True, help="label of the node whose parameter is swept")
+    p.add_argument("--param", required=True, help="the parameter, e.g. out_features")
+    p.add_argument("--values", required=True, help="comma-separated JSON values, e.g. 2,4,8,16")
+    p.add_argument("--epochs", type=int, help="override the recipe's epochs")
+    p.add_argument("--out", help="output folder (default: PROJECT_sweep beside the project)")
+    p.add_argument("--trust", action="store_true", help="run the project's custom code")
+
+
 def build_parser(prog: str = "torchcanvas") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=prog, description="TorchCanvas headless commands.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

@@ -122,7 +122,7 @@ def test_cli_train_fails_clearly_on_a_bad_recipe(tmp_path):
     assert "recipe.optimizer.lr" in result.stderr
 
 
-@pytest.mark.parametrize("command", ["train", "export", "layers", "templates", "check", "import"])
+@pytest.mark.parametrize("command", ["train", "export", "layers", "templates", "check", "import", "sweep"])
 def test_command_help(command):
     result = subprocess.run([sys.executable, "-m", "app", command, "--help"], capture_output=True, text=True,
                             timeout=60)
