@@ -319,6 +319,20 @@ def text_cnn() -> None:
                                     "optimizer": {"name": "adam", "lr": 0.003}})
 
 
+def double_descent() -> None:
+    b = builder("Double descent: a width sweep", "Train the same small MLP many times, only its hidden width "
+                "changing, on a small noisy task (120 two-moons points, half held out, 30 % noise), long enough "
+                "to fit the training set. Run: torchcanvas sweep THIS_FILE --node hidden --param out_features "
+                "--values 1,2,4,8,16,32,64,128,256,512. Classical wisdom says test error rises once the net can "
+                "memorise; double descent says it peaks near the interpolation threshold and falls again.")
+    x = b.input("point", [2])
+    h = b.add("ReLU", b.add("Linear", x, "hidden", out_features=64), "act")
+    b.output(b.add("Linear", h, "classify", out_features=2), "logits")
+    finish(b, "23_double_descent_sweep.json", {"dataset": {"name": "moons", "n": 120, "noise": 0.3,
+                                                           "val_fraction": 0.5}, "epochs": 300,
+                                                "batch_size": 64, "optimizer": {"name": "adam", "lr": 0.01}})
+
+
 def finetune() -> None:
     from tools.pretrain_resnet_mini import backbone
 
@@ -341,6 +355,6 @@ def finetune() -> None:
 if __name__ == "__main__":
     OUT.mkdir(parents=True, exist_ok=True)
     for make in (mlp_tabular, mlp_digits, lenet, vgg_mini, resnet_mini, rnn_family, noise_experiment,
-                 complex_net, forest, autoencoder, char_lstm, mini_gpt, mini_vit, text_cnn, finetune):
+                 complex_net, forest, autoencoder, char_lstm, mini_gpt, mini_vit, text_cnn, double_descent, finetune):
         make()
     print("\n".join(sorted(p.name for p in OUT.glob("*.json"))))

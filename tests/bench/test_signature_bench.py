@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import torch
 
 from codegen import build_from_compiled, compile_document
 from graph import load
@@ -46,6 +47,9 @@ def test_forest_vs_single_net_of_equal_size():
     b.doc.recipe = {**forest.recipe, "hooks": []}
     single = params(b.doc)
     s = run(prepare(b.doc, num_threads=1))
+    xs = torch.stack([job.bundle.val[k][0] for k in range(len(job.bundle.val))])
+    ys = torch.stack([job.bundle.val[k][1] for k in range(len(job.bundle.val))]).reshape(len(xs), -1)[:, 0]
+    naive = float(((xs[:, -1] - ys) ** 2).mean())  # tomorrow = today
     print(f"\n[bench] signature 3: grown forest ({len(job.trainer.model.forest)} members, {budget} parameters) val MSE {f['val_mse']:.4f} vs single net "
-          f"({single} parameters) {s['val_mse']:.4f}")
+          f"({single} parameters) {s['val_mse']:.4f}; naive last-value forecast {naive:.4f}")
     assert abs(single - budget) / budget < 0.1

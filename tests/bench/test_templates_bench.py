@@ -66,3 +66,23 @@ def test_finetuning_beats_training_from_scratch():
           f"{slow} steps (final {acc_scratch:.3f})")
     assert fast is not None and acc_ft >= 0.95
     assert slow is None or fast < slow
+
+
+def test_exported_train_script_matches_the_app(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from runtime.trainscript import export_training
+
+    project = TEMPLATES / "02_mlp_digits.json"
+    in_app = run(prepare(load(project, project_registry()), num_threads=1))["val_accuracy"]
+    script = export_training(load(project, project_registry()), tmp_path / "bundle", TEMPLATES)
+    result = subprocess.run([sys.executable, script.name], cwd=script.parent, capture_output=True, text=True,
+                            timeout=600, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert result.returncode == 0, result.stderr
+    standalone = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")][-1]
+    print(f"\n[bench] digits MLP: in-app val accuracy {in_app:.4f} vs exported train.py "
+          f"{standalone['val_accuracy']:.4f}")
+    assert abs(in_app - standalone["val_accuracy"]) <= 0.02
