@@ -98,7 +98,7 @@ class Recipe(BaseModel):
     param_groups: list[ParamGroupSpec] = []
     init_from: list[InitSpec] = []
     log_layers: bool = True  # per-layer gradient / weight norms every batch
-    activation_every: int = Field(0, ge=0)  # batches between activation histograms; 0 = off
+    activation_every: int = Field(50, ge=0)  # batches between activation histograms; 0 = off
     checkpoint_every: int = Field(1, ge=0)  # epochs; 0 = only the final weights
 
 

@@ -183,6 +183,10 @@ def prepare(
     total = recipe.epochs * steps_per_epoch
     scheduler, when = build_scheduler(recipe.schedule, optimizer, steps_per_epoch, total)
     callbacks = build_callbacks(doc, recipe, trusted) + list(extra_callbacks or [])
+    if recipe.activation_every:
+        from runtime.activations import ActivationMonitor
+
+        callbacks.append(ActivationMonitor(recipe.activation_every))
     writer = None
     if run_dir is not None:
         run_dir.mkdir(parents=True, exist_ok=True)

@@ -18,9 +18,14 @@ class NodeStatsView(QWidget):
         self.plot.addLegend()
         self.grad_curve = self.plot.plot([], [], pen=pg.mkPen("#4fc3f7", width=1.5), name="gradient norm")
         self.weight_curve = self.plot.plot([], [], pen=pg.mkPen("#ffb74d", width=1.5), name="weight norm")
+        self.hist_plot = pg.PlotWidget(title="output distribution (latest)")
+        self.bars = pg.BarGraphItem(x=[], height=[], width=1.0, brush="#81c784")
+        self.hist_plot.addItem(self.bars)
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
         layout.addWidget(self.plot)
+        layout.addWidget(self.hist_plot)
+        self.activations: dict[str, object] = {}
         self.layer: str | None = None
         self.grads: dict[str, Series] = {}
         self.weights: dict[str, Series] = {}
@@ -29,6 +34,9 @@ class NodeStatsView(QWidget):
         for e in events:
             if getattr(e, "kind", "") == "fit_started":
                 self.grads, self.weights = {}, {}
+            if getattr(e, "kind", "") == "activation_stats":
+                self.activations[e.node] = e
+                continue
             if getattr(e, "kind", "") != "batch_ended":
                 continue
             for name, v in e.grad_norms.items():
@@ -44,12 +52,20 @@ class NodeStatsView(QWidget):
 
     def _draw(self) -> None:
         g, w = self.grads.get(self.layer or ""), self.weights.get(self.layer or "")
-        if g is None and w is None:
+        if g is None and w is None and (self.layer or "") not in self.activations:
             self.title.setText(f"{self.layer}: no statistics yet (train to see them)")
             return
         last_g = f"{g.y[-1]:.3g}" if g is not None and g.n else "–"
         last_w = f"{w.y[-1]:.3g}" if w is not None and w.n else "–"
-        self.title.setText(f"<b>{self.layer}</b>: gradient norm {last_g} · weight norm {last_w}")
+        text = f"<b>{self.layer}</b>: gradient norm {last_g} · weight norm {last_w}"
+        stats = self.activations.get(self.layer or "")
+        if stats is not None:
+            edges = stats.edges
+            width = (edges[1] - edges[0]) if len(edges) > 1 else 1.0
+            self.bars.setOpts(x=[(a + b) / 2 for a, b in zip(edges[:-1], edges[1:], strict=True)],
+                              height=list(stats.histogram), width=width)
+            text += f" · output mean {stats.mean:.3g}, std {stats.std:.3g} (step {stats.step})"
+        self.title.setText(text)
         if g is not None:
             self.grad_curve.setData(g.x[-500:], g.y[-500:])
         if w is not None:

@@ -164,3 +164,13 @@ def test_runs_panel_overlays_a_previous_run(window, qtbot, tmp_path):
     assert len(window.plots.overlays) >= 1
     record = json.loads((window.trainer.run_dir / "result.json").read_text())
     assert record["status"] == "finished"
+
+
+def test_selecting_a_node_shows_its_latest_statistics(window, qtbot):
+    window.model.push(SetRecipe({**window.model.doc.recipe, "epochs": 2, "activation_every": 5}))
+    click(qtbot, window, "train")
+    wait_finished(qtbot, window)
+    window.model.select([window.model.doc.graph.node_by_label("act1").id])
+    text = window.node_stats.title.text()
+    assert "act1" in text and "output mean" in text
+    assert len(window.node_stats.bars.opts["height"]) == 30
