@@ -283,7 +283,7 @@ class MainWindow(TrainingMixin, QMainWindow):
         QTimer.singleShot(0, self.fit_view)
         if not trusted and has_code(doc):
             self.statusBar().showMessage("This project's code has not been trusted: code nodes are shown but "
-                                         "not run. Use Graph › Trust project code to run it.")
+                                         "not run. Use Train › Trust project code to run it.")
         return True
 
     def ask_trust(self, doc: Document) -> bool:

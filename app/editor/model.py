@@ -123,6 +123,10 @@ class EditorModel(QObject):
         self.inference = infer_shapes(self.doc, trusted=self.trusted)
         if not structural:
             self.issues += self.inference.issues
+        if not self.trusted and self.doc.code:
+            self.issues.append(Issue("this project's code is not trusted yet: code nodes are shown but not run, "
+                                     "and shapes after them are unknown (Train › Trust project code)",
+                                     severity="warning"))
         self.analysed.emit()
         self._compile_timer.start()
 
