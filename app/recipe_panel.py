@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QLabel,
     QLineEdit,
+    QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -43,7 +44,10 @@ class RecipePanel(QWidget):
         self.preview.setWordWrap(True)
         data.addRow("dataset", self.dataset)
         data.addRow("path", self.dataset_path)
+        self.preview_button = QPushButton("Preview data")
+        self.preview_button.clicked.connect(self.show_preview)
         data.addRow(self.preview)
+        data.addRow(self.preview_button)
         train_box = QGroupBox("Training")
         form = QFormLayout(train_box)
         self.epochs = QSpinBox(minimum=1, maximum=100_000)
@@ -169,6 +173,25 @@ class RecipePanel(QWidget):
         new = self.recipe()
         if new != self.model.doc.recipe:
             self.model.push(SetRecipe(new), "training settings")
+
+    def show_preview(self) -> str:
+        """Loads the dataset as the recipe describes it and shows sizes, shapes and class balance."""
+        from runtime.data import DatasetError, load_dataset, preview
+
+        spec = self.model.doc.recipe.get("dataset", {"name": "digits"})
+        try:
+            info = preview(load_dataset(spec, self.model.path.parent if self.model.path else None), n=1)
+        except (DatasetError, ValueError, OSError) as exc:
+            text = f"<span style='color:#ff6b6b'>{exc}</span>"
+        else:
+            lines = [info["description"], f"input {tuple(info['input_shape'])} {info['input_dtype']}, "
+                     f"values {info['value_range'][0]:.3g} … {info['value_range'][1]:.3g}"]
+            counts = info.get("class_counts", {}).get("train")
+            if counts:
+                lines.append("train classes: " + ", ".join(f"{k}: {v}" for k, v in list(counts.items())[:12]))
+            text = "<br>".join(lines)
+        self.preview.setText(text)
+        return text
 
     def _show_problems(self, recipe: dict[str, Any]) -> None:
         problems = recipe_problems(recipe)

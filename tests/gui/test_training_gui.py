@@ -174,3 +174,8 @@ def test_selecting_a_node_shows_its_latest_statistics(window, qtbot):
     text = window.node_stats.title.text()
     assert "act1" in text and "output mean" in text
     assert len(window.node_stats.bars.opts["height"]) == 30
+
+
+def test_dataset_preview_in_the_settings_panel(window):
+    text = window.recipe_panel.show_preview()
+    assert "1438 train / 359 val" in text and "input (64,) float32" in text and "0: 142" in text
