@@ -125,7 +125,7 @@ class MainWindow(TrainingMixin, QMainWindow):
     def _default_dock_sizes(self) -> None:
         if self.settings.value("window/state") is not None:
             return  # the person's own arrangement wins
-        self.resizeDocks([self.docks["Layers"], self.docks["Inspector"]], [230, 440], Qt.Horizontal)
+        self.resizeDocks([self.docks["Layers"], self.docks["Inspector"]], [270, 440], Qt.Horizontal)
         self.resizeDocks([self.docks["Problems"]], [190], Qt.Vertical)
 
     def _restore_layout(self) -> None:

@@ -85,6 +85,9 @@ class RecipePanel(QWidget):
         self.problems = QLabel()
         self.problems.setWordWrap(True)
         self.problems.setStyleSheet("color: #ff6b6b;")
+        for combo in (self.dataset, self.loss, self.optimizer, self.schedule, self.device, self.user_hook):
+            combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(8)
         for box in (data_box, train_box, hooks_box):
             layout.addWidget(box)
         layout.addWidget(self.problems)

@@ -45,6 +45,7 @@ class TrainingMixin:
         self._dock("Dashboard", self.plots, Qt.BottomDockWidgetArea)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         scroll.setWidget(self.recipe_panel)
         self._dock("Training settings", scroll, Qt.LeftDockWidgetArea)
         self._dock("Runs", self.runs_panel, Qt.BottomDockWidgetArea)
