@@ -62,9 +62,12 @@ class RecipePanel(QWidget):
         self.device = QComboBox()
         self.device.addItems(DEVICES)
         self.seed = QSpinBox(minimum=0, maximum=2**31 - 1)
+        self.node_lrs = QLineEdit(placeholderText="e.g. backbone=1e-4, head=1e-2")
+        self.node_lrs.setToolTip("Learning rates for some nodes or groups (by label); the rest use the rate above. "
+                                 "Finetuning: a small rate for the pretrained part, a large one for the new head.")
         for label, w in (("epochs", self.epochs), ("batch size", self.batch_size), ("loss", self.loss),
                          ("optimizer", self.optimizer), ("learning rate", self.lr), ("schedule", self.schedule),
-                         ("device", self.device), ("seed", self.seed)):
+                         ("device", self.device), ("seed", self.seed), ("per-node rates", self.node_lrs)):
             form.addRow(label, w)
         hooks_box = QGroupBox("Hooks between batches")
         hooks = QFormLayout(hooks_box)
@@ -103,6 +106,7 @@ class RecipePanel(QWidget):
         for w in (self.revert, self.scale_by_std, self.early):
             w.toggled.connect(self.commit)
         self.dataset_path.editingFinished.connect(self.commit)
+        self.node_lrs.editingFinished.connect(self.commit)
         model.changed.connect(self.load)
         self.load()
 
@@ -121,6 +125,8 @@ class RecipePanel(QWidget):
         self.schedule.setCurrentText(r.get("schedule", {}).get("name", "none"))
         self.device.setCurrentText(r.get("device", "auto"))
         self.seed.setValue(int(r.get("seed", 0)))
+        self.node_lrs.setText(", ".join(f"{label}={g['lr']:g}" for g in r.get("param_groups", [])
+                                        for label in g.get("nodes", [])))
         hooks = {h.get("name"): h for h in r.get("hooks", []) if isinstance(h, dict)}
         revert = hooks.get("revert_noise")
         self.revert.setChecked(bool(revert and revert.get("enabled", True)))
@@ -159,6 +165,15 @@ class RecipePanel(QWidget):
         r["schedule"] = {**r.get("schedule", {}), "name": self.schedule.currentText()}
         r["device"] = self.device.currentText()
         r["seed"] = self.seed.value()
+        groups = []
+        for part in self.node_lrs.text().split(","):
+            label, _, rate = part.partition("=")
+            try:
+                groups.append({"nodes": [label.strip()], "lr": float(rate)})
+            except ValueError:
+                continue  # half-typed entries are ignored until they read as label=rate
+        if groups or "param_groups" in r:
+            r["param_groups"] = groups
         hooks = [h for h in r.get("hooks", []) if h.get("name") not in ("revert_noise", "early_stopping", "code")]
         if self.revert.isChecked():
             hooks.append({"name": "revert_noise", "params": {"sigma": self.sigma.value(),

@@ -179,3 +179,14 @@ def test_selecting_a_node_shows_its_latest_statistics(window, qtbot):
 def test_dataset_preview_in_the_settings_panel(window):
     text = window.recipe_panel.show_preview()
     assert "1438 train / 359 val" in text and "input (64,) float32" in text and "0: 142" in text
+
+
+def test_per_node_learning_rates_from_the_settings_panel(window):
+    panel = window.recipe_panel
+    panel.node_lrs.setText("fc1=1e-4, fc2=0.01")
+    panel.commit()
+    assert window.model.doc.recipe["param_groups"] == [{"nodes": ["fc1"], "lr": 1e-4}, {"nodes": ["fc2"], "lr": 0.01}]
+    from runtime.session import prepare
+
+    job = prepare(window.model.doc)
+    assert [g["lr"] for g in job.trainer.optimizer.param_groups] == [1e-4, 0.01]  # every weight is in a group
