@@ -27,7 +27,7 @@ test: setup
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
 
 bench: setup
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -m slow tests/bench -s
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -m slow -s
 
 lint: setup
 	$(BIN)/ruff check graph codegen runtime app tests
