@@ -26,6 +26,7 @@ from app.highlighter import PythonHighlighter
 from graph import MISSING, ParamSpec
 from graph.codeinfo import CodeEntryError, read_code
 from graph.edits import SetCode, SetLabel, SetParam
+from graph.kinds import CodeKind, kind_of
 from graph.params import check_value, effective_params
 
 
@@ -103,13 +104,15 @@ class Inspector(QWidget):
         if spec is not None:
             for p in sorted(spec.params, key=lambda p: not p.primary):
                 self._add_editor(p, node)
-        if node.type == "Code":
+        kind = kind_of(node.type, spec)
+        if isinstance(kind, CodeKind):
             self._code_editors(node)
-        if node.type in ("Group", "Ensemble"):
+        enters = kind.drawing(node).enters
+        if enters is not None:
             button = QPushButton("Enter group  (double-click)")
-            button.clicked.connect(lambda: self.enter_group.emit(node.params.get("group", "")))
+            button.clicked.connect(lambda: self.enter_group.emit(enters))
             self.form.addRow("", button)
-        if node.type not in ("Input", "Output"):
+        if kind.has_weights:
             self._weights_row(node)
         frozen = QCheckBox("exclude from training")
         frozen.setChecked(bool(node.params.get("frozen", False)))

@@ -33,8 +33,9 @@ from app.window_training import TrainingMixin
 from graph import ROOT, Document, Edge, ProjectFileError, load
 from graph.edits import AddNode, Batch, Connect, Disconnect, MoveNode
 from graph.fileformat import dumps, loads
+from graph.kinds import GroupKind, kind_of
 from graph.layout import layered_positions
-from graph.operations import group_nodes, new_node, remove_nodes, ungroup
+from graph.operations import group_nodes, new_node, place_node, remove_nodes, ungroup
 
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 CLIP_MIME = "application/x-torchcanvas-nodes"
@@ -90,7 +91,7 @@ class MainWindow(TrainingMixin, QMainWindow):
         self.docks: dict[str, QDockWidget] = {}
         self._dock("Layers", self.palette, Qt.LeftDockWidgetArea)
         self._dock("Inspector", self.inspector, Qt.RightDockWidgetArea)
-        self._dock("Code", self.code_view, Qt.RightDockWidgetArea)
+        self._dock("Generated code", self.code_view, Qt.RightDockWidgetArea)
         self._dock("Problems", self.problems, Qt.BottomDockWidgetArea)
         QTimer.singleShot(0, self._default_dock_sizes)
 
@@ -234,7 +235,8 @@ class MainWindow(TrainingMixin, QMainWindow):
         sel = self.model.selection
         self.actions["group"].setEnabled(bool(sel))
         g = self.model.doc.scope(self.model.scope)
-        self.actions["ungroup"].setEnabled(len(sel) == 1 and sel[0] in g.nodes and g.nodes[sel[0]].type == "Group")
+        self.actions["ungroup"].setEnabled(len(sel) == 1 and sel[0] in g.nodes
+                                           and isinstance(kind_of(g.nodes[sel[0]].type), GroupKind))
         self.actions["parent"].setEnabled(self.model.scope != ROOT)
 
     def _update_title(self) -> None:
@@ -477,20 +479,12 @@ class MainWindow(TrainingMixin, QMainWindow):
 
     # -- editing gestures -------------------------------------------------------------------------
     def add_node_at(self, type_id: str, pos: QPointF) -> str | None:
-        spec = self.model.registry.get(type_id)
-        if spec is None:
+        if self.model.registry.get(type_id) is None:
             return None
-        params = {}
-        if type_id == "Input" and self.model.scope == ROOT:
-            params = {"shape": [1]}
-        node = new_node(self.model.doc, self.model.scope, type_id, label=None if type_id not in ("Input", "Output")
-                        else ("x" if type_id == "Input" else "y"), params=params,
-                        position=(round(pos.x() / 10) * 10, round(pos.y() / 10) * 10))
-        if type_id not in ("Input", "Output"):
-            node.label = self.model.doc.unique_label(self.model.scope, type_id.lower())
-        self.model.push(AddNode(self.model.scope, node), f"add {type_id}")
-        self.model.select([node.id])
-        return node.id
+        edit = place_node(self.model.doc, self.model.scope, type_id, (pos.x(), pos.y()))
+        self.model.push(edit, f"add {type_id}")
+        self.model.select([edit.node.id])
+        return edit.node.id
 
     def delete_selection(self) -> None:
         edges = [e for e in self.scene.selectedItems() if hasattr(e, "key") and hasattr(e, "src_port")]
@@ -591,8 +585,9 @@ class MainWindow(TrainingMixin, QMainWindow):
 
     def _node_activated(self, node_id: str) -> None:
         node = self.model.doc.scope(self.model.scope).nodes.get(node_id)
-        if node is not None and node.type in ("Group", "Ensemble"):
-            self.model.enter(node.params.get("group", ""))
+        enters = kind_of(node.type).drawing(node).enters if node is not None else None
+        if enters is not None:
+            self.model.enter(enters)
 
     def _code_clicked(self, scope: str, node_id: str) -> None:
         self.model.select([node_id], scope)

@@ -8,9 +8,9 @@ from PySide6.QtWidgets import QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayo
 
 from app.canvas.view import NODE_MIME
 from graph import Registry
+from graph.kinds import kind_of
 
 TYPE_ROLE = Qt.UserRole + 1
-HIDDEN = {"Group", "Ensemble"}  # made by grouping gestures / the Sub-networks menu
 ORDER = ["Input/Output", "Linear", "Convolution", "Pooling", "Normalization", "Activation", "Dropout", "Recurrent",
          "Attention", "Embedding", "Merge", "Slice", "Shape", "Reduction", "Math", "Complex", "Custom"]
 
@@ -45,7 +45,7 @@ class Palette(QWidget):
         layout.addWidget(self.tree)
         self.items: dict[str, QTreeWidgetItem] = {}
         categories: dict[str, QTreeWidgetItem] = {}
-        specs = [s for s in registry if s.type_id not in HIDDEN]
+        specs = [s for s in registry if kind_of(s.type_id, s).in_palette]
         rank = {c: k for k, c in enumerate(ORDER)}
         for spec in sorted(specs, key=lambda s: (rank.get(s.category, 99), s.category, s.type_id)):
             parent = categories.get(spec.category)

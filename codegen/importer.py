@@ -18,8 +18,10 @@ from typing import Any
 import torch
 from torch import fx, nn
 
+from codegen.catalogue.expression import EXPRESSION
 from codegen.layer import LayerDef
 from graph.document import ROOT, Document, Edge, Graph, GroupDef, Node, make_identifier
+from graph.kinds import CODE, GROUP, INPUT, OUTPUT, inputs_of, outputs_of
 from graph.layout import layered_positions
 from graph.params import check_value
 
@@ -175,7 +177,7 @@ class _Importer:
                     if dtypes and dtypes[placeholders] != "float32":
                         params["dtype"] = dtypes[placeholders]
                 placeholders += 1
-                node = add("Input", n.name, params)
+                node = add(INPUT.type_id, n.name, params)
                 values[n.name] = (node.id, "out")
             elif n.op == "call_module":
                 sub = module.get_submodule(n.target)
@@ -204,12 +206,12 @@ class _Importer:
                     name = self._group_name(path.replace(".", "_"))
                     self.doc.groups[name] = GroupDef(name, Graph(), f"Imported from {type(sub).__name__} ({path}).")
                     self.doc.groups[name].graph = self.import_scope(sub, name, path, None, None)
-                    node = add("Group", label, {"group": name})
-                    ins = [n_ for n_ in self.doc.groups[name].graph.nodes_of_type("Input")]
+                    node = add(GROUP.type_id, label, {"group": name})
+                    ins = [n_ for n_ in inputs_of(self.doc.groups[name].graph)]
                     for arg, port in zip(n.args, ins, strict=False):
                         src = source(arg, where)
                         g.edges.append(Edge(src[0], src[1], node.id, port.label))
-                    outs_ = self.doc.groups[name].graph.nodes_of_type("Output")
+                    outs_ = outputs_of(self.doc.groups[name].graph)
                     values[n.name] = (node.id, outs_[0].label if outs_ else "out")
                 else:
                     node, ports = self._code_node(g, add, sub, label, path)
@@ -226,7 +228,7 @@ class _Importer:
             elif n.op == "get_attr":
                 raise ImportFailed(f"{where}: uses a bare parameter or buffer ({n.target}); wrap it in a module")
         for k, out in enumerate(outputs):
-            node = add("Output", "y" if len(outputs) == 1 else f"y{k + 1}")
+            node = add(OUTPUT.type_id, "y" if len(outputs) == 1 else f"y{k + 1}")
             src = source(out, "output")
             g.edges.append(Edge(src[0], src[1], node.id, "x"))
         for nid, pos in layered_positions(g).items():
@@ -269,7 +271,7 @@ class _Importer:
         self.doc.code.setdefault(entry, header + source)
         from graph.codeinfo import read_code
 
-        return add("Code", label, {"code": entry, **params}), read_code(self.doc.code[entry]).inputs
+        return add(CODE.type_id, label, {"code": entry, **params}), read_code(self.doc.code[entry]).inputs
 
     def _function(self, g: Graph, n: fx.Node, add, values, source, where: str) -> None:
         target = n.target
@@ -304,7 +306,7 @@ class _Importer:
             if len(n.args) != 2 or not all(isinstance(a, (fx.Node, int, float)) for a in n.args):
                 raise ImportFailed(f"{where}: {n.target.__name__} with arguments {n.args!r} is not supported")
             left, right = ("x" if isinstance(a, fx.Node) else repr(a) for a in n.args)
-            node = add("Expression", n.name, {"expr": f"{left} {symbol} {right}"})
+            node = add(EXPRESSION.type_id, n.name, {"expr": f"{left} {symbol} {right}"})
             src = source(tensors[0], where)
             g.edges.append(Edge(src[0], src[1], node.id, "x"))
             values[n.name] = (node.id, "out")

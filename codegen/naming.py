@@ -15,16 +15,16 @@ class Namespace:
     """Hands out identifiers that are unique within one function or class body."""
 
     def __init__(self, reserved: frozenset[str] | set[str] = RESERVED) -> None:
-        self._used: set[str] = set(reserved)
+        self.used: set[str] = set(reserved)
 
     def claim(self, hint: str) -> str:
         base = make_identifier(hint)
-        if base in self._used:
+        if base in self.used:
             base = base if base not in RESERVED else f"{base}_"
         name, k = base, 2
-        while name in self._used:
+        while name in self.used:
             name, k = f"{base}_{k}", k + 1
-        self._used.add(name)
+        self.used.add(name)
         return name
 
 
@@ -36,4 +36,13 @@ def class_name(text: str, default: str = "Model") -> str:
         return default
     if name[0].isdigit():
         name = f"{default}{name}"
+    return name
+
+
+def claim_class(ns: Namespace, hint: str) -> str:
+    """A CamelCase class name unique in `ns` (Block, Block2, ...); class names keep their case."""
+    name, k = hint, 2
+    while name in ns.used:
+        name, k = f"{hint}{k}", k + 1
+    ns.used.add(name)
     return name

@@ -9,8 +9,9 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from codegen.compiler import Compiled, build_from_compiled
-from codegen.shapes import BATCH, DTYPES
+from codegen.runs import BATCH, DTYPES
 from graph.document import ROOT, Document
+from graph.kinds import inputs_of
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ def _count(module: nn.Module) -> tuple[int, int]:
 def example_inputs(doc: Document, batch: int = 1, device: str | torch.device = "cpu") -> list[torch.Tensor]:
     """Zero tensors with the model's input shapes (for FLOP counting, tracing, ONNX export)."""
     tensors = []
-    for node in doc.graph.nodes_of_type("Input"):
+    for node in inputs_of(doc.graph):
         shape = node.params.get("shape", [1])
         shape = [shape] if isinstance(shape, int) else list(shape)
         dtype = DTYPES.get(node.params.get("dtype", "float32"), torch.float32)

@@ -40,6 +40,10 @@ def user_line(tb: TracebackType | None, filename: str) -> int | None:
     return line
 
 
+def user_error_line(exc: BaseException, entry: str) -> int | None:
+    return user_line(exc.__traceback__, code_filename(entry))
+
+
 def describe_user_error(exc: BaseException, entry: str) -> str:
     line = user_line(exc.__traceback__, code_filename(entry))
     where = f"code entry {entry!r}" + (f", line {line}" if line else "")

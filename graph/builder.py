@@ -16,6 +16,7 @@ from typing import Any
 
 from graph.document import ROOT, Document, Edge, GroupDef
 from graph.edits import AddGroup, AddNode, Connect, apply
+from graph.kinds import GROUP, INPUT, OUTPUT, inputs_of, kind_of, outputs_of
 from graph.operations import new_node
 
 
@@ -46,19 +47,9 @@ class Builder:
 
     def _default_port(self, node_id: str) -> str:
         node = self.doc.scope(self.scope).nodes[node_id]
-        if node.type in ("Output",):
-            return "x"
-        if node.type in ("Group", "Ensemble") and node.params.get("group") in self.doc.groups:
-            body = self.doc.groups[node.params["group"]].graph
-            return next((n.label for n in body.nodes_of_type("Input")), "x")
-        from graph.registry import STRUCTURAL
-
-        spec = next((s for s in STRUCTURAL if s.type_id == node.type), None)
-        if spec is None and self._registry is not None:
-            spec = self._registry.get(node.type)
-        if spec is not None and spec.inputs:
-            return spec.inputs[0].name
-        return "x"
+        spec = self._registry.get(node.type) if self._registry is not None else None
+        ports = kind_of(node.type, spec).input_ports(self.doc, node)
+        return ports[0].name if ports else "x"
 
     def use_registry(self, registry: Any) -> Builder:
         """Lets `add` find the first input port's name of catalogue types (e.g. 'xs' of Add)."""
@@ -93,10 +84,10 @@ class Builder:
             params["dtype"] = dtype
         if self.scope != ROOT:
             params = {}
-        return self.node("Input", label, **params)
+        return self.node(INPUT.type_id, label, **params)
 
     def output(self, src: Ref, label: str = "y") -> Ref:
-        ref = self.node("Output", label)
+        ref = self.node(OUTPUT.type_id, label)
         self.connect(src, ref, "x")
         return ref
 
@@ -113,20 +104,20 @@ class Builder:
         values: dict[str, Any] = {"group": group, **params}
         if repeat != 1:
             values["repeat"] = repeat
-        ref = self.node("Group", label or group, **values)
+        ref = self.node(GROUP.type_id, label or group, **values)
         body = self.doc.groups[group].graph
-        first = next(iter(n.label for n in body.nodes_of_type("Input")), "x")
+        first = next(iter(n.label for n in inputs_of(body)), "x")
         if isinstance(inputs, dict):
             for port, src in inputs.items():
                 for s in src if isinstance(src, list) else [src]:
                     self.connect(s, ref, port)
         elif inputs is not None:
             self.connect(inputs if isinstance(inputs, Ref) else inputs[0], ref, first)
-        first_out = next(iter(n.label for n in body.nodes_of_type("Output")), "out")
+        first_out = next(iter(n.label for n in outputs_of(body)), "out")
         return Ref(ref.node_id, first_out)
 
     def out(self, group_ref: Ref, group: str, output: str | None = None) -> Ref:
         """The Ref of a group instance's output (by its Output label; the first by default)."""
         body = self.doc.groups[group].graph
-        label = output or next(n.label for n in body.nodes_of_type("Output"))
+        label = output or next(n.label for n in outputs_of(body))
         return Ref(group_ref.node_id, label)

@@ -22,6 +22,7 @@ from graph.edits import (
     RemoveGroup,
     RemoveNode,
 )
+from graph.kinds import GROUP, INPUT, OUTPUT, kind_of
 
 
 def new_node(
@@ -41,6 +42,14 @@ def new_node(
         params=dict(params or {}),
         position=(float(position[0]), float(position[1])),
     )
+
+
+def place_node(doc: Document, scope: str, type_id: str, position: tuple[float, float]) -> AddNode:
+    """A new node of a type as the editor drops it: its kind's default label and parameters, on the grid."""
+    kind = kind_of(type_id)
+    node = new_node(doc, scope, type_id, label=kind.default_label(scope), params=kind.default_params(scope),
+                    position=(round(position[0] / 10) * 10, round(position[1] / 10) * 10))
+    return AddNode(scope, node)
 
 
 def add_node(doc: Document, scope: str, type_id: str, **kwargs: Any) -> AddNode:
@@ -65,7 +74,7 @@ def group_nodes(
     selected = [i for i in dict.fromkeys(node_ids) if i in g.nodes]
     if not selected:
         raise EditError("select at least one node to group")
-    if any(g.nodes[i].type in ("Input", "Output") for i in selected) and scope == ROOT:
+    if any(kind_of(g.nodes[i].type).is_boundary for i in selected) and scope == ROOT:
         raise EditError("the model's Input and Output nodes cannot be moved into a group")
     inside = set(selected)
     name = name or _unique_group_name(doc, "block")
@@ -83,14 +92,14 @@ def group_nodes(
     labels = {n.label for n in body.nodes.values()}
     ys = [n.position[1] for n in body.nodes.values()] or [0.0]
     xs = [n.position[0] for n in body.nodes.values()] or [0.0]
-    instance = new_node(doc, scope, "Group", label=name, params={"group": name},
+    instance = new_node(doc, scope, GROUP.type_id, label=name, params={"group": name},
                         position=(sum(xs) / len(xs), sum(ys) / len(ys)), taken_ids=taken_ids)
     taken_ids.add(instance.id)
 
     outer: list[Edge] = []
     for k, (src, port) in enumerate(dict.fromkeys((e.src, e.src_port) for e in incoming)):
         label = _unique(f"in_{k + 1}" if len(incoming) > 1 else "x", labels)
-        inp = Node(doc.new_id(taken_ids), "Input", label, {}, (min(xs) - 200, min(ys) + 80 * k))
+        inp = Node(doc.new_id(taken_ids), INPUT.type_id, label, {}, (min(xs) - 200, min(ys) + 80 * k))
         taken_ids.add(inp.id)
         body.nodes = {inp.id: inp, **body.nodes}
         for e in incoming:
@@ -99,7 +108,7 @@ def group_nodes(
         outer.append(Edge(src, port, instance.id, label))
     for k, (src, port) in enumerate(dict.fromkeys((e.src, e.src_port) for e in outgoing)):
         label = _unique(f"out_{k + 1}" if len(set((e.src, e.src_port) for e in outgoing)) > 1 else "y", labels)
-        out = Node(doc.new_id(taken_ids), "Output", label, {}, (max(xs) + 200, min(ys) + 80 * k))
+        out = Node(doc.new_id(taken_ids), OUTPUT.type_id, label, {}, (max(xs) + 200, min(ys) + 80 * k))
         taken_ids.add(out.id)
         body.nodes[out.id] = out
         body.edges.append(Edge(src, port, out.id, "x"))
@@ -118,7 +127,7 @@ def ungroup(doc: Document, scope: str, node_id: str) -> Batch:
     """Replaces a Group node by a copy of its body (the inverse gesture of grouping)."""
     g = doc.scope(scope)
     instance = g.nodes.get(node_id)
-    if instance is None or instance.type != "Group":
+    if instance is None or kind_of(instance.type) is not GROUP:
         raise EditError(f"node {node_id!r} is not a group instance")
     name = instance.params.get("group", "")
     if name not in doc.groups:
@@ -127,7 +136,7 @@ def ungroup(doc: Document, scope: str, node_id: str) -> Batch:
         raise EditError("set repeat to 1 before ungrouping a repeated group")
     body = doc.groups[name].graph
     used_elsewhere = any(
-        n.type in ("Group", "Ensemble") and n.params.get("group") == name and n.id != node_id
+        kind_of(n.type).subnetwork(n) == name and n.id != node_id
         for s in doc.scopes() for n in doc.scope(s).nodes.values()
     )
     # Copies need fresh ids when the body stays as a group; otherwise keep them.
@@ -135,7 +144,7 @@ def ungroup(doc: Document, scope: str, node_id: str) -> Batch:
     id_map: dict[str, str] = {}
     labels: set[str] = set()
     for n in body.nodes.values():
-        if n.type in ("Input", "Output"):
+        if kind_of(n.type).is_boundary:
             continue
         if used_elsewhere:
             id_map[n.id] = doc.new_id(taken)
@@ -148,7 +157,7 @@ def ungroup(doc: Document, scope: str, node_id: str) -> Batch:
     inner_src: dict[str, list[tuple[str, str]]] = {}
     for e in body.edges:
         src = body.nodes[e.src]
-        if src.type == "Input":
+        if kind_of(src.type) is INPUT:
             inner_src.setdefault(src.label, []).append((e.dst, e.dst_port))
     for n in body.nodes.values():
         if n.id in id_map:

@@ -2,57 +2,31 @@
 
 Most node types have fixed ports in their spec; a Group node's ports are its
 group's Input/Output nodes and a Code node's inputs are forward()'s
-arguments, so port lookup needs the document too.
+arguments, so port lookup asks the node's kind, which sees the document.
 """
 
 from __future__ import annotations
 
-from graph.codeinfo import CodeEntryError, read_code
 from graph.document import Document, Node
+from graph.kinds import NodeKind, kind_of
 from graph.registry import Registry
 from graph.spec import PortSpec
 
 
-def _group_ports(doc: Document, node: Node, direction: str) -> tuple[PortSpec, ...]:
-    group = doc.groups.get(node.params.get("group", ""))
-    if group is None:
-        return ()
-    if node.type == "Ensemble":  # one combined output; inputs as the group's
-        if direction == "out":
-            return (PortSpec("out", "out"),)
-    type_id = "Input" if direction == "in" else "Output"
-    return tuple(PortSpec(n.label, direction) for n in group.graph.nodes_of_type(type_id))
-
-
-def _code_inputs(doc: Document, node: Node) -> tuple[PortSpec, ...]:
-    source = doc.code.get(node.params.get("code", ""))
-    if source is None:
-        return ()
-    try:
-        info = read_code(source)
-    except CodeEntryError:
-        return ()
-    return tuple(PortSpec(name) for name in info.inputs)
+def node_kind(node: Node, registry: Registry) -> NodeKind | None:
+    """The kind of a node whose type the registry knows, else None."""
+    spec = registry.get(node.type)
+    return None if spec is None else kind_of(node.type, spec)
 
 
 def input_ports(doc: Document, node: Node, registry: Registry) -> tuple[PortSpec, ...]:
-    spec = registry.get(node.type)
-    if spec is None:
-        return ()
-    if node.type in ("Group", "Ensemble"):
-        return _group_ports(doc, node, "in")
-    if node.type == "Code":
-        return _code_inputs(doc, node)
-    return spec.inputs
+    kind = node_kind(node, registry)
+    return kind.input_ports(doc, node) if kind is not None else ()
 
 
 def output_ports(doc: Document, node: Node, registry: Registry) -> tuple[PortSpec, ...]:
-    spec = registry.get(node.type)
-    if spec is None:
-        return ()
-    if node.type in ("Group", "Ensemble"):
-        return _group_ports(doc, node, "out")
-    return spec.outputs
+    kind = node_kind(node, registry)
+    return kind.output_ports(doc, node) if kind is not None else ()
 
 
 def find_port(ports: tuple[PortSpec, ...], name: str) -> PortSpec | None:

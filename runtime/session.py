@@ -17,6 +17,7 @@ from codegen import Compiled, build_from_compiled, compile_document
 from codegen.export import save_weights
 from graph import Document
 from graph.fileformat import dumps
+from graph.kinds import inputs_of
 from runtime.callbacks import Callback
 from runtime.checkpoint import Checkpointer, load_checkpoint
 from runtime.engine import Flags, Trainer, TrainingError, resolve_device
@@ -103,7 +104,7 @@ def load_initial_weights(model: torch.nn.Module, compiled: Compiled, doc: Docume
 
 def check_inputs(doc: Document, bundle: Any) -> None:
     """The model's Input must take what the dataset gives: say which and how to fix it."""
-    inputs = doc.graph.nodes_of_type("Input")
+    inputs = inputs_of(doc.graph)
     if len(inputs) != 1:
         return
     node = inputs[0]

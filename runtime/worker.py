@@ -55,10 +55,16 @@ def _child(request: WorkerRequest, events: Any, stop: Any, pause: Any) -> None:
         from runtime.engine import Flags
         from runtime.session import prepare, run
 
+        def paused() -> bool:  # while paused, the dashboard shows every batch done so far
+            if pause.is_set():
+                flush()
+                return True
+            return False
+
         doc = loads(request.project_text, project_registry())
         job = prepare(doc, project_dir=Path(request.project_dir) if request.project_dir else None,
                       trusted=request.trusted, overrides=request.overrides, emit=emit,
-                      flags=Flags(stop=stop.is_set, paused=pause.is_set),
+                      flags=Flags(stop=stop.is_set, paused=paused),
                       run_dir=Path(request.run_dir) if request.run_dir else None,
                       resume_from=Path(request.resume_from) if request.resume_from else None,
                       num_threads=request.num_threads)

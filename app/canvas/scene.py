@@ -10,21 +10,14 @@ from app.canvas.items import EdgeItem, NodeItem, curve
 from app.editor.model import EditorModel
 from graph import Edge
 from graph.edits import Batch, Connect, Disconnect, MoveNode
-from graph.ports import input_ports, output_ports
+from graph.ports import input_ports, node_kind, output_ports
 from graph.validate import can_connect
 
 
-def subtitle(node, spec_doc: str = "") -> str:
-    if node.type == "Group":
-        repeat = node.params.get("repeat", 1)
-        return f"group {node.params.get('group', '?')}" + (f" × {repeat}" if repeat != 1 else "")
-    if node.type == "Ensemble":
-        return f"ensemble {node.params.get('members', 3)} × {node.params.get('group', '?')}"
-    if node.type == "Code":
-        return f"code {node.params.get('code', '?')}"
-    if node.type == "Input" and "shape" in node.params:
-        return "Input " + "×".join(str(d) for d in node.params["shape"])
-    return node.type
+def subtitle(node, registry) -> str:
+    """The line under a node's label: what its kind says about it (its type for a plain layer)."""
+    kind = node_kind(node, registry)
+    return kind.drawing(node).subtitle if kind is not None else node.type
 
 
 class GraphScene(QGraphicsScene):
@@ -61,7 +54,7 @@ class GraphScene(QGraphicsScene):
 
     def _signature(self, node) -> tuple:
         reg = self.model.registry
-        return (node.label, node.type, subtitle(node),
+        return (node.label, node.type, subtitle(node, reg),
                 tuple(p.name for p in input_ports(self.model.doc, node, reg)),
                 tuple(p.name for p in output_ports(self.model.doc, node, reg)))
 

@@ -13,7 +13,7 @@ from PySide6.QtGui import QUndoStack
 
 from app.editor.commands import EditCommand, MoveCommand, is_move
 from codegen import Compiled, CompileError, Inference, compile_document, infer_shapes
-from graph import ROOT, Document, Edit, Issue, load, save, validate
+from graph import ROOT, Document, Edit, Problem, load, save, validate
 from graph.fileformat import dumps
 from runtime.commands.check import project_registry
 
@@ -36,7 +36,7 @@ class EditorModel(QObject):
         self.selection: list[str] = []
         self.undo_stack = QUndoStack(self)
         self.undo_stack.cleanChanged.connect(self._clean_changed)
-        self.issues: list[Issue] = []
+        self.issues: list[Problem] = []
         self.inference: Inference | None = None
         self.compiled: Compiled | None = None
         self.compile_error: str | None = None
@@ -122,9 +122,9 @@ class EditorModel(QObject):
         structural = [i for i in self.issues if i.severity == "error"]
         self.inference = infer_shapes(self.doc, trusted=self.trusted)
         if not structural:
-            self.issues += self.inference.issues
+            self.issues += self.inference.problems
         if not self.trusted and self.doc.code:
-            self.issues.append(Issue("this project's code is not trusted yet: code nodes are shown but not run, "
+            self.issues.append(Problem("this project's code is not trusted yet: code nodes are shown but not run, "
                                      "and shapes after them are unknown (Train › Trust project code)",
                                      severity="warning"))
         self.analysed.emit()
@@ -139,7 +139,7 @@ class EditorModel(QObject):
             self.compile_error = str(exc)
         self.compiled_changed.emit()
 
-    def node_issues(self, scope: str, node_id: str) -> list[Issue]:
+    def node_issues(self, scope: str, node_id: str) -> list[Problem]:
         return [i for i in self.issues if i.scope == scope and i.node_id == node_id]
 
     # -- selection and scope -------------------------------------------------------

@@ -110,6 +110,7 @@ def op_layer(
     unpack: str | None = None,
     sample_dtype: Mapping[str, str] | None = None,
     extra: Mapping[str, Any] | None = None,
+    kind: Any = None,
 ) -> LayerDef:
     """A stateless operation written inline in `forward` (no submodule)."""
     spec = NodeSpec(
@@ -122,4 +123,4 @@ def op_layer(
         target=target,
         extra=_extra(sample, sample_dtype, forward, tuple(p.name for p in params), extra),
     )
-    return LayerDef(spec=spec, module=None, forward=forward, unpack=unpack)
+    return LayerDef(spec=spec, module=None, forward=forward, unpack=unpack, kind=kind)

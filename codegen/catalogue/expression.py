@@ -15,7 +15,9 @@ from typing import Any
 import torch
 
 from codegen.catalogue.build import op_layer
+from codegen.kinds.layer import Layer
 from codegen.layer import LayerDef
+from codegen.runs import NodeFailed
 from graph.spec import ParamSpec, PortSpec
 
 CATEGORY = "Math"
@@ -135,6 +137,16 @@ def expression_forward(inputs: dict[str, Any], values: dict[str, Any], module: s
     return ast.unparse(_Rename(names).visit(tree))
 
 
+class ExpressionKind(Layer):
+    """A formula node: a catalogue layer whose formula is checked before it becomes code."""
+
+    def forward_text(self, names: dict[str, Any], values: dict[str, Any], module: str | None) -> str:
+        try:
+            return expression_forward(names, values, module)
+        except ValueError as exc:
+            raise NodeFailed(str(exc), param="expr") from None
+
+
 LAYERS: list[LayerDef] = [
     op_layer(
         "Expression", CATEGORY, "A formula over x and y, e.g. x * 0.5 + y or torch.sin(x) ** 2.",
@@ -144,5 +156,7 @@ LAYERS: list[LayerDef] = [
                           help="Arithmetic over x and y with elementwise torch functions "
                                "(torch.tanh, torch.exp, torch.abs, ...) and math.pi."),),
         sample={"x": (2, 3, 4), "y": (2, 3, 4)},
+        kind=ExpressionKind,
     ),
 ]
+EXPRESSION: LayerDef = LAYERS[0]

@@ -73,7 +73,7 @@ LAYERS: list[LayerDef] = [
     op_layer("Stack", CATEGORY, "Joins inputs along a new dimension.",
              target="torch.stack", forward="torch.stack({xs}, dim={dim})", params=(_DIM,),
              inputs=(_XS,), sample=_MANY),
-    # Named Combine: "Ensemble" is the structural node (graph.registry) that
+    # Named Combine: the Ensemble kind (graph.kinds.subnet) is the structural node that
     # builds N copies of a sub-network; this one merges nets already on the canvas.
     op_layer(
         "Combine", CATEGORY, "Ensembles the outputs of several nets (one per input) by mean, sum or max.",

@@ -76,9 +76,9 @@ def test_syntax_error_names_code_node_and_line():
     doc = code_doc(SCALE.replace("def forward(self, x):", "def forward(self, x)"))
     with pytest.raises(CompileError) as err:
         compile_document(doc, trusted=True)
-    issue = err.value.issues[0]
+    issue = err.value.problems[0]
     assert issue.label == "act"
-    assert "line 14" in issue.message
+    assert (issue.file, issue.line) == ("code scaled_tanh", 14) and "line 14" in str(issue)
 
 
 def test_exception_in_forward_names_the_line_inside_user_code():
@@ -87,7 +87,7 @@ def test_exception_in_forward_names_the_line_inside_user_code():
     doc = code_doc(broken)
     with pytest.raises(CompileError) as err:
         compile_document(doc, trusted=True)
-    message = err.value.issues[0].message
+    message = err.value.problems[0].message
     assert "code entry 'scaled_tanh', line 15" in message and "math domain error" in message
 
 
@@ -95,7 +95,7 @@ def test_exception_in_init_names_its_line():
     doc = code_doc(params={"features": -1})
     with pytest.raises(CompileError) as err:
         compile_document(doc, trusted=True)
-    assert "code entry 'scaled_tanh', line 12" in err.value.issues[0].message
+    assert "code entry 'scaled_tanh', line 12" in err.value.problems[0].message
 
 
 def test_source_map_points_into_code_entries():

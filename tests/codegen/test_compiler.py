@@ -97,7 +97,7 @@ def test_shape_error_names_the_node_and_its_source():
     fc1.params["in_features"] = 256
     with pytest.raises(CompileError) as err:
         compile_document(doc)
-    issue = err.value.issues[0]
+    issue = err.value.problems[0]
     assert issue.node_id == fc1.id
     assert "Linear 'fc1' expects in_features=256, but receives 400 from 'flatten'" in issue.message
 
@@ -109,8 +109,8 @@ def test_forward_failure_is_attributed_to_the_node():
     doc.graph.nodes[b_node.id].params = {"out_channels": 4}
     with pytest.raises(CompileError) as err:
         compile_document(doc)
-    assert err.value.issues[0].node_id == b_node.id
-    assert "Conv2d 'fc2' fails on its input from 'act'" in err.value.issues[0].message
+    assert err.value.problems[0].node_id == b_node.id
+    assert "Conv2d 'fc2' fails on its input from 'act'" in err.value.problems[0].message
 
 
 def test_source_map_links_lines_and_nodes():

@@ -72,7 +72,7 @@ def test_code_errors_point_at_the_line():
     doc = full_document()
     doc.code["scale"] = "class Scale:\n    def forward(self, x)\n        return x\n"
     issues = validate(doc, registry())
-    assert any(i.node_id == "n5" and "line 2" in i.message for i in issues)
+    assert any(i.node_id == "n5" and i.line == 2 and "line 2" in str(i) for i in issues)
 
 
 def test_topological_order_respects_edges():

@@ -1,0 +1,145 @@
+"""The emission context: what a node kind's `emit` writes into.
+
+`ModuleWriter` holds what the whole generated module collects (the classes
+written so far, helper definitions, custom code entries); `ScopeWriter` is one
+class being written (its `__init__` and `forward` lines, the names it has
+handed out, which variable holds which node output). A kind's emitter gets the
+`ScopeWriter` and the node and adds a line or two; it never sees positional
+bookkeeping.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from codegen.errors import CompileError
+from codegen.escape import docstring
+from codegen.layer import LayerDef
+from codegen.naming import Namespace, claim_class, class_name
+from codegen.runs import Inference, NodeFailed, NodeRun, ScopeRun
+from graph.document import Document, Edge, Node
+from graph.problems import Problem
+from graph.validate import topological_order
+
+INDENT = "    "
+
+
+@dataclass
+class ClassText:
+    name: str
+    scope: str
+    lines: list[str]
+    #: attribute name → node id; local variable → node id (for the source map)
+    attrs: dict[str, str]
+    vars: dict[str, str]
+
+
+@dataclass
+class ScopeWriter:
+    """One class being written: a node kind's emitter appends to `init` and `body`."""
+
+    module: ModuleWriter
+    run: ScopeRun
+    init: list[str] = field(default_factory=list)
+    body: list[str] = field(default_factory=list)
+    args: list[str] = field(default_factory=list)
+    returns: list[str] = field(default_factory=list)
+    attrs: dict[str, str] = field(default_factory=dict)
+    vars: dict[str, str] = field(default_factory=dict)
+    outputs: dict[tuple[str, str], str] = field(default_factory=dict)
+    used_ports: set[tuple[str, str]] = field(default_factory=set)
+    attr_ns: Namespace = field(default_factory=Namespace)
+    var_ns: Namespace = field(default_factory=Namespace)
+
+    @property
+    def doc(self) -> Document:
+        return self.module.doc
+
+    def attribute(self, node: Node) -> str:
+        """A new `self.<name>` for the node, named after its label."""
+        name = self.attr_ns.claim(node.label)
+        self.attrs[name] = node.id
+        return name
+
+    def variable(self, node: Node, hint: str | None = None) -> str:
+        name = self.var_ns.claim(hint or node.label)
+        self.vars[name] = node.id
+        return name
+
+    def bind(self, node: Node, port: str, var: str) -> None:
+        """`var` holds the node's output `port` from here on."""
+        self.outputs[(node.id, port)] = var
+
+    def is_used(self, node: Node, port: str) -> bool:
+        return (node.id, port) in self.used_ports
+
+    def node_run(self, node: Node) -> NodeRun | None:
+        return self.run.nodes.get(node.id)
+
+    def params(self, node: Node) -> dict[str, Any]:
+        """The node's effective parameter values as inference resolved them (inferred sizes included)."""
+        run = self.node_run(node)
+        return run.params if run is not None else {}
+
+    def comment(self, node: Node) -> str:
+        """`  # (B, C, H, W)` for a node with one known output."""
+        run = self.node_run(node)
+        if run is None or len(run.outputs) != 1:
+            return ""
+        return f"  # {self.module.shape_text(next(iter(run.outputs.values())))}"
+
+
+class ModuleWriter:
+    """Everything one generated module collects while its scopes are written."""
+
+    def __init__(self, doc: Document, layers: Mapping[str, LayerDef], inference: Inference,
+                 kind_of: Callable[[str], Any], shape_text: Callable[[Any], str] = str) -> None:
+        self.doc = doc
+        self.layers = layers
+        self.inference = inference
+        self.kind_of = kind_of
+        self.shape_text = shape_text
+        self.classes: list[ClassText] = []
+        self.by_body: dict[str, str] = {}
+        self.class_names = Namespace(set())
+        self.support: set[str] = set()
+        self.code_used: dict[str, str] = {}  # entry → class/function name
+
+    def write_scope(self, run: ScopeRun, hint: str, doc: str) -> str:
+        """Writes (or reuses) the class for one run of a scope; returns its name."""
+        g = self.doc.scope(run.scope)
+        w = ScopeWriter(self, run)
+        incoming: dict[str, list[Edge]] = {}
+        for e in g.edges:
+            incoming.setdefault(e.dst, []).append(e)
+            w.used_ports.add((e.src, e.src_port))
+        for nid in topological_order(g):
+            node = g.nodes[nid]
+            ins: dict[str, list[str]] = {}
+            for e in incoming.get(nid, ()):
+                if (e.src, e.src_port) in w.outputs:
+                    ins.setdefault(e.dst_port, []).append(w.outputs[(e.src, e.src_port)])
+            try:
+                self.kind_of(node.type).emit(w, node, ins)
+            except NodeFailed as failed:
+                raise CompileError([Problem(failed.message, run.scope, node.id, label=node.label,
+                                            param=failed.param, hint=failed.hint)]) from None
+        ret = ", ".join(w.returns) if w.returns else "None"
+        w.body.append(f"return {ret}")
+        lines = [*docstring(doc), ""]
+        if w.init:
+            lines += ["def __init__(self):", f"{INDENT}super().__init__()"]
+            lines += [INDENT + s for s in w.init]
+            lines.append("")
+        lines.append(f"def forward(self, {', '.join(w.args)}):" if w.args else "def forward(self):")
+        lines += [INDENT + s for s in w.body]
+        text = "\n".join(lines)
+        base = class_name(hint)
+        if text in self.by_body and self.by_body[text].startswith(base):
+            return self.by_body[text]
+        name = claim_class(self.class_names, base)
+        self.by_body[text] = name
+        self.classes.append(ClassText(name, run.scope, lines, w.attrs, w.vars))
+        return name
