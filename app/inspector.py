@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import html
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -263,8 +264,8 @@ class Inspector(QWidget):
                         and (spec := self.model.registry.get(node.type)) and (p := spec.param(k)) and p.optional}
             for k, v in inferred.items():
                 lines.append(f"{k} = {v} (inferred)")
-        for issue in self.model.node_issues(self.model.scope, node.id):
-            lines.append(f"<span style='color:#ff6b6b'>⚠ {issue.message}</span>")
+        for issue in self.model.node_problems(self.model.scope, node.id):
+            lines.append(f"<span style='color:#ff6b6b'>⚠ {html.escape(issue.message)}</span>")
         spec = self.model.registry.get(node.type)
         if spec is not None:
             lines.append(f"<span style='color:#8a93a6'>{spec.doc} → <code>{spec.target}</code></span>")

@@ -22,13 +22,14 @@ class ProblemsList(QListWidget):
 
     def refresh(self) -> None:
         self.clear()
-        for issue in self.model.issues:
-            item = QListWidgetItem(("✖ " if issue.severity == "error" else "⚠ ") + f"{issue.where()}: {issue.message}")
-            item.setForeground(QColor("#ff8080" if issue.severity == "error" else "#e0c060"))
-            item.setData(ISSUE_ROLE, (issue.scope, issue.node_id))
-            item.setToolTip(issue.message)
+        problems = self.model.all_problems()
+        for problem in problems:
+            item = QListWidgetItem(("✖ " if problem.is_error else "⚠ ") + problem.text())
+            item.setForeground(QColor("#ff8080" if problem.is_error else "#e0c060"))
+            item.setData(ISSUE_ROLE, (problem.scope, problem.node_id))
+            item.setToolTip(problem.hint or problem.message)
             self.addItem(item)
-        if not self.model.issues:
+        if not problems:
             ok = QListWidgetItem("✓ No problems: the model compiles.")
             ok.setForeground(QColor("#80d090"))
             self.addItem(ok)

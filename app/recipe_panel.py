@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from app.editor.model import EditorModel
 from graph.edits import SetRecipe
-from runtime.data import DATASETS, validate_dataset_spec
+from runtime.data import DATASETS, dataset_problems
 from runtime.recipe import DEVICES, LOSSES, OPTIMIZERS, SCHEDULES, recipe_problems
 
 
@@ -213,9 +213,8 @@ class RecipePanel(QWidget):
 
     def _show_problems(self, recipe: dict[str, Any]) -> None:
         problems = recipe_problems(recipe)
-        problems += validate_dataset_spec(recipe.get("dataset", {}), self.model.path.parent if self.model.path
-                                          else None)
-        self.problems.setText("\n".join(problems))
+        problems += dataset_problems(recipe.get("dataset", {}), self.model.project_dir())
+        self.problems.setText("\n".join(p.text() for p in problems))
         ds = recipe.get("dataset", {})
         info = DATASETS.get(ds.get("name", ""))
         self.preview.setText(info.description if info else "")

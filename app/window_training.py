@@ -14,9 +14,8 @@ from app.recipe_panel import RecipePanel
 from app.runs_panel import RunsPanel
 from app.training import TrainingController
 from graph.fileformat import dumps
-from runtime.data import validate_dataset_spec
+from graph.problems import Problem
 from runtime.events import FitEnded
-from runtime.recipe import recipe_problems
 from runtime.runs import read_metrics
 
 
@@ -78,19 +77,14 @@ class TrainingMixin:
             return self.model.path.resolve().parent / "runs"
         return app_home() / "runs"
 
-    def training_problems(self) -> list[str]:
-        """Everything that would make a run fail at once, as messages; the nodes show theirs too."""
+    def training_problems(self) -> list[Problem]:
+        """The analysis' errors: what would make a run fail at once (nodes and settings show theirs too).
+
+        The dataset is not loaded here (the GUI stays responsive); the worker's own pre-flight
+        checks that its samples fit the Input and reports that as a problem on the Input node.
+        """
         self.model.analyse()
-        problems = [str(i) for i in self.model.issues if i.severity == "error"]
-        if problems:
-            return problems
-        recipe = self.model.doc.recipe
-        problems += recipe_problems(recipe)
-        if not recipe.get("dataset"):
-            problems.append("no dataset: choose one in Training settings")
-        else:
-            problems += validate_dataset_spec(recipe["dataset"], self.model.path.parent if self.model.path else None)
-        return problems
+        return [p for p in self.model.problems if p.is_error]
 
     def start_training(self) -> bool:
         if self.trainer.running:
@@ -98,7 +92,7 @@ class TrainingMixin:
         problems = self.training_problems()
         if problems:
             self.docks["Problems"].raise_()
-            self.statusBar().showMessage("Not started: " + problems[0], 10000)
+            self.statusBar().showMessage("Not started: " + problems[0].text(), 10000)
             self.train_label.setText("✖ not started")
             return False
         name = self.model.path.stem if self.model.path else "untitled"
@@ -156,7 +150,9 @@ class TrainingMixin:
             self.statusBar().showMessage(f"Training failed: {ended.message.splitlines()[0] if ended.message else ''}",
                                          15000)
             self.last_failure = ended.message
-            self._mark_failed_node(ended.message)
+            self.model.show_run_problems([Problem.from_dict(p) for p in ended.problems])
+            if ended.problems:
+                self.docks["Problems"].raise_()
         else:
             self.train_label.setText(f"✓ {ended.status} · {metrics}")
             self.statusBar().showMessage(f"Training {ended.status} after {ended.step} steps: {metrics}", 15000)
@@ -164,12 +160,6 @@ class TrainingMixin:
         run_dir = self.trainer.run_dir
         if run_dir is not None and (run_dir / "weights.safetensors").exists():
             self.load_run_weights(str(run_dir / "weights.safetensors"), quiet=True)
-
-    def _mark_failed_node(self, message: str) -> None:
-        for nid, item in self.scene.nodes.items():
-            label = self.model.doc.scope(self.model.scope).nodes[nid].label
-            if f"'{label}'" in message or f"node {label}:" in message:
-                item.set_error(message)
 
     def load_run_weights(self, path: str, quiet: bool = False) -> bool:
         from codegen.compiler import build_from_compiled

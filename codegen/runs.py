@@ -62,6 +62,8 @@ class NodeRun:
     error: str | None = None
     #: True when the node could not run because an input is unknown (e.g. untrusted code upstream).
     skipped: bool = False
+    #: Bytes of the node's own weights (parameters and buffers), measured on the meta device.
+    weight_bytes: int = 0
 
 
 @dataclass

@@ -59,12 +59,13 @@ class Problem:
             parts.append(self.file + (f", line {self.line}" if self.line else ""))
         elif self.line:
             parts.append(f"line {self.line}")
-        return ", ".join(parts) or "project"
+        return ", ".join(parts)
 
     def text(self) -> str:
         """`where: message (hint)` without the severity: one line a person can act on."""
         hint = f" ({self.hint})" if self.hint else ""
-        return f"{self.where()}: {self.message}{hint}"
+        where = self.where()
+        return f"{where}: {self.message}{hint}" if where else f"{self.message}{hint}"
 
     def __str__(self) -> str:
         return f"{self.severity}: {self.text()}"

@@ -20,10 +20,13 @@ def command(name: str, help_text: str, handler: str):
     return register
 
 
-@command("check", "validate a project file; print each problem with its node and parameter",
+@command("check", "analyse a project (graph, shapes, recipe, dataset, memory); print each problem with its "
+         "node and parameter or recipe setting",
          "runtime.commands.check:run")
 def _check_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("project", help="the project file (.json)")
+    p.add_argument("--trust", action="store_true", help="run the project's custom code to check shapes after it")
+    p.add_argument("--no-data", action="store_true", help="do not load the dataset (skips the Input fit check)")
 
 
 @command("layers", "list the node-type catalogue (type, category, PyTorch target)", "runtime.commands.layers:run")

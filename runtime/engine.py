@@ -22,6 +22,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
+from graph.problems import ProblemError
 from runtime.callbacks import (
     Callback,
     CancelBatchException,
@@ -33,7 +34,7 @@ from runtime.metrics import MetricAccumulator, flatten_for_loss
 from runtime.recipe import Recipe
 
 
-class TrainingError(Exception):
+class TrainingError(ProblemError):
     """Training failed for a reason the user can act on (NaN loss, a hook's bug, ...)."""
 
 
@@ -210,6 +211,7 @@ class Trainer:
         n_train = sum(p.numel() for p in self.model.parameters() if p.requires_grad)
         self.emit(FitStarted(epochs, steps_per_epoch, total, n_params, n_train, tuple(n for n, _ in self._layers)))
         message = ""
+        problems: list = []
         self.model.to(self.device).train()
         try:
             self._call("on_fit_start")
@@ -247,16 +249,17 @@ class Trainer:
             if self.val_loader is not None and not self.last_eval:
                 self.run_eval()
         except TrainingError as exc:
-            self.status, message = "failed", str(exc)
+            self.status, message, problems = "failed", str(exc), exc.problems
         except Exception as exc:
             self.status, message = "failed", f"{type(exc).__name__}: {exc}"
             self._safe_fit_end()
             self.emit(FitEnded(self.status, self.step, dict(self.last_eval), message))
             raise
         self._safe_fit_end()
-        self.emit(FitEnded(self.status, self.step, dict(self.last_eval), message))
+        self.emit(FitEnded(self.status, self.step, dict(self.last_eval), message,
+                           problems=[p.to_dict() for p in problems]))
         if self.status == "failed":
-            raise TrainingError(message)
+            raise TrainingError(problems)
         return dict(self.last_eval)
 
     def _safe_fit_end(self) -> None:

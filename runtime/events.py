@@ -93,6 +93,8 @@ class FitEnded:
     step: int
     metrics: dict[str, float] = field(default_factory=dict)
     message: str = ""
+    #: Why a run failed, as `graph.problems.Problem.to_dict()` records (node, recipe path, file line).
+    problems: list[dict[str, Any]] = field(default_factory=list)
     kind: str = "fit_ended"
 
 

@@ -10,6 +10,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from graph.problems import Problem, ProblemError
+
 LOSSES = ("cross_entropy", "nll", "mse", "l1", "smooth_l1", "huber", "bce", "bce_with_logits", "kl_div",
           "poisson_nll", "soft_margin", "multilabel_soft_margin", "code")
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad", "adadelta", "adamax", "nadam", "radam")
@@ -100,12 +102,12 @@ class Recipe(BaseModel):
     log_layers: bool = True  # per-layer gradient / weight norms every batch
     activation_every: int = Field(50, ge=0)  # batches between activation histograms; 0 = off
     checkpoint_every: int = Field(1, ge=0)  # epochs; 0 = only the final weights
+    #: Refuse to train when the estimated memory exceeds this; None = half the machine's RAM.
+    memory_limit_gb: float | None = Field(None, gt=0)
 
 
-class RecipeError(ValueError):
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("; ".join(problems))
+class RecipeError(ProblemError, ValueError):
+    """A recipe that does not validate; `problems` name each setting by its recipe path."""
 
 
 def _loc(loc: tuple[Any, ...]) -> str:
@@ -115,16 +117,27 @@ def _loc(loc: tuple[Any, ...]) -> str:
     return text
 
 
-def recipe_problems(data: dict[str, Any]) -> list[str]:
+def _problem(error: Any) -> Problem:
+    return Problem(f"{error['msg'][:1].lower()}{error['msg'][1:]}, got {error['input']!r}"[:300],
+                   recipe_path=_loc(error["loc"]))
+
+
+def check_recipe(data: Any) -> tuple[Recipe | None, list[Problem]]:
+    """The parsed recipe, or None and a Problem per bad setting (`recipe.optimizer.lr`, ...)."""
+    if not isinstance(data, dict):
+        return None, [Problem(f"expected an object, got {data!r}"[:300], recipe_path="recipe")]
     try:
-        Recipe.model_validate(data)
+        return Recipe.model_validate(data), []
     except ValidationError as exc:
-        return [f"{_loc(e['loc'])}: {e['msg'].lower()}, got {e['input']!r}"[:300] for e in exc.errors()]
-    return []
+        return None, [_problem(e) for e in exc.errors()]
+
+
+def recipe_problems(data: dict[str, Any]) -> list[Problem]:
+    return check_recipe(data)[1]
 
 
 def parse_recipe(data: dict[str, Any] | None) -> Recipe:
-    problems = recipe_problems(data or {})
-    if problems:
+    recipe, problems = check_recipe(data or {})
+    if recipe is None:
         raise RecipeError(problems)
-    return Recipe.model_validate(data or {})
+    return recipe

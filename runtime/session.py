@@ -17,14 +17,13 @@ from codegen import Compiled, build_from_compiled, compile_document
 from codegen.export import save_weights
 from graph import Document
 from graph.fileformat import dumps
-from graph.kinds import inputs_of
 from runtime.callbacks import Callback
 from runtime.checkpoint import Checkpointer, load_checkpoint
 from runtime.engine import Flags, Trainer, TrainingError, resolve_device
 from runtime.events import to_record
 from runtime.optim import build_loss, build_optimizer, build_scheduler
 from runtime.policies import POLICIES
-from runtime.recipe import Recipe, parse_recipe
+from runtime.recipe import Recipe
 from runtime.sampling import EpochSampler
 from runtime.usercode import UserHook
 
@@ -102,25 +101,6 @@ def load_initial_weights(model: torch.nn.Module, compiled: Compiled, doc: Docume
                                 f"(missing {result.missing_keys[:3]}, unexpected {result.unexpected_keys[:3]})")
 
 
-def check_inputs(doc: Document, bundle: Any) -> None:
-    """The model's Input must take what the dataset gives: say which and how to fix it."""
-    inputs = inputs_of(doc.graph)
-    if len(inputs) != 1:
-        return
-    node = inputs[0]
-    shape = node.params.get("shape", [1])
-    shape = [shape] if isinstance(shape, int) else list(shape)
-    want = list(bundle.input_shape)
-    if shape != want:
-        name = bundle.spec.get("name", "?") if isinstance(bundle.spec, dict) else "?"
-        raise TrainingError(f"Input '{node.label}' declares shape {tuple(shape)}, but dataset '{name}' gives "
-                            f"samples of shape {tuple(want)}; set the Input's shape to {want} (or change the "
-                            "dataset's options)")
-    dtype = node.params.get("dtype", "float32")
-    if dtype != bundle.input_dtype:
-        raise TrainingError(f"Input '{node.label}' has dtype {dtype}, but the dataset gives {bundle.input_dtype}")
-
-
 def build_callbacks(doc: Document, recipe: Recipe, trusted: bool) -> list[Callback]:
     callbacks: list[Callback] = []
     for k, hook in enumerate(recipe.hooks):
@@ -155,18 +135,27 @@ def prepare(
     extra_callbacks: list[Callback] | None = None,
     num_threads: int | None = None,
 ) -> Job:
-    """Validates recipe and graph, loads data, compiles, and wires the Trainer."""
+    """Analyses the project (nothing is allocated before it passes), loads data, compiles, wires the Trainer.
+
+    Raises a `ProblemError` (CompileError, RecipeError, DatasetError, TrainingError) whose
+    problems name the node or recipe setting.
+    """
+    from runtime.analysis import analyse, input_fit
     from runtime.data import load_dataset
 
-    recipe_data = dict(doc.recipe)
-    recipe_data.update(overrides or {})
-    recipe = parse_recipe(recipe_data)
+    analysis = analyse(doc, project_dir=project_dir, trusted=trusted, overrides=overrides)
+    if analysis.errors:
+        raise TrainingError(analysis.errors)
+    recipe = analysis.recipe
+    assert recipe is not None
     torch.manual_seed(recipe.seed)
     if num_threads:
         torch.set_num_threads(num_threads)
     bundle = load_dataset(recipe.dataset, project_dir)
-    check_inputs(doc, bundle)
-    compiled = compile_document(doc, trusted=trusted)
+    fit = input_fit(doc, bundle.input_shape, bundle.input_dtype, recipe.dataset.get("name", "?"))
+    if fit:
+        raise TrainingError(fit)
+    compiled = compile_document(doc, trusted=trusted, inference=analysis.inference)
     torch.manual_seed(recipe.seed)
     model = build_from_compiled(compiled)
     load_initial_weights(model, compiled, doc, recipe, project_dir)

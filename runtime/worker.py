@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from graph.problems import ProblemError
 from runtime.events import FitEnded, LogMessage, from_record, to_record
 
 FLUSH_SECONDS = 0.05
@@ -44,7 +45,11 @@ def _child(request: WorkerRequest, events: Any, stop: Any, pause: Any) -> None:
             buffer.clear()
         last = time.monotonic()
 
+    ended: list[bool] = []
+
     def emit(event: Any) -> None:
+        if event.kind == "fit_ended":
+            ended.append(True)
         buffer.append(to_record(event))
         if event.kind in ("fit_started", "fit_ended", "checkpoint_saved") or time.monotonic() - last > FLUSH_SECONDS:
             flush()
@@ -69,24 +74,18 @@ def _child(request: WorkerRequest, events: Any, stop: Any, pause: Any) -> None:
                       resume_from=Path(request.resume_from) if request.resume_from else None,
                       num_threads=request.num_threads)
         run(job)
-    except Exception as exc:  # noqa: BLE001 - everything becomes a 'failed' event for the parent
-        if not any(r.get("kind") == "fit_ended" for r in buffer):
+    except ProblemError as exc:  # expected: the records say where (node, recipe setting, file line)
+        if not ended:
+            emit(FitEnded("failed", 0, {}, exc.problems[0].text() if exc.problems else str(exc),
+                          problems=[p.to_dict() for p in exc.problems]))
+    except Exception as exc:  # noqa: BLE001 - anything else becomes a 'failed' event for the parent
+        if not ended:
             emit(LogMessage("".join(traceback.format_exception(exc))[-4000:], "debug"))
-            emit(FitEnded("failed", 0, {}, _message(exc)))
+            emit(FitEnded("failed", 0, {}, f"{type(exc).__name__}: {exc}"))
     finally:
         flush()
         events.close()
         events.join_thread()
-
-
-def _message(exc: BaseException) -> str:
-    from codegen.errors import CompileError
-
-    if isinstance(exc, CompileError):
-        return "the model does not compile:\n" + str(exc)
-    text = str(exc)
-    return text if type(exc).__name__ in ("TrainingError", "RecipeError", "DatasetError") else \
-        f"{type(exc).__name__}: {text}"
 
 
 class TrainingProcess:

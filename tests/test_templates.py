@@ -7,9 +7,8 @@ import pytest
 from codegen import compile_document
 from codegen.formatting import lint_source
 from graph import load
+from runtime.analysis import analyse
 from runtime.commands.check import project_registry
-from runtime.data import load_dataset
-from runtime.session import check_inputs
 
 ROOT = Path(__file__).resolve().parent.parent / "resources"
 PROJECTS = sorted((ROOT / "templates").glob("*.json")) + sorted((ROOT / "examples").glob("*.json"))
@@ -22,18 +21,17 @@ def test_template_compiles_and_matches_its_dataset(path):
     compiled = compile_document(doc, trusted=True)  # bundled templates are ours
     assert "class " in compiled.source
     assert lint_source(compiled.source) == []
-    bundle = load_dataset(doc.recipe["dataset"], path.parent)
-    check_inputs(doc, bundle)
+    analysis = analyse(doc, project_dir=path.parent, trusted=True, load_data=True)
+    assert analysis.errors == [] and analysis.bundle is not None
 
 
-def test_input_shape_mismatch_is_explained():
-    from runtime.engine import TrainingError
-
+def test_input_shape_mismatch_is_explained_on_the_input_node():
     doc = load(ROOT / "templates" / "02_mlp_digits.json", project_registry())
     doc.recipe["dataset"] = {"name": "digits"}  # images, not flat vectors
-    with pytest.raises(TrainingError, match=r"Input 'x' declares shape \(64,\), but dataset 'digits' gives "
-                                            r"samples of shape \(1, 8, 8\)"):
-        check_inputs(doc, load_dataset(doc.recipe["dataset"]))
+    (problem,) = analyse(doc, load_data=True).errors
+    assert (problem.label, problem.param) == ("x", "shape")
+    assert "declares shape (64,), but dataset 'digits' gives samples of shape (1, 8, 8)" in problem.message
+    assert "[1, 8, 8]" in problem.hint
 
 
 @pytest.mark.parametrize("path", PROJECTS, ids=[p.stem for p in PROJECTS])

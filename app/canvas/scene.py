@@ -117,7 +117,7 @@ class GraphScene(QGraphicsScene):
     def show_analysis(self) -> None:
         scope = self.model.scope
         messages: dict[str, str] = {}
-        for issue in self.model.issues:
+        for issue in self.model.all_problems():
             if issue.scope == scope and issue.node_id in self.nodes and issue.severity == "error":
                 messages.setdefault(issue.node_id, issue.message)
         for nid, item in self.nodes.items():

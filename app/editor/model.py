@@ -12,9 +12,10 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 
 from app.editor.commands import EditCommand, MoveCommand, is_move
-from codegen import Compiled, CompileError, Inference, compile_document, infer_shapes
-from graph import ROOT, Document, Edit, Problem, load, save, validate
+from codegen import Compiled, CompileError, Inference, compile_document
+from graph import ROOT, Document, Edit, Problem, load, save
 from graph.fileformat import dumps
+from runtime.analysis import analyse
 from runtime.commands.check import project_registry
 
 
@@ -36,7 +37,9 @@ class EditorModel(QObject):
         self.selection: list[str] = []
         self.undo_stack = QUndoStack(self)
         self.undo_stack.cleanChanged.connect(self._clean_changed)
-        self.issues: list[Problem] = []
+        #: The analysis' problems (runtime.analysis), then those of the last failed run.
+        self.problems: list[Problem] = []
+        self.run_problems: list[Problem] = []
         self.inference: Inference | None = None
         self.compiled: Compiled | None = None
         self.compile_error: str | None = None
@@ -116,31 +119,37 @@ class EditorModel(QObject):
         self.title_changed.emit()
 
     # -- analysis ---------------------------------------------------------------
+    def project_dir(self) -> Path | None:
+        return self.path.parent if self.path else None
+
     def analyse(self) -> None:
-        """Validation and shape inference now (fast); code generation shortly after."""
-        self.issues = validate(self.doc, self.registry)
-        structural = [i for i in self.issues if i.severity == "error"]
-        self.inference = infer_shapes(self.doc, trusted=self.trusted)
-        if not structural:
-            self.issues += self.inference.problems
-        if not self.trusted and self.doc.code:
-            self.issues.append(Problem("this project's code is not trusted yet: code nodes are shown but not run, "
-                                     "and shapes after them are unknown (Train › Trust project code)",
-                                     severity="warning"))
+        """The one analysis (runtime.analysis) now; code generation shortly after, reusing its shapes."""
+        analysis = analyse(self.doc, project_dir=self.project_dir(), trusted=self.trusted, registry=self.registry)
+        self.problems = analysis.problems
+        self.inference = analysis.inference
+        self.run_problems = []
         self.analysed.emit()
         self._compile_timer.start()
 
+    def show_run_problems(self, problems: list[Problem]) -> None:
+        """Problems a training run reported (by node id / recipe path), shown beside the analysis'."""
+        self.run_problems = list(problems)
+        self.analysed.emit()
+
+    def all_problems(self) -> list[Problem]:
+        return [*self.problems, *(p for p in self.run_problems if p not in self.problems)]
+
     def recompile(self) -> None:
         try:
-            self.compiled = compile_document(self.doc, trusted=self.trusted)
+            self.compiled = compile_document(self.doc, trusted=self.trusted, inference=self.inference)
             self.compile_error = None
         except CompileError as exc:
             self.compiled = None
             self.compile_error = str(exc)
         self.compiled_changed.emit()
 
-    def node_issues(self, scope: str, node_id: str) -> list[Problem]:
-        return [i for i in self.issues if i.scope == scope and i.node_id == node_id]
+    def node_problems(self, scope: str, node_id: str) -> list[Problem]:
+        return [p for p in self.all_problems() if p.scope == scope and p.node_id == node_id]
 
     # -- selection and scope -------------------------------------------------------
     def select(self, node_ids: list[str], scope: str | None = None) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 import torch
 
 from codegen.kinds.base import CompilerKind
+from codegen.kinds.layer import weight_bytes
 from codegen.render import literal
 from codegen.runs import NodeFailed, SkipNode
 from codegen.shapes import InferCall
@@ -48,7 +49,12 @@ class Code(kinds.CodeKind, CompilerKind):
             args.append(call.ins[name][0])
         try:
             with torch.device("meta"):
-                result = obj(**kwargs)(*args) if info.kind == "module" else obj(*args, **kwargs)
+                if info.kind == "module":
+                    module = obj(**kwargs)
+                    call.run.weight_bytes = weight_bytes(module)
+                    result = module(*args)
+                else:
+                    result = obj(*args, **kwargs)
         except Exception as exc:  # noqa: BLE001 - user code: report it with its line
             raise NodeFailed(describe_user_error(exc, entry), file=f"code {entry}",
                              line=user_error_line(exc, entry)) from None

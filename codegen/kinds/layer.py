@@ -58,7 +58,7 @@ def shapes_text(ins: dict[str, Any]) -> str:
 
 #: Node results by (type, parameters, input shapes): the same layer on the same input
 #: always gives the same output.
-_CACHE: dict[Any, tuple[dict[str, TensorInfo], dict[str, Any]]] = {}
+_CACHE: dict[Any, tuple[dict[str, TensorInfo], dict[str, Any], int]] = {}
 _CACHE_SIZE = 20_000
 
 
@@ -80,6 +80,14 @@ def _cache_key(node: Node, ins: dict[str, list[Any]]) -> Any:
     return key
 
 
+def weight_bytes(module: Any) -> int:
+    """Bytes of a module's parameters and buffers (meta tensors know their sizes without storage)."""
+    if not isinstance(module, nn.Module):
+        return 0
+    tensors = [*module.parameters(), *module.buffers()]
+    return sum(t.numel() * t.element_size() for t in tensors)
+
+
 def clear_cache() -> None:
     _CACHE.clear()
 
@@ -96,8 +104,9 @@ class Layer(LayerKind, CompilerKind):
         key = _cache_key(call.node, call.ins)
         hit = _CACHE.get(key) if key is not None else None
         if hit is not None:
-            infos, values = hit
+            infos, values, weight_bytes = hit
             call.run.params = dict(values)
+            call.run.weight_bytes = weight_bytes
             return {port: meta_tensor(info) for port, info in infos.items()}
         produced = self.evaluate(call)
         if key is not None:
@@ -105,7 +114,7 @@ class Layer(LayerKind, CompilerKind):
                 _CACHE.pop(next(iter(_CACHE)))
             infos = {p: info for p, t in produced.items() if (info := tensor_info(t)) is not None}
             if len(infos) == len(produced):
-                _CACHE[key] = (infos, dict(call.run.params))
+                _CACHE[key] = (infos, dict(call.run.params), call.run.weight_bytes)
         return produced
 
     def resolve_params(self, call: InferCall, flat: dict[str, Any]) -> dict[str, Any]:
@@ -145,6 +154,7 @@ class Layer(LayerKind, CompilerKind):
             if layer.module is not None:
                 with torch.device("meta"):
                     namespace["m"] = eval(constructor_call(layer, values), namespace)  # noqa: S307
+                call.run.weight_bytes = weight_bytes(namespace["m"])
             expr = self.forward_text(names, values, "m" if layer.module else None)
             result = eval(expr, namespace)  # noqa: S307 - catalogue text
         except NodeFailed:

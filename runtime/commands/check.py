@@ -1,14 +1,21 @@
-"""`torchcanvas check PROJECT`: the same validation the editor's problems list shows."""
+"""`torchcanvas check PROJECT`: the analysis the editor's Problems list shows, on the command line.
+
+Structure, shapes and dtypes, the recipe, the dataset (loaded, to check its
+samples against the Input) and the memory estimate: every problem is one
+line naming its node and parameter or its recipe setting; exit 1 on errors.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
-from graph import ProjectFileError, load, validate
+from graph import ProjectFileError, load
+from graph.registry import Registry
 
 
-def project_registry():
+def project_registry() -> Registry:
     """The full node catalogue (codegen) if present, else only the structural types."""
     try:
         from codegen.catalogue import registry
@@ -20,17 +27,29 @@ def project_registry():
 
 
 def run(args: argparse.Namespace) -> int:
+    from runtime.analysis import analyse
+
+    project = Path(args.project)
     registry = project_registry()
     try:
-        doc = load(args.project, registry)
+        doc = load(project, registry)
     except ProjectFileError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"error: {project}: {problem}", file=sys.stderr)
         return 1
-    issues = validate(doc, registry)
-    for issue in issues:
-        print(f"{args.project}: {issue}")
-    errors = [i for i in issues if i.severity == "error"]
-    if not errors:
-        n = len(doc.graph.nodes) + sum(len(g.graph.nodes) for g in doc.groups.values())
-        print(f"{args.project}: ok ({n} nodes, {len(doc.groups)} groups)")
-    return 1 if errors else 0
+    analysis = analyse(doc, project_dir=project.resolve().parent, trusted=args.trust, registry=registry,
+                       load_data=not args.no_data)
+    for problem in analysis.problems:
+        print(f"{problem.severity}: {project}: {problem.text()}")
+    if analysis.errors:
+        return 1
+    n = len(doc.graph.nodes) + sum(len(g.graph.nodes) for g in doc.groups.values())
+    memory = f", training needs ~{_size(analysis.memory.training_bytes)}" if analysis.memory else ""
+    print(f"{project}: ok ({n} nodes, {len(doc.groups)} groups{memory})")
+    return 0
+
+
+def _size(n: int) -> str:
+    from codegen.memory import size_text
+
+    return size_text(n)

@@ -15,7 +15,8 @@ from codegen.export import (
     load_weights,
     save_weights,
 )
-from graph import ProjectFileError, load
+from graph import ProblemError, ProjectFileError, load
+from runtime.analysis import MEMORY_PATH, analyse
 from runtime.commands.check import project_registry
 
 SUFFIX = {"py": ".py", "safetensors": ".safetensors", "onnx": ".onnx", "pt2": ".pt2", "train": "_training"}
@@ -25,9 +26,21 @@ def run(args: argparse.Namespace) -> int:
     project = Path(args.project)
     try:
         doc = load(project, project_registry())
-        compiled = compile_document(doc, trusted=args.trust)
-    except (ProjectFileError, CompileError) as exc:
+    except ProjectFileError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    # The same analysis as check/train. Writing code needs only the graph; building the model
+    # (weights, ONNX, torch.export, train) also needs it to fit in memory.
+    builds = args.to != "py"
+    analysis = analyse(doc, project_dir=project.resolve().parent, trusted=args.trust, training=builds)
+    blocking = [p for p in analysis.errors if p.recipe_path in (None, MEMORY_PATH)]
+    try:
+        if blocking:
+            raise CompileError(blocking)
+        compiled = compile_document(doc, trusted=args.trust, inference=analysis.inference)
+    except ProblemError as exc:
+        for problem in exc.problems:
+            print(f"{problem.severity}: {project}: {problem.text()}", file=sys.stderr)
         return 1
     out = Path(args.output) if args.output else project.with_name(project.stem + SUFFIX[args.to]) \
         if args.to == "train" else project.with_suffix(SUFFIX[args.to])

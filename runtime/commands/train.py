@@ -6,12 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from codegen import CompileError
-from graph import ProjectFileError, load
+from graph import ProblemError, ProjectFileError, load
 from runtime.commands.check import project_registry
-from runtime.engine import TrainingError
 from runtime.events import BatchEnded, EvalEnded, FitEnded, FitStarted, HookDecision, LogMessage
-from runtime.recipe import RecipeError
 from runtime.session import new_run_dir, prepare
 from runtime.session import run as run_job
 
@@ -67,14 +64,13 @@ def run(args: argparse.Namespace) -> int:
         job = prepare(doc, project_dir=project.resolve().parent, trusted=args.trust, overrides=overrides,
                       emit=progress, run_dir=out, resume_from=Path(args.resume) if args.resume else None)
         metrics = run_job(job)
-    except (ProjectFileError, CompileError, RecipeError, TrainingError) as exc:
+    except ProjectFileError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    except Exception as exc:
-        if type(exc).__name__ == "DatasetError":
-            print(f"error: {exc}", file=sys.stderr)
-            return 1
-        raise
+    except ProblemError as exc:  # compile, recipe, dataset, training: records that say where
+        for problem in exc.problems:
+            print(f"{problem.severity}: {project}: {problem.text()}", file=sys.stderr)
+        return 1
     summary = "  ".join(f"{k} {v:.4f}" for k, v in metrics.items())
     print(f"{job.trainer.status} after {job.trainer.step} steps: {summary}")
     if progress.decisions:

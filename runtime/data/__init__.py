@@ -13,7 +13,7 @@ from runtime.data.catalog import DATASETS, DatasetInfo
 from runtime.data.cifar import read_cifar10_batch
 from runtime.data.errors import DatasetError
 from runtime.data.idx import download_mnist, read_idx, write_idx
-from runtime.data.loading import load_dataset, validate_dataset_spec
+from runtime.data.loading import dataset_problems, load_dataset, validate_dataset_spec
 from runtime.data.params import Param
 from runtime.data.preview import preview
 
@@ -25,6 +25,7 @@ __all__ = [
     "DatasetInfo",
     "Param",
     "Task",
+    "dataset_problems",
     "download_mnist",
     "load_dataset",
     "preview",

@@ -11,9 +11,10 @@ import difflib
 from pathlib import Path
 from typing import Any
 
+from graph.problems import Problem
 from runtime.data.bundle import DatasetBundle
 from runtime.data.catalog import DATASETS, DatasetInfo
-from runtime.data.errors import DatasetError
+from runtime.data.errors import DATASET_PATH, DatasetError, dataset_problem
 from runtime.data.params import resolve_path
 
 
@@ -21,44 +22,48 @@ def _known() -> str:
     return ", ".join(DATASETS)
 
 
-def parse_spec(spec: Any, base_dir: Path | None = None) -> tuple[DatasetInfo | None, dict[str, Any], list[str]]:
+def _at(key: str, message: str) -> Problem:
+    return Problem(message, recipe_path=f"{DATASET_PATH}.{key}" if key else DATASET_PATH)
+
+
+def parse_spec(spec: Any, base_dir: Path | None = None) -> tuple[DatasetInfo | None, dict[str, Any], list[Problem]]:
     """The dataset entry, typed parameters (defaults filled, paths absolute) and any problems."""
     if not isinstance(spec, dict):
-        return None, {}, [f'dataset: must be an object like {{"name": "digits"}}, got {spec!r}']
+        return None, {}, [_at("", f'must be an object like {{"name": "digits"}}, got {spec!r}')]
     name = spec.get("name")
     if name is None:
-        return None, {}, [f"dataset.name: missing; choose one of: {_known()}"]
+        return None, {}, [_at("name", f"missing; choose one of: {_known()}")]
     if not isinstance(name, str) or name not in DATASETS:
         close = difflib.get_close_matches(str(name), list(DATASETS), n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
-        return None, {}, [f"dataset.name: unknown dataset {name!r}{hint}; known datasets: {_known()}"]
+        return None, {}, [_at("name", f"unknown dataset {name!r}{hint}; known datasets: {_known()}")]
     info = DATASETS[name]
-    problems: list[str] = []
+    problems: list[Problem] = []
     accepted = ", ".join(p.name for p in info.params)
     for key in spec:
         if key != "name" and info.param(key) is None:
-            problems.append(f"dataset.{key}: not a parameter of {name!r}; it takes: {accepted}")
+            problems.append(_at(str(key), f"not a parameter of {name!r}; it takes: {accepted}"))
     params: dict[str, Any] = {}
     for param in info.params:
         if param.name not in spec:
             if param.required:
-                problems.append(f"dataset.{param.name}: required for {name!r} ({param.help})")
+                problems.append(_at(param.name, f"required for {name!r} ({param.help})"))
             params[param.name] = param.default
             continue
         value, problem = param.coerce(spec[param.name])
         if problem:
-            problems.append(f"dataset.{param.name}: {problem}")
+            problems.append(_at(param.name, problem))
             continue
         if param.kind == "path" and value is not None:
             value = resolve_path(value, base_dir)
             if param.must_exist and not value.exists():
-                problems.append(f"dataset.{param.name}: not found: {value}")
+                problems.append(_at(param.name, f"not found: {value}"))
         params[param.name] = value
     return info, params, problems
 
 
-def validate_dataset_spec(spec: Any, base_dir: Path | None = None) -> list[str]:
-    """Every problem with a spec, as messages a person can act on; ``[]`` when it will load.
+def dataset_problems(spec: Any, base_dir: Path | None = None) -> list[Problem]:
+    """Every problem with a spec, each naming its setting (``recipe.dataset.path``); ``[]`` when it will load.
 
     Beyond types and ranges this runs the dataset's cheap file checks (CSV
     columns, expected MNIST/CIFAR files, class folders), without loading data.
@@ -66,7 +71,12 @@ def validate_dataset_spec(spec: Any, base_dir: Path | None = None) -> list[str]:
     info, params, problems = parse_spec(spec, base_dir)
     if info is None or problems:
         return problems
-    return info.check(params)
+    return [dataset_problem(m) for m in info.check(params)]
+
+
+def validate_dataset_spec(spec: Any, base_dir: Path | None = None) -> list[str]:
+    """`dataset_problems` as lines of text (for forms that show plain messages)."""
+    return [p.text() for p in dataset_problems(spec, base_dir)]
 
 
 def load_dataset(spec: dict[str, Any], base_dir: Path | None = None) -> DatasetBundle:

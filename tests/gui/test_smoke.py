@@ -13,7 +13,7 @@ def test_main_window_opens_on_the_example_and_closes(qtbot):
     qtbot.waitExposed(window)
     assert "Digits MLP" in window.windowTitle()
     assert set(window.scene.nodes) == set(window.model.doc.graph.nodes)
-    assert window.model.issues == []
+    assert window.model.problems == []
     window.close()
     assert not window.isVisible()
 

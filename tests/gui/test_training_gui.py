@@ -13,7 +13,7 @@ from app.main_window import MainWindow
 from codegen import build_from_compiled
 from codegen.export import load_weights
 from graph import save
-from graph.edits import SetCode, SetParam, SetRecipe
+from graph.edits import SetCode, SetLabel, SetParam, SetRecipe
 
 
 @pytest.fixture
@@ -205,3 +205,18 @@ def test_per_node_learning_rates_from_the_settings_panel(window):
 
     job = prepare(window.model.doc)
     assert [g["lr"] for g in job.trainer.optimizer.param_groups] == [1e-4, 0.01]  # every weight is in a group
+
+
+def test_a_failed_run_marks_the_node_its_problem_names_by_id(window, qtbot):
+    """The worker's problem carries the Input's id; a node whose label appears in the text stays clean."""
+    g = window.model.doc.graph
+    x, fc1 = g.node_by_label("x").id, g.node_by_label("fc1").id
+    window.model.push(SetParam("", x, "shape", [32]))  # digits gives 64 features
+    window.model.push(SetLabel("", fc1, "digits"))  # the dataset's name, as a label
+    click(qtbot, window, "train")
+    wait_finished(qtbot, window)
+    assert window.trainer.process.finished.status == "failed"
+    assert "declares shape (32,)" in (window.scene.nodes[x].error or "")
+    assert window.scene.nodes[fc1].error is None
+    texts = [window.problems.item(k).text() for k in range(window.problems.count())]
+    assert any("node x, parameter shape" in t for t in texts)

@@ -557,7 +557,7 @@ def test_validate_dataset_spec_messages(tmp_path):
     assert "dataset.batch: not a parameter of 'digits'; it takes: flat, val_fraction, seed, task" in text
     assert "dataset.path: required for 'csv'" in validate_dataset_spec({"name": "csv"})[0]
     problems = validate_dataset_spec({"name": "csv", "path": "nope.csv"}, tmp_path)
-    assert problems == [f"dataset.path: not found: {tmp_path / 'nope.csv'}"]
+    assert problems == [f"recipe.dataset.path: not found: {tmp_path / 'nope.csv'}"]
     assert "must be one of 'none', 'diff', 'log_diff'" in validate_dataset_spec(
         {"name": "sunspots", "transform": "log"})[0]
     assert "[height, width]" in validate_dataset_spec(

@@ -1,0 +1,150 @@
+"""The one analysis of a project: everything that would make a run or an export fail.
+
+`analyse` checks, in order, the structure (graph validation), shapes and
+dtypes (inference on the meta device), the training recipe, the dataset
+(its settings, that its files exist, and, when loaded, that its samples fit
+the model's Input), and the memory training would need. Every finding is a
+`graph.problems.Problem`. `torchcanvas check`, the editor's Problems list,
+the train pre-flight (GUI and CLI) and export all call this function and
+render its records, so they never disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from codegen.memory import GB, MemoryEstimate, default_limit, estimate_memory, size_text
+from codegen.runs import Inference
+from codegen.shapes import infer_shapes
+from graph.document import Document
+from graph.kinds import inputs_of, kind_of
+from graph.problems import Problem, ProblemError, errors
+from graph.registry import Registry
+from graph.validate import validate
+from runtime.data import dataset_problems, load_dataset
+from runtime.recipe import Recipe, check_recipe
+
+#: Where a memory problem points in the recipe (the setting that raises the limit).
+MEMORY_PATH = "recipe.memory_limit_gb"
+
+
+@dataclass
+class Analysis:
+    problems: list[Problem] = field(default_factory=list)
+    inference: Inference | None = None
+    recipe: Recipe | None = None
+    memory: MemoryEstimate | None = None
+    bundle: Any = None
+
+    @property
+    def errors(self) -> list[Problem]:
+        return errors(self.problems)
+
+    def raise_errors(self) -> None:
+        if self.errors:
+            raise ProblemError(self.errors)
+
+
+def project_registry() -> Registry:
+    from codegen.catalogue import registry
+
+    return registry()
+
+
+def _untrusted() -> list[Problem]:
+    return [Problem("this project's code is not trusted yet: code nodes are shown but not run, and shapes after "
+                    "them are unknown", severity="warning",
+                    hint="Train › Trust project code, or --trust on the command line")]
+
+
+def _skipped_after_code(inference: Inference) -> list[Problem]:
+    skipped = [r for r in inference.first_runs.values() if r.skipped]
+    if not skipped or all(kind_of(r.type).runs_user_code for r in skipped):
+        return []
+    code_nodes = sorted({r.label for r in skipped if kind_of(r.type).runs_user_code})
+    return [Problem(f"shapes after code node(s) {', '.join(code_nodes)} are unknown until you trust this "
+                    "project's code", severity="warning", hint="trust the project to check them")]
+
+
+def input_fit(doc: Document, input_shape: tuple[int, ...], input_dtype: str, dataset: str) -> list[Problem]:
+    """The model's Input must take what the dataset gives: say which setting to change."""
+    inputs = inputs_of(doc.graph)
+    if len(inputs) != 1:
+        return []
+    node = inputs[0]
+    shape = node.params.get("shape", [1])
+    shape = [shape] if isinstance(shape, int) else list(shape)
+    want = list(input_shape)
+    problems = []
+    if shape != want:
+        problems.append(Problem(f"declares shape {tuple(shape)}, but dataset {dataset!r} gives samples of shape "
+                                f"{tuple(want)}", "", node.id, param="shape", label=node.label,
+                                hint=f"set the Input's shape to {want}, or change the dataset's options"))
+    dtype = node.params.get("dtype", "float32")
+    if dtype != input_dtype:
+        problems.append(Problem(f"has dtype {dtype}, but dataset {dataset!r} gives {input_dtype}", "",
+                                node.id, param="dtype", label=node.label, hint=f"set the Input's dtype to {input_dtype}"))
+    return problems
+
+
+def memory_problems(doc: Document, inference: Inference, recipe: Recipe) -> tuple[MemoryEstimate, list[Problem]]:
+    """Refuse, before anything is allocated, a model whose training would not fit the memory limit."""
+    estimate = estimate_memory(inference, recipe.batch_size, recipe.optimizer.name, recipe.optimizer.momentum)
+    limit = int(recipe.memory_limit_gb * GB) if recipe.memory_limit_gb else default_limit()
+    if not limit or estimate.training_bytes <= limit:
+        return estimate, []
+    scope, node_id, label = "", None, None
+    hint = "lower the batch size"
+    if estimate.largest is not None:
+        scope, node_id, size = estimate.largest
+        label = doc.scope(scope).nodes[node_id].label
+        hint = f"{label} alone holds {size_text(size)} of weights; make it smaller, lower the batch size"
+    limit_text = "recipe.memory_limit_gb" if recipe.memory_limit_gb else "half of this machine's memory"
+    return estimate, [Problem(
+        f"training would need about {size_text(estimate.training_bytes)} of memory (weights "
+        f"{size_text(estimate.weight_bytes)}, their gradients and optimizer state, and one batch of activations "
+        f"{size_text(estimate.activation_bytes)}), more than the limit of {size_text(limit)} ({limit_text})",
+        scope, node_id, label=label, recipe_path=MEMORY_PATH, hint=f"{hint}, or raise "
+        "recipe.memory_limit_gb")]
+
+
+def analyse(doc: Document, *, project_dir: Path | None = None, trusted: bool = False,
+            overrides: dict[str, Any] | None = None, registry: Registry | None = None, training: bool = True,
+            load_data: bool = False) -> Analysis:
+    """Every problem with the project, before anything runs or is allocated.
+
+    `training=False` checks only what writing the model's code needs (structure
+    and shapes). `load_data=True` also loads the dataset to check that its samples fit the Input; the editor leaves that to
+    the train pre-flight.
+    """
+    analysis = Analysis()
+    analysis.problems += validate(doc, registry or project_registry())
+    if not analysis.errors:
+        analysis.inference = infer_shapes(doc, trusted=trusted)
+        analysis.problems += analysis.inference.problems
+        analysis.problems += _skipped_after_code(analysis.inference)
+    if not trusted and doc.code:
+        analysis.problems += _untrusted()
+    if not training:
+        return analysis
+    data = {**doc.recipe, **(overrides or {})}
+    analysis.recipe, problems = check_recipe(data)
+    analysis.problems += problems
+    spec = data.get("dataset", Recipe.model_fields["dataset"].default_factory())
+    problems = dataset_problems(spec, project_dir)
+    analysis.problems += problems
+    if load_data and not problems:
+        try:
+            analysis.bundle = load_dataset(spec, project_dir)
+        except ProblemError as exc:
+            analysis.problems += exc.problems
+        else:
+            name = spec.get("name", "?") if isinstance(spec, dict) else "?"
+            analysis.problems += input_fit(doc, analysis.bundle.input_shape, analysis.bundle.input_dtype, name)
+    inference_ok = analysis.inference is not None and not analysis.inference.errors
+    if inference_ok and analysis.recipe is not None:
+        analysis.memory, problems = memory_problems(doc, analysis.inference, analysis.recipe)
+        analysis.problems += problems
+    return analysis
