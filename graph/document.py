@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graph.events import Event
+from graph.indexes import EdgeList, label_changed, labels_in
 
 ROOT = ""  # the scope name of the top-level graph
 
@@ -24,6 +25,11 @@ class Node:
     label: str
     params: dict[str, Any] = field(default_factory=dict)
     position: tuple[float, float] = (0.0, 0.0)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "label" and "label" in self.__dict__:
+            label_changed()  # renames invalidate the label look-ups (graph.indexes)
+        super().__setattr__(name, value)
 
 
 @dataclass(frozen=True)
@@ -39,7 +45,12 @@ class Graph:
     """One level of the network: the model itself or a group's body."""
 
     nodes: dict[str, Node] = field(default_factory=dict)
-    edges: list[Edge] = field(default_factory=list)
+    edges: list[Edge] = field(default_factory=EdgeList)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "edges" and not isinstance(value, EdgeList):
+            value = EdgeList(value)  # every way of replacing the list keeps the O(1) membership test
+        super().__setattr__(name, value)
 
     def node_by_label(self, label: str) -> Node | None:
         return next((n for n in self.nodes.values() if n.label == label), None)
@@ -76,6 +87,8 @@ class Document:
     #: Editor state that is safe to lose (view, dock layout, ...).
     ui: dict[str, Any] = field(default_factory=dict)
     changed: Event = field(default_factory=Event, compare=False, repr=False)
+    #: Where `new_id` starts looking (not saved; found again by one scan after loading).
+    _next_number: int | None = field(default=None, init=False, compare=False, repr=False)
 
     def scope(self, name: str = ROOT) -> Graph:
         """The graph of the top level (`ROOT`) or of the named group."""
@@ -95,24 +108,35 @@ class Document:
             ids |= set(g.graph.nodes)
         return ids
 
+    def has_node_id(self, node_id: str) -> bool:
+        """Whether any scope holds `node_id` (a look-up per scope, not a set of every id)."""
+        return node_id in self.graph.nodes or any(node_id in g.graph.nodes for g in self.groups.values())
+
     def new_id(self, taken: set[str] | None = None) -> str:
-        """A node id unused anywhere in the document (ids are global)."""
-        used = self.all_node_ids() | (taken or set())
-        numbers = [int(m.group(1)) for i in used if (m := re.fullmatch(r"n(\d+)", i))]
-        n = max(numbers, default=0) + 1
-        while f"n{n}" in used:
+        """A node id unused anywhere in the document (ids are global): ``n`` + one more than the highest.
+
+        The highest number is found by one scan and then remembered, so adding
+        node after node costs O(1) each instead of a scan of every id.
+        """
+        if self._next_number is None:
+            numbers = [int(m.group(1)) for i in self.all_node_ids() if (m := _NUMBERED.fullmatch(i))]
+            self._next_number = max(numbers, default=0) + 1
+        n = self._next_number
+        while self.has_node_id(f"n{n}") or (taken and f"n{n}" in taken):
             n += 1
+        self._next_number = n  # the caller may not use it (a refused gesture): hand it out again then
         return f"n{n}"
 
     def unique_label(self, scope: str, base: str, taken: set[str] | None = None) -> str:
         """`base` made unique within a scope: conv, conv_2, conv_3, ..."""
         base = make_identifier(base)
-        used = {n.label for n in self.scope(scope).nodes.values()} | (taken or set())
-        if base not in used:
+        used = labels_in(self.scope(scope))
+        taken = taken or set()
+        if base not in used and base not in taken:
             return base
         stem = re.sub(r"_\d+$", "", base)
         k = 2
-        while f"{stem}_{k}" in used:
+        while f"{stem}_{k}" in used or f"{stem}_{k}" in taken:
             k += 1
         return f"{stem}_{k}"
 
@@ -120,6 +144,9 @@ class Document:
         clone = copy.deepcopy(self)
         clone.changed = Event()
         return clone
+
+
+_NUMBERED = re.compile(r"n(\d+)")
 
 
 def make_identifier(text: str) -> str:

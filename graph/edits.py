@@ -27,8 +27,12 @@ MISSING: Any = _Missing()
 
 
 def _insert(d: dict, key: str, value: Any, index: int | None) -> dict:
+    """`d` with `key` at position `index` (the end when None: then in place, O(1))."""
+    if index is None or index >= len(d):
+        d[key] = value
+        return d
     items = list(d.items())
-    items.insert(len(items) if index is None else index, (key, value))
+    items.insert(index, (key, value))
     return dict(items)
 
 
@@ -57,7 +61,7 @@ class AddNode(Edit):
         return f"add {self.node.label}"
 
     def apply(self, doc: Document) -> Edit:
-        if self.node.id in doc.all_node_ids():
+        if doc.has_node_id(self.node.id):
             raise EditError(f"node id {self.node.id!r} is already used")
         g = doc.scope(self.scope)
         g.nodes = _insert(g.nodes, self.node.id, copy.deepcopy(self.node), self.index)
