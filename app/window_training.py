@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
@@ -16,6 +15,7 @@ from app.training import TrainingController
 from graph.fileformat import dumps
 from graph.problems import Problem
 from runtime.events import FitEnded
+from runtime.run_folder import new_run_dir
 from runtime.runs import read_metrics
 
 
@@ -96,11 +96,7 @@ class TrainingMixin:
             self.train_label.setText("✖ not started")
             return False
         name = self.model.path.stem if self.model.path else "untitled"
-        run_dir = self.runs_dir() / f"{time.strftime('%Y%m%d-%H%M%S')}-{name}"
-        k = 2
-        while run_dir.exists():
-            run_dir = run_dir.with_name(f"{run_dir.name}-{k}")
-            k += 1
+        run_dir = new_run_dir(self.runs_dir(), name)
         self.plots.clear()
         self.status_text.reset()
         self.trainer.start(dumps(self.model.doc), self.model.path.parent if self.model.path else None, run_dir,

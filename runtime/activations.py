@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import torch
@@ -14,28 +15,41 @@ BINS = 30
 
 
 def tensor_stats(step: int, name: str, out: torch.Tensor) -> ActivationStats | None:
+    """Mean, std and a 30-bin histogram of one output, with two reads from the device."""
     if not isinstance(out, torch.Tensor) or out.numel() == 0 or not out.is_floating_point() and not out.is_complex():
         return None
     values = out.detach().abs() if out.is_complex() else out.detach()
     values = values.float().flatten()
-    lo, hi = float(values.min()), float(values.max())
+    lo_t, hi_t = torch.aminmax(values)
+    if values.numel() > 1:
+        std_t, mean_t = torch.std_mean(values)
+    else:
+        std_t, mean_t = torch.zeros_like(lo_t), values[0]
+    lo, hi, mean, std = torch.stack([lo_t, hi_t, mean_t, std_t]).tolist()
     if hi <= lo:
         hi = lo + 1e-6
-    counts = torch.histc(values, bins=BINS, min=lo, max=hi)
-    edges = torch.linspace(lo, hi, BINS + 1)
-    return ActivationStats(step, name, float(values.mean()), float(values.std()) if values.numel() > 1 else 0.0,
-                           tuple(counts.tolist()), tuple(edges.tolist()))
+    counts = torch.histc(values, bins=BINS, min=lo, max=hi).tolist()
+    width = (hi - lo) / BINS
+    edges = tuple(lo + k * width for k in range(BINS)) + (hi,)
+    return ActivationStats(step, name, mean, std, tuple(counts), edges)
 
 
 class ActivationMonitor(Callback):
-    """Every `every` batches, records each layer's output distribution (mean, std, 30-bin histogram)."""
+    """Records each layer's output distribution (mean, std, 30-bin histogram) now and then.
+
+    Every `every` batches when that is a number; with ``"auto"`` on the first
+    batch and then at most once per `seconds`, which is what a live view needs
+    and keeps the cost (a few kernels per layer) out of a small model's step.
+    """
 
     name = "activations"
 
-    def __init__(self, every: int = 50) -> None:
+    def __init__(self, every: int | str = 50, seconds: float = 1.0) -> None:
         self.every = every
+        self.seconds = seconds
         self.handles: list[Any] = []
         self.pending: list[ActivationStats] = []
+        self._last: float | None = None
 
     def _attach(self, trainer) -> None:
         for name, module in trainer.model.named_modules():
@@ -54,8 +68,17 @@ class ActivationMonitor(Callback):
             handle.remove()
         self.handles = []
 
+    def _due(self, step: int) -> bool:
+        if self.every != "auto":
+            return bool(self.every) and step % int(self.every) == 0
+        now = time.monotonic()
+        if self._last is not None and now - self._last < self.seconds:
+            return False
+        self._last = now
+        return True
+
     def on_batch_start(self, trainer) -> None:
-        if self.every and trainer.step % self.every == 0:
+        if self._due(trainer.step):
             self._attach(trainer)
 
     def on_after_backward(self, trainer) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -44,23 +45,33 @@ def load_checkpoint(trainer: Any, weights: Path) -> dict[str, Any]:
 
 
 class Checkpointer(Callback):
-    """Saves every `every` epochs and at the end (also when stopped or failed)."""
+    """Saves every `every` epochs and at the end (also when stopped or failed).
+
+    Epoch checkpoints after the first are written at most once per
+    `min_seconds`: a small model's epoch can take milliseconds, and writing
+    its files every epoch would cost more than training it.
+    """
 
     name = "checkpoint"
 
-    def __init__(self, folder: Path, every: int = 1, keep: int = 3) -> None:
+    def __init__(self, folder: Path, every: int = 1, keep: int = 3, min_seconds: float = 0.0) -> None:
         self.folder = Path(folder)
         self.every = every
         self.keep = keep  # epoch checkpoints kept besides "last"
+        self.min_seconds = min_seconds
         self.last: Path | None = None
         self.saved: list[str] = []
+        self._saved_at: float | None = None
 
     def _save(self, trainer: Any, name: str, next_epoch: int | None = None) -> None:
         self.last = save_checkpoint(trainer, self.folder, name, next_epoch)
         trainer.emit(CheckpointSaved(trainer.step, str(self.last)))
 
     def on_epoch_end(self, trainer: Any) -> None:
+        if self._saved_at is not None and time.monotonic() - self._saved_at < self.min_seconds:
+            return
         if self.every and (trainer.epoch + 1) % self.every == 0:
+            self._saved_at = time.monotonic()
             name = f"epoch{trainer.epoch + 1:04d}"
             self._save(trainer, name, trainer.epoch + 1)
             self.saved.append(name)

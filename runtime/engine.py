@@ -20,7 +20,6 @@ from typing import Any
 
 import torch
 from torch import nn
-from torch.utils.data import DataLoader
 
 from graph.problems import ProblemError
 from runtime.callbacks import (
@@ -29,9 +28,28 @@ from runtime.callbacks import (
     CancelFitException,
     CancelStepException,
 )
-from runtime.events import BatchEnded, EpochEnded, EvalEnded, FitEnded, FitStarted, LogMessage
+from runtime.events import (
+    BatchEnded,
+    EpochEnded,
+    EvalEnded,
+    FitEnded,
+    FitStarted,
+    LogMessage,
+    ModelCompiled,
+)
+from runtime.layer_norms import LayerNorms, parameter_layers
 from runtime.metrics import MetricAccumulator, flatten_for_loss
+from runtime.precision import Precision, channels_last_input, compiled_forward, to_channels_last
 from runtime.recipe import Recipe
+
+__all__ = ["Flags", "Trainer", "TrainingError", "parameter_layers", "resolve_device"]
+
+#: On an accelerator, per-layer norms stay on the device for this many measured steps (or this many
+#: seconds) before one transfer reads them all; on the CPU there is nothing to wait for.
+READBACK_STEPS = 16
+READBACK_SECONDS = 0.1
+#: The share of the step time per-layer norms may take (they are measured every `norm_every` steps).
+NORM_SHARE = 0.01
 
 
 class TrainingError(ProblemError):
@@ -44,16 +62,6 @@ class Flags:
 
     stop: Callable[[], bool] = lambda: False
     paused: Callable[[], bool] = lambda: False
-
-
-def parameter_layers(model: nn.Module) -> list[tuple[str, list[nn.Parameter]]]:
-    """Modules that own parameters directly, by attribute path: the 'layers' of the plots."""
-    layers = []
-    for name, module in model.named_modules():
-        params = [p for p in module.parameters(recurse=False)]
-        if params:
-            layers.append((name or "model", params))
-    return layers
 
 
 def resolve_device(name: str) -> torch.device:
@@ -74,8 +82,8 @@ class Trainer:
     def __init__(
         self,
         model: nn.Module,
-        train_loader: DataLoader,
-        val_loader: DataLoader | None,
+        train_loader: Iterable,
+        val_loader: Iterable | None,
         recipe: Recipe,
         loss_fn: Callable[..., torch.Tensor],
         optimizer: torch.optim.Optimizer,
@@ -87,6 +95,7 @@ class Trainer:
         flags: Flags | None = None,
         target_is_input: bool = False,
         on_nan: str = "stop",
+        readback_every: int | None = None,
     ) -> None:
         self.model = model
         self.train_loader = train_loader
@@ -97,7 +106,7 @@ class Trainer:
         self.scheduler = scheduler
         self.scheduler_when = scheduler_when
         self.callbacks = list(callbacks)
-        self.emit = emit
+        self._send = emit
         self.device = torch.device(device)
         self.flags = flags or Flags()
         self.target_is_input = target_is_input
@@ -111,16 +120,34 @@ class Trainer:
         self.snapshot_before_step: dict[str, torch.Tensor] | None = None
         self.needs_snapshot = any(getattr(c, "needs_snapshot", False) for c in self.callbacks)
         self.status = "finished"
-        self._layers = parameter_layers(model)
+        self._norms = LayerNorms(model)
         self._hooks: dict[str, list] = {}
-        #: Per-layer norms cost a fixed ~30 µs; on tiny models they are taken every few
-        #: batches so that logging stays under ~2 % of the step time.
+        self.precision = Precision(recipe.precision, self.device)
+        self._channels_last = recipe.channels_last
+        if self._channels_last:
+            to_channels_last(model)
+        self._forward_module: Callable[..., Any] = compiled_forward(model) if recipe.compile else model
+        #: Per-layer norms cost a fixed few dozen µs; on tiny models they are taken every
+        #: few batches so that they stay near 1 % of the step time.
         self.norm_every = 1
+        self.readback_every = readback_every or (1 if self.device.type == "cpu" else READBACK_STEPS)
+        self._pending: list[tuple] = []  # batch events whose norms are still on the device
+        self._pending_since = 0.0
         self._norm_cost = 0.0
         self._step_cost = 0.0
         self._samples = 0
         self._last_step = 0.0
         self._clock = time.perf_counter()
+
+    @property
+    def _layers(self) -> list[tuple[str, list[nn.Parameter]]]:
+        return self._norms.layers
+
+    def emit(self, event: Any) -> None:
+        """Sends an event to the subscribers, after any batch events still waiting for their norms."""
+        if self._pending:
+            self._flush_batches()
+        self._send(event)
 
     # -- helpers hooks use --------------------------------------------------
     def snapshot(self) -> dict[str, torch.Tensor]:
@@ -132,7 +159,8 @@ class Trainer:
                 v.copy_(state[k])
 
     def forward(self, inputs: Any) -> torch.Tensor:
-        return self.model(*inputs) if isinstance(inputs, (tuple, list)) else self.model(inputs)
+        model = self._forward_module
+        return model(*inputs) if isinstance(inputs, (tuple, list)) else model(inputs)
 
     def compute_loss(self, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         if torch.is_complex(output):
@@ -147,6 +175,8 @@ class Trainer:
             x = tuple(t if t.device == self.device else t.to(self.device, non_blocking=True) for t in x)
         elif x.device != self.device:
             x = x.to(self.device, non_blocking=True)
+        if self._channels_last:
+            x = tuple(map(channels_last_input, x)) if isinstance(x, tuple) else channels_last_input(x)
         return x, (y if y.device == self.device else y.to(self.device, non_blocking=True))
 
     @torch.no_grad()
@@ -163,8 +193,10 @@ class Trainer:
                 if max_batches is not None and k >= max_batches:
                     break
                 x, y = self.to_device(batch)
-                out = self.forward(x)
-                acc.add(out, y, float(self.compute_loss(out, y)))
+                with self.precision.autocast():
+                    out = self.forward(x)
+                    loss = self.compute_loss(out, y)
+                acc.add(out.float() if self.precision.active else out, y, float(loss))
         finally:
             self.model.train(was_training)
         return acc.result()
@@ -176,7 +208,8 @@ class Trainer:
         self.model.eval()
         try:
             x, y = self.to_device(batch)
-            return float(self.compute_loss(self.forward(x), y))
+            with self.precision.autocast():
+                return float(self.compute_loss(self.forward(x), y))
         finally:
             self.model.train(was_training)
 
@@ -186,11 +219,14 @@ class Trainer:
         if lr is not None:
             group["lr"] = lr
         self.optimizer.add_param_group(group)
-        self._layers = parameter_layers(self.model)
+        self._norms = LayerNorms(self.model)
 
     # -- the loop -----------------------------------------------------------
     def _call(self, hook: str) -> None:
-        for method in self._hooks.get(hook) or self._bind_hooks(hook):
+        methods = self._hooks.get(hook)
+        if methods is None:
+            methods = self._bind_hooks(hook)
+        for method in methods:
             method(self)
 
     def _bind_hooks(self, hook: str) -> list:
@@ -212,6 +248,7 @@ class Trainer:
         self.emit(FitStarted(epochs, steps_per_epoch, total, n_params, n_train, tuple(n for n, _ in self._layers)))
         message = ""
         problems: list = []
+        self._hooks = {}
         self.model.to(self.device).train()
         try:
             self._call("on_fit_start")
@@ -282,15 +319,23 @@ class Trainer:
         self._call("on_eval_end")
 
     def one_batch(self, batch: Any) -> None:
+        first = self.step == 0 and self._forward_module is not self.model
+        started = time.perf_counter() if first else 0.0
         self.batch = self.to_device(batch)
         self._call("on_batch_start")
         x, y = self.batch
-        self.output = self.forward(x)
-        loss = self.compute_loss(self.output, y)
+        precision = self.precision
+        if precision.active:
+            with precision.autocast():
+                self.output = self.forward(x)
+                loss = self.compute_loss(self.output, y)
+        else:
+            self.output = self.forward(x)
+            loss = self.compute_loss(self.output, y)
         if self.recipe.l1 or self.recipe.l2:
             loss = loss + self._penalty()
         self.loss = loss
-        loss_value = loss.item()
+        loss_value = loss.item()  # the per-batch curve and the NaN guard need it; a careful loop reads it too
         if not math.isfinite(loss_value):
             if self.on_nan == "skip":
                 self.emit(LogMessage(f"step {self.step}: loss is {loss_value}; batch skipped", "warning"))
@@ -298,13 +343,13 @@ class Trainer:
             raise TrainingError(f"the loss became {loss_value} at step {self.step} (epoch {self.epoch + 1}); "
                                 "lower the learning rate, add normalisation, or clip gradients")
         self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        precision.backward(loss, self.optimizer)
         if self.recipe.clip_grad_norm:
             nn.utils.clip_grad_norm_(self.model.parameters(), self.recipe.clip_grad_norm)
-        grad_norms, weight_norms = {}, {}
+        norms = None
         if self.recipe.log_layers and self.step % self.norm_every == 0:
             t0 = time.perf_counter()
-            grad_norms, weight_norms = self._layer_norms()
+            norms = self._norms.measure()
             cost = time.perf_counter() - t0
             self._norm_cost = 0.8 * self._norm_cost + 0.2 * cost if self._norm_cost else cost
         taken = True
@@ -312,27 +357,45 @@ class Trainer:
             self._call("on_after_backward")
             if self.needs_snapshot:
                 self.snapshot_before_step = self.snapshot()
-            self.optimizer.step()
+            precision.step(self.optimizer)
             if self.scheduler is not None and self.scheduler_when == "batch":
                 self.scheduler.step()
             self._call("on_after_step")
         except CancelStepException:
             taken = False
+            precision.skipped()
         self.step += 1
         n = (x[0] if isinstance(x, tuple) else x).shape[0]
         self._samples += n
         now = time.perf_counter()
+        if first:
+            self._send(ModelCompiled(self.step, now - started))
         step_time = now - self._last_step if self._last_step else 0.0
         self._last_step = now
         if step_time:
             self._step_cost = 0.9 * self._step_cost + 0.1 * step_time if self._step_cost else step_time
             if (self.step % 50 == 0 or self.step in (3, 6, 12, 25)) and self._step_cost > 0:
-                self.norm_every = max(1, min(20, math.ceil(self._norm_cost / (0.02 * self._step_cost))))
+                self.norm_every = max(1, min(20, math.ceil(self._norm_cost / (NORM_SHARE * self._step_cost))))
         rate = self._samples / max(1e-9, now - self._clock)
         if now - self._clock > 2.0:  # a moving window, so the rate follows changes
             self._clock, self._samples = now, 0
-        self.emit(BatchEnded(self.step, self.epoch, loss_value, float(self.optimizer.param_groups[0]["lr"]), rate,
-                             grad_norms, weight_norms, taken))
+        lr = float(self.optimizer.param_groups[0]["lr"])
+        if norms is None and not self._pending:
+            self._send(BatchEnded(self.step, self.epoch, loss_value, lr, rate, {}, {}, taken))
+            return
+        if not self._pending:
+            self._pending_since = now
+        self._pending.append((self.step, self.epoch, loss_value, lr, rate, norms, taken))
+        if len(self._pending) >= self.readback_every or now - self._pending_since > READBACK_SECONDS:
+            self._flush_batches()
+
+    def _flush_batches(self) -> None:
+        """Batch events held back for their norms: one read from the device, then sent in order."""
+        pending, self._pending = self._pending, []
+        values = iter(self._norms.read([p[5] for p in pending if p[5] is not None]))
+        for step, epoch, loss, lr, rate, norms, taken in pending:
+            grad, weight = next(values) if norms is not None else ({}, {})
+            self._send(BatchEnded(step, epoch, loss, lr, rate, grad, weight, taken))
 
     def _penalty(self) -> torch.Tensor:
         params = [p for p in self.model.parameters() if p.requires_grad and p.dim() > 1]
@@ -342,28 +405,3 @@ class Trainer:
         if self.recipe.l2:
             total = total + self.recipe.l2 * sum((p.abs() ** 2).sum() for p in params)
         return total
-
-    @torch.no_grad()
-    def _layer_norms(self) -> tuple[dict[str, float], dict[str, float]]:
-        """Per-layer gradient and weight L2 norms with one fused kernel and one device sync."""
-        params, owners = [], []
-        for k, (_, ps) in enumerate(self._layers):
-            for p in ps:
-                params.append(p)
-                owners.append(k)
-        if not params:
-            return {}, {}
-        grads = [p.grad for p in params]
-        have = [k for k, g in enumerate(grads) if g is not None]
-        tensors = [grads[k] for k in have] + params
-        tensors = [t.detach().abs() if t.is_complex() else t.detach() for t in tensors]
-        norms = torch.stack(torch._foreach_norm(tensors)).float()
-        n_layers = len(self._layers)
-        index = torch.tensor([owners[k] for k in have] + [n_layers + o for o in owners], device=norms.device)
-        sq = torch.zeros(2 * n_layers, device=norms.device).index_add_(0, index, norms * norms)
-        values = sq.sqrt().tolist()
-        has_grad = {owners[k] for k in have}
-        names = [name for name, _ in self._layers]
-        grad = {n: values[k] for k, n in enumerate(names) if k in has_grad}
-        weight = {n: values[n_layers + k] for k, n in enumerate(names)}
-        return grad, weight

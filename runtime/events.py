@@ -1,120 +1,125 @@
-"""What the training engine tells the world: small frozen records.
+"""What the training engine tells the world: small immutable records.
 
-Subscribers (the CLI's progress bar, the worker's queue to the GUI, tests)
-receive these and nothing else, so the engine knows no Qt and no files.
+Subscribers (the CLI's progress bar, the run folder's metrics file, the
+worker's queue to the GUI, TensorBoard, tests) receive these and nothing else,
+so the engine knows no Qt and no files. They are named tuples: one is made
+per batch, and a tuple costs a fraction of a frozen dataclass on that path.
+They cross the process boundary as they are (pickled by the worker's queue)
+and become dicts only for JSON (`to_record`). Treat them and their dicts as
+read-only: a field's default dict is shared.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 
-@dataclass(frozen=True)
-class FitStarted:
+class FitStarted(NamedTuple):
     epochs: int
     steps_per_epoch: int
     total_steps: int
     parameters: int
     trainable: int
     layers: tuple[str, ...] = ()
-    kind: str = "fit_started"
+    kind = "fit_started"
 
 
-@dataclass(frozen=True)
-class BatchEnded:
+class BatchEnded(NamedTuple):
     step: int
     epoch: int
     loss: float
     lr: float
     samples_per_s: float
     #: Per layer (attribute path of a module that owns parameters): gradient and weight L2 norms.
-    grad_norms: dict[str, float] = field(default_factory=dict)
-    weight_norms: dict[str, float] = field(default_factory=dict)
+    grad_norms: dict[str, float] = {}
+    weight_norms: dict[str, float] = {}
     step_taken: bool = True
-    kind: str = "batch_ended"
+    kind = "batch_ended"
 
 
-@dataclass(frozen=True)
-class EvalEnded:
+class EvalEnded(NamedTuple):
     step: int
     epoch: int
     metrics: dict[str, float]
-    kind: str = "eval_ended"
+    kind = "eval_ended"
 
 
-@dataclass(frozen=True)
-class HookDecision:
+class HookDecision(NamedTuple):
     """A policy's verdict on one step, e.g. accepted / reverted+noise."""
 
     step: int
     policy: str
     decision: str
-    detail: dict[str, float] = field(default_factory=dict)
-    kind: str = "hook_decision"
+    detail: dict[str, float] = {}
+    kind = "hook_decision"
 
 
-@dataclass(frozen=True)
-class EpochEnded:
+class EpochEnded(NamedTuple):
     epoch: int
     step: int
     metrics: dict[str, float]
-    kind: str = "epoch_ended"
+    kind = "epoch_ended"
 
 
-@dataclass(frozen=True)
-class ActivationStats:
+class ActivationStats(NamedTuple):
     step: int
     node: str
     mean: float
     std: float
     histogram: tuple[float, ...]
     edges: tuple[float, ...]
-    kind: str = "activation_stats"
+    kind = "activation_stats"
 
 
-@dataclass(frozen=True)
-class CheckpointSaved:
+class CheckpointSaved(NamedTuple):
     step: int
     path: str
-    kind: str = "checkpoint_saved"
+    kind = "checkpoint_saved"
 
 
-@dataclass(frozen=True)
-class LogMessage:
+class ModelCompiled(NamedTuple):
+    """torch.compile finished: the first step's time, most of which is compiling."""
+
+    step: int
+    seconds: float
+    kind = "model_compiled"
+
+
+class LogMessage(NamedTuple):
     text: str
     level: str = "info"
-    kind: str = "log"
+    kind = "log"
 
 
-@dataclass(frozen=True)
-class FitEnded:
+class FitEnded(NamedTuple):
     status: str  # "finished", "stopped", "failed"
     step: int
-    metrics: dict[str, float] = field(default_factory=dict)
+    metrics: dict[str, float] = {}
     message: str = ""
     #: Why a run failed, as `graph.problems.Problem.to_dict()` records (node, recipe path, file line).
-    problems: list[dict[str, Any]] = field(default_factory=list)
-    kind: str = "fit_ended"
+    problems: list[dict[str, Any]] = []
+    kind = "fit_ended"
 
 
 Event = FitStarted | BatchEnded | EvalEnded | HookDecision | EpochEnded | ActivationStats | CheckpointSaved \
-    | LogMessage | FitEnded
+    | ModelCompiled | LogMessage | FitEnded
 
-KINDS = {cls.__dataclass_fields__["kind"].default: cls for cls in (
-    FitStarted, BatchEnded, EvalEnded, HookDecision, EpochEnded, ActivationStats, CheckpointSaved, LogMessage,
-    FitEnded)}
+KINDS = {cls.kind: cls for cls in (
+    FitStarted, BatchEnded, EvalEnded, HookDecision, EpochEnded, ActivationStats, CheckpointSaved, ModelCompiled,
+    LogMessage, FitEnded)}
 
 
 def to_record(event: Any) -> dict[str, Any]:
-    """A JSON-able dict (for metrics.jsonl and the worker's queue)."""
-    return asdict(event)
+    """A JSON-able dict (for metrics.jsonl): the fields, then ``kind``."""
+    record = event._asdict()
+    record["kind"] = event.kind
+    return record
 
 
 def from_record(record: dict[str, Any]) -> Any:
     cls = KINDS[record["kind"]]
-    values = dict(record)
-    for name, f in cls.__dataclass_fields__.items():
-        if name in values and isinstance(values[name], list) and "tuple" in str(f.type):
+    values = {k: v for k, v in record.items() if k != "kind"}
+    for name, kind in cls.__annotations__.items():
+        if name in values and isinstance(values[name], list) and "tuple" in str(kind):
             values[name] = tuple(values[name])
     return cls(**values)

@@ -6,7 +6,7 @@ Validated with pydantic so a bad setting gets an error that names it
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -18,6 +18,7 @@ OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad", "adadelta", "adamax"
 SCHEDULES = ("none", "step", "multistep", "exponential", "cosine", "onecycle", "reduce_on_plateau")
 METRICS = ("accuracy", "top5", "top3", "mse", "mae", "perplexity")
 DEVICES = ("auto", "cpu", "cuda", "mps")
+PRECISIONS = ("fp32", "bf16", "fp16")
 
 _CFG = ConfigDict(extra="forbid")
 
@@ -79,6 +80,24 @@ class InitSpec(BaseModel):
     strict: bool = True
 
 
+class LoaderSpec(BaseModel):
+    """How batches are made (runtime.batches).
+
+    Data held as tensors is batched by index from a permutation (``in_memory:
+    "auto"``); ``"off"`` forces a DataLoader. The DataLoader settings apply to
+    datasets that stream (and to ``"off"``); ``"auto"`` picks for the machine:
+    the free cores as workers (at most 4), pinned memory on CUDA, workers kept
+    alive between epochs.
+    """
+
+    model_config = _CFG
+    in_memory: Literal["auto", "off"] = "auto"
+    num_workers: Literal["auto"] | Annotated[int, Field(ge=0, le=64)] = "auto"
+    pin_memory: Literal["auto"] | bool = "auto"
+    persistent_workers: Literal["auto"] | bool = "auto"
+    prefetch_factor: int | None = Field(None, ge=1)
+
+
 class Recipe(BaseModel):
     model_config = _CFG
     dataset: dict[str, Any] = Field(default_factory=lambda: {"name": "digits"})
@@ -100,10 +119,17 @@ class Recipe(BaseModel):
     param_groups: list[ParamGroupSpec] = []
     init_from: list[InitSpec] = []
     log_layers: bool = True  # per-layer gradient / weight norms every batch
-    activation_every: int = Field(50, ge=0)  # batches between activation histograms; 0 = off
+    # Batches between activation histograms; 0 = off; "auto" = about once a second (a live view's pace).
+    activation_every: Literal["auto"] | Annotated[int, Field(ge=0)] = "auto"
     checkpoint_every: int = Field(1, ge=0)  # epochs; 0 = only the final weights
     #: Refuse to train when the estimated memory exceeds this; None = half the machine's RAM.
     memory_limit_gb: float | None = Field(None, gt=0)
+    checkpoint_min_seconds: float = Field(30.0, ge=0)  # epoch checkpoints after the first at most this often
+    loader: LoaderSpec = LoaderSpec()
+    # GPU speed-ups (runtime.precision); all off by default.
+    precision: Literal[PRECISIONS] = "fp32"  # type: ignore[valid-type]  # autocast dtype; fp16 adds a GradScaler
+    channels_last: bool = False  # NHWC memory order for image models
+    compile: bool = False  # torch.compile the model (its first step pays the compile time)
 
 
 class RecipeError(ProblemError, ValueError):

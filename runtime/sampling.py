@@ -21,13 +21,17 @@ class EpochSampler(Sampler[int]):
     def set_epoch(self, epoch: int, skip: int = 0) -> None:
         self.epoch, self.skip = epoch, skip
 
-    def __iter__(self) -> Iterator[int]:
+    def order(self) -> torch.Tensor:
+        """This epoch's sample indices as one tensor (what `IndexBatches` slices); consumes `skip`."""
         if self.shuffle:
             order = torch.randperm(self.n, generator=torch.Generator().manual_seed(self.seed * 100_003 + self.epoch))
         else:
             order = torch.arange(self.n)
         skip, self.skip = self.skip, 0
-        return iter(order[skip:].tolist())
+        return order[skip:]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.order().tolist())
 
     def __len__(self) -> int:
         return self.n - self.skip

@@ -2,28 +2,26 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
-from torch.utils.data import DataLoader
 
 from codegen import Compiled, build_from_compiled, compile_document
 from codegen.export import save_weights
 from graph import Document
 from graph.fileformat import dumps
+from runtime.batches import make_loader
 from runtime.callbacks import Callback
 from runtime.checkpoint import Checkpointer, load_checkpoint
 from runtime.engine import Flags, Trainer, TrainingError, resolve_device
-from runtime.events import to_record
+from runtime.event_stream import EventStream, Subscriber
 from runtime.optim import build_loss, build_optimizer, build_scheduler
 from runtime.policies import POLICIES
 from runtime.recipe import Recipe
+from runtime.run_folder import MetricsWriter, write_result, write_start
 from runtime.sampling import EpochSampler
 from runtime.usercode import UserHook
 
@@ -37,13 +35,8 @@ class Job:
     run_dir: Path | None
     bundle: Any
     callbacks: list[Callback] = field(default_factory=list)
-
-
-def graph_hash(doc: Document) -> str:
-    data = json.loads(dumps(doc))
-    data.pop("ui", None)
-    data.pop("recipe", None)
-    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:12]
+    #: Everything the trainer emits goes here; `run` closes its subscribers (files flush) at the end.
+    events: EventStream = field(default_factory=EventStream)
 
 
 def _param_groups(model: torch.nn.Module, compiled: Compiled, doc: Document, recipe: Recipe) -> list[dict]:
@@ -134,11 +127,14 @@ def prepare(
     resume_from: Path | None = None,
     extra_callbacks: list[Callback] | None = None,
     num_threads: int | None = None,
+    subscribers: list[Subscriber] | None = None,
 ) -> Job:
     """Analyses the project (nothing is allocated before it passes), loads data, compiles, wires the Trainer.
 
     Raises a `ProblemError` (CompileError, RecipeError, DatasetError, TrainingError) whose
-    problems name the node or recipe setting.
+    problems name the node or recipe setting. Events go to `emit`, to each of
+    `subscribers` (e.g. a TensorBoard writer) and, with a `run_dir`, to the run
+    folder's metrics file, in that order.
     """
     from runtime.analysis import analyse, input_fit
     from runtime.data import load_dataset
@@ -162,68 +158,41 @@ def prepare(
     device = resolve_device(recipe.device)
     model.to(device)
     sampler = EpochSampler(len(bundle.train), seed=recipe.seed, shuffle=bundle.task != "forecast")
-    # Its own generator: a DataLoader otherwise draws from the global RNG every epoch,
-    # which would shift dropout masks after a resume.
-    train_loader = DataLoader(bundle.train, batch_size=recipe.batch_size, sampler=sampler,
-                              generator=torch.Generator().manual_seed(recipe.seed))
-    val_loader = DataLoader(bundle.val, batch_size=max(recipe.batch_size, 256)) if len(bundle.val) else None
+    train_loader = make_loader(bundle.train, recipe.batch_size, recipe.loader, device, sampler, recipe.seed)
+    val_loader = make_loader(bundle.val, max(recipe.batch_size, 256), recipe.loader, device) \
+        if len(bundle.val) else None
     loss_fn = build_loss(recipe.loss, doc.code if trusted else {})
     optimizer = build_optimizer(recipe.optimizer, _param_groups(model, compiled, doc, recipe))
     steps_per_epoch = len(train_loader)
     total = recipe.epochs * steps_per_epoch
     scheduler, when = build_scheduler(recipe.schedule, optimizer, steps_per_epoch, total)
     callbacks = build_callbacks(doc, recipe, trusted) + list(extra_callbacks or [])
-    if recipe.activation_every:
+    if recipe.activation_every and not recipe.compile:  # hooks would make a compiled model recompile
         from runtime.activations import ActivationMonitor
 
         callbacks.append(ActivationMonitor(recipe.activation_every))
-    writer = None
+    events = EventStream([emit, *(subscribers or [])])
     if run_dir is not None:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        (run_dir / "recipe.json").write_text(json.dumps(recipe.model_dump(), indent=2))
-        (run_dir / "project.json").write_text(dumps(doc))
-        (run_dir / "model.py").write_text(compiled.source)
-        (run_dir / "run.json").write_text(json.dumps({
-            "graph_hash": graph_hash(doc), "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
-            "name": doc.name, "dataset": recipe.dataset}, indent=2))
-        callbacks.append(Checkpointer(run_dir / "checkpoints", recipe.checkpoint_every))
-        writer = (run_dir / "metrics.jsonl").open("a", encoding="utf-8")
-
-    def emit_all(event: Any) -> None:
-        if writer is not None:
-            writer.write(json.dumps(to_record(event)) + "\n")
-            if event.kind in ("eval_ended", "epoch_ended", "fit_ended"):
-                writer.flush()
-        emit(event)
-
+        write_start(run_dir, dumps(doc), doc.name, recipe.model_dump(), compiled.source)
+        callbacks.append(Checkpointer(run_dir / "checkpoints", recipe.checkpoint_every,
+                                      min_seconds=recipe.checkpoint_min_seconds))
+        events.subscribe(MetricsWriter(run_dir / "metrics.jsonl"))
     trainer = Trainer(model, train_loader, val_loader, recipe, loss_fn, optimizer, scheduler, when, callbacks,
-                      emit_all, device, flags, target_is_input=bundle.task == "reconstruction")
-    trainer._writer = writer  # closed by run()
+                      events, device, flags, target_is_input=bundle.task == "reconstruction")
     if resume_from is not None:
         info = load_checkpoint(trainer, Path(resume_from))
         trainer.step, trainer.epoch = int(info.get("step", 0)), int(info.get("epoch", 0))
-    return Job(doc, recipe, compiled, trainer, run_dir, bundle, callbacks)
+    return Job(doc, recipe, compiled, trainer, run_dir, bundle, callbacks, events)
 
 
 def run(job: Job) -> dict[str, float]:
-    """Trains; writes the final weights into the run folder; always closes the metrics file."""
+    """Trains; writes the final weights into the run folder; always closes the event subscribers."""
     try:
         return job.trainer.fit()
     finally:
-        if job.run_dir is not None:
-            save_weights(job.trainer.model, job.run_dir / "weights.safetensors")
-            (job.run_dir / "result.json").write_text(json.dumps({
-                "status": job.trainer.status, "step": job.trainer.step, "metrics": job.trainer.last_eval},
-                indent=2))
-        writer = getattr(job.trainer, "_writer", None)
-        if writer is not None:
-            writer.close()
-
-
-def new_run_dir(project_dir: Path, name: str = "") -> Path:
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    base = project_dir / "runs" / (f"{stamp}-{name}" if name else stamp)
-    path, k = base, 2
-    while path.exists():
-        path, k = base.with_name(f"{base.name}-{k}"), k + 1
-    return path
+        try:
+            if job.run_dir is not None:
+                save_weights(job.trainer.model, job.run_dir / "weights.safetensors")
+                write_result(job.run_dir, job.trainer.status, job.trainer.step, job.trainer.last_eval)
+        finally:
+            job.events.close()

@@ -1,8 +1,9 @@
 """Training in a child process, so a crash, a NaN or a runaway hook never takes the editor down.
 
-The parent sends the project as JSON text; the child trains and streams event
-records back through a queue in small batches (one message per ~50 ms, not one
-per event). Stop and pause are shared flags checked between batches, so Stop
+The parent sends the project as JSON text; the child trains and streams the
+events back through a queue in small batches (one message per ~50 ms, not one
+per event); they travel as the named tuples the engine made (pickled by the
+queue's feeder thread), never converted one by one. Stop and pause are shared flags checked between batches, so Stop
 ends the run within one batch. If the child dies (even by SIGKILL) the parent
 notices and reports it as a failed run.
 """
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from graph.problems import ProblemError
-from runtime.events import FitEnded, LogMessage, from_record, to_record
+from runtime.events import FitEnded, LogMessage
 
 FLUSH_SECONDS = 0.05
 
@@ -35,7 +36,7 @@ class WorkerRequest:
 
 
 def _child(request: WorkerRequest, events: Any, stop: Any, pause: Any) -> None:
-    buffer: list[dict[str, Any]] = []
+    buffer: list[Any] = []
     last = time.monotonic()
 
     def flush() -> None:
@@ -50,7 +51,7 @@ def _child(request: WorkerRequest, events: Any, stop: Any, pause: Any) -> None:
     def emit(event: Any) -> None:
         if event.kind == "fit_ended":
             ended.append(True)
-        buffer.append(to_record(event))
+        buffer.append(event)
         if event.kind in ("fit_started", "fit_ended", "checkpoint_saved") or time.monotonic() - last > FLUSH_SECONDS:
             flush()
 
@@ -127,16 +128,14 @@ class TrainingProcess:
                     else self._events.get_nowait()
             except (queue.Empty, EOFError, OSError):
                 break
-            for record in batch:
-                event = from_record(record)
+            for event in batch:
                 out.append(event)
                 if isinstance(event, FitEnded):
                     self.finished = event
         if self.finished is None and not self.process.is_alive() and self.process.exitcode is not None:
             try:  # drain what arrived just before the exit
                 while True:
-                    for record in self._events.get(timeout=0.2):
-                        out.append(from_record(record))
+                    out.extend(self._events.get(timeout=0.2))
             except (queue.Empty, EOFError, OSError):
                 pass
             ended = [e for e in out if isinstance(e, FitEnded)]

@@ -15,6 +15,7 @@ class TrainingStatus:
         self.metrics: dict[str, float] = {}
         self.started = time.monotonic()
         self.state = ""
+        self.compile_seconds: float | None = None
 
     def handle(self, events: list) -> None:
         for e in events:
@@ -27,6 +28,8 @@ class TrainingStatus:
                 self.step, self.epoch, self.rate = e.step, e.epoch, e.samples_per_s
             elif kind == "eval_ended":
                 self.metrics = dict(e.metrics)
+            elif kind == "model_compiled":
+                self.compile_seconds = e.seconds
             elif kind == "fit_ended":
                 self.state = e.status
 
@@ -43,6 +46,8 @@ class TrainingStatus:
             if key in self.metrics:
                 parts.append(f"{key} {self.metrics[key]:.4f}")
                 break
+        if self.compile_seconds is not None:
+            parts.append(f"compiled in {self.compile_seconds:.1f} s")
         if self.state and self.state != "training":
             parts.insert(0, self.state)
         return " · ".join(parts)

@@ -9,7 +9,8 @@ from pathlib import Path
 from graph import ProblemError, ProjectFileError, load
 from runtime.commands.check import project_registry
 from runtime.events import BatchEnded, EvalEnded, FitEnded, FitStarted, HookDecision, LogMessage
-from runtime.session import new_run_dir, prepare
+from runtime.run_folder import new_run_dir
+from runtime.session import prepare
 from runtime.session import run as run_job
 
 
@@ -59,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
         doc = load(project, project_registry())
         if args.lr:
             overrides["optimizer"] = {**doc.recipe.get("optimizer", {}), "lr": args.lr}
-        out = Path(args.out) if args.out else new_run_dir(project.resolve().parent, project.stem)
+        out = Path(args.out) if args.out else new_run_dir(project.resolve().parent / "runs", project.stem)
         progress = Progress(args.quiet)
         job = prepare(doc, project_dir=project.resolve().parent, trusted=args.trust, overrides=overrides,
                       emit=progress, run_dir=out, resume_from=Path(args.resume) if args.resume else None)

@@ -28,6 +28,11 @@ class ImageArray(Dataset):
         x = self.images[i].float().div_(255.0)
         return (x.reshape(-1) if self.flat else x), self.targets[i]
 
+    def batch(self, index: torch.Tensor | slice) -> tuple[torch.Tensor, torch.Tensor]:
+        """Many samples at once (runtime.batches): the same values as stacking `self[i]`."""
+        x = self.images[index].float().div_(255.0)
+        return (x.reshape(x.shape[0], -1) if self.flat else x), self.targets[index]
+
     @property
     def sample_shape(self) -> tuple[int, ...]:
         c, h, w = self.images.shape[1:]
@@ -56,3 +61,10 @@ class CharWindows(Dataset):
             raise IndexError(i)
         s = (i % self.count) * self.stride
         return self.ids[s:s + self.block_size], self.ids[s + 1:s + self.block_size + 1]
+
+    def batch(self, index: torch.Tensor | slice) -> tuple[torch.Tensor, torch.Tensor]:
+        """Many windows at once (runtime.batches): one gather instead of a slice per window."""
+        if isinstance(index, slice):
+            index = torch.arange(self.count)[index]
+        window = (index * self.stride)[:, None] + torch.arange(self.block_size)
+        return self.ids[window], self.ids[window + 1]

@@ -1,0 +1,135 @@
+"""How batches are made: by index from tensors in memory, or by a DataLoader for everything else.
+
+A DataLoader over a TensorDataset calls ``__getitem__`` once per sample and
+stacks the results again (``collate``); for data that already sits in memory
+as tensors that was most of a small model's step. A careful hand loop instead
+takes a slice of a permutation and indexes each tensor once. `IndexBatches`
+does exactly that, with the order of the same `EpochSampler` the DataLoader
+used, so batches hold the same values in the same order (bit for bit), the
+seed gives the same run, and resuming mid-epoch skips the same samples.
+
+Datasets that cannot be indexed by a tensor (a folder read lazily, a user's
+own Dataset class) stream through a DataLoader whose workers are chosen for
+this machine unless the recipe says otherwise (`recipe.loader`).
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import torch
+from torch.utils.data import DataLoader, Dataset, Subset, TensorDataset
+
+from runtime.recipe import LoaderSpec
+from runtime.sampling import EpochSampler
+
+Take = Callable[[Any], tuple[torch.Tensor, ...]]
+#: Splits up to this size are copied to an accelerator once instead of batch by batch.
+DEVICE_COPY_BYTES = 1 << 30
+
+
+def batch_taker(ds: Dataset) -> Take | None:
+    """A function from a tensor of indices (or a slice) to one batch, if `ds` can be indexed so.
+
+    TensorDatasets index their tensors; datasets that keep compact tensors
+    (``ImageArray``, ``CharWindows``) offer ``batch(index)``; a Subset maps
+    its indices first. Anything else returns None and goes through a DataLoader.
+    """
+    if isinstance(ds, TensorDataset):
+        tensors = ds.tensors
+        return lambda index: tuple(t[index] for t in tensors)
+    if isinstance(ds, Subset):
+        inner = batch_taker(ds.dataset)
+        if inner is None:
+            return None
+        mapping = torch.as_tensor(ds.indices, dtype=torch.long)
+        return lambda index: inner(mapping[index])
+    method = getattr(ds, "batch", None)
+    return method if callable(method) else None
+
+
+def tensors_of(ds: Dataset) -> tuple[torch.Tensor, ...]:
+    return ds.tensors if isinstance(ds, TensorDataset) else ()
+
+
+class IndexBatches:
+    """Batches taken by index from in-memory data, in the order of an `EpochSampler` (or in order).
+
+    Iterating yields tuples of tensors like a DataLoader over the same data;
+    ``sampler`` and ``batch_size`` are there for the trainer's resume logic.
+    """
+
+    def __init__(self, take: Take, n: int, batch_size: int, sampler: EpochSampler | None = None,
+                 pin_memory: bool = False) -> None:
+        self.take, self.n, self.batch_size, self.sampler = take, n, batch_size, sampler
+        self.pin_memory = pin_memory
+
+    def __len__(self) -> int:
+        return math.ceil((len(self.sampler) if self.sampler is not None else self.n) / self.batch_size)
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, ...]]:
+        bs, take = self.batch_size, self.take
+        if self.sampler is None:  # evaluation: contiguous slices are views, no copy at all
+            for i in range(0, self.n, bs):
+                yield self._pinned(take(slice(i, i + bs)))
+            return
+        order = self.sampler.order()
+        for i in range(0, len(order), bs):
+            yield self._pinned(take(order[i:i + bs]))
+
+    def _pinned(self, batch: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
+        return tuple(t.pin_memory() for t in batch) if self.pin_memory else batch
+
+
+def auto_workers() -> int:
+    """Workers for a streaming DataLoader: the cores the trainer leaves free, at most 4.
+
+    A daemonic process (the GUI's training process) may not start children,
+    so it reads in the training thread.
+    """
+    if multiprocessing.current_process().daemon:
+        return 0
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(0, min(4, cores - 1))
+
+
+def make_loader(ds: Dataset, batch_size: int, spec: LoaderSpec, device: torch.device,
+                sampler: EpochSampler | None = None, seed: int = 0) -> IndexBatches | DataLoader:
+    """The fast path for in-memory data, a DataLoader with sensible workers for the rest."""
+    accelerator = device.type != "cpu"
+    pin = spec.pin_memory if spec.pin_memory != "auto" else device.type == "cuda"
+    take = batch_taker(ds) if spec.in_memory == "auto" else None
+    if take is not None:
+        tensors = tensors_of(ds)
+        if accelerator and tensors and sum(t.numel() * t.element_size() for t in tensors) <= DEVICE_COPY_BYTES:
+            return IndexBatches(device_taker(tensors, device), len(ds), batch_size, sampler)
+        return IndexBatches(take, len(ds), batch_size, sampler, pin_memory=pin)
+    workers = auto_workers() if spec.num_workers == "auto" else spec.num_workers
+    if workers and multiprocessing.current_process().daemon:
+        workers = 0  # see auto_workers; the run still trains, reading in this thread
+    persistent = (workers > 0) if spec.persistent_workers == "auto" else (spec.persistent_workers and workers > 0)
+    extra: dict[str, Any] = {}
+    if workers:
+        extra["persistent_workers"] = persistent
+        if spec.prefetch_factor:
+            extra["prefetch_factor"] = spec.prefetch_factor
+    # Its own generator: a DataLoader otherwise draws from the global RNG every epoch,
+    # which would shift dropout masks after a resume.
+    return DataLoader(ds, batch_size=batch_size, sampler=sampler, num_workers=workers, pin_memory=pin,
+                      generator=torch.Generator().manual_seed(seed), **extra)
+
+
+def device_taker(tensors: tuple[torch.Tensor, ...], device: torch.device) -> Take:
+    """The split copied to the device once (as a careful loop does when it fits); batches gather there."""
+    on_device = tuple(t.to(device) for t in tensors)
+
+    def take(index: Any) -> tuple[torch.Tensor, ...]:
+        if isinstance(index, torch.Tensor):
+            index = index.to(device, non_blocking=True)
+        return tuple(t[index] for t in on_device)
+
+    return take

@@ -1,0 +1,86 @@
+"""A run's folder: what trained (project, recipe, model.py), how it went (metrics.jsonl), what came out.
+
+One function names new run folders for the GUI, the CLI and scripts alike.
+The metrics file is an event subscriber (`runtime.event_stream`) that writes
+in blocks: a line per event, but one write call per few hundred events, and
+always at once for the events a reader waits for (evaluations, epoch ends,
+checkpoints, messages, the end of the fit).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from runtime.events import to_record
+
+#: Events written at once (someone may be waiting to read them); batches are written in blocks.
+FLUSH_KINDS = frozenset({"fit_started", "eval_ended", "epoch_ended", "checkpoint_saved", "log", "fit_ended",
+                         "model_compiled"})
+
+
+def new_run_dir(runs_dir: Path, name: str = "") -> Path:
+    """``runs_dir/<date>-<time>-<name>``, with ``-2``, ``-3``... when that exists already."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    base = Path(runs_dir) / (f"{stamp}-{name}" if name else stamp)
+    path, k = base, 2
+    while path.exists():
+        path, k = base.with_name(f"{base.name}-{k}"), k + 1
+    return path
+
+
+def graph_hash(project_text: str) -> str:
+    """The model's identity in a project file: everything but the recipe and the UI state."""
+    data = json.loads(project_text)
+    data.pop("ui", None)
+    data.pop("recipe", None)
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def write_start(run_dir: Path, project_text: str, name: str, recipe: dict[str, Any], source: str) -> None:
+    """What is known before the first batch: the project, its recipe, the generated model."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "recipe.json").write_text(json.dumps(recipe, indent=2))
+    (run_dir / "project.json").write_text(project_text)
+    (run_dir / "model.py").write_text(source)
+    (run_dir / "run.json").write_text(json.dumps({
+        "graph_hash": graph_hash(project_text), "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "name": name, "dataset": recipe.get("dataset")}, indent=2))
+
+
+def write_result(run_dir: Path, status: str, step: int, metrics: dict[str, float]) -> None:
+    (run_dir / "result.json").write_text(json.dumps({"status": status, "step": step, "metrics": metrics},
+                                                    indent=2))
+
+
+class MetricsWriter:
+    """``metrics.jsonl``: one JSON record per event (`runtime.events.to_record`), written in blocks."""
+
+    def __init__(self, path: Path, block: int = 256, seconds: float = 1.0) -> None:
+        self.path = Path(path)
+        self._file = self.path.open("a", encoding="utf-8")
+        self._pending: list[Any] = []
+        self._block, self._seconds = block, seconds
+        self._written = time.monotonic()
+
+    def __call__(self, event: Any) -> None:
+        self._pending.append(event)
+        if event.kind in FLUSH_KINDS or len(self._pending) >= self._block:
+            self.flush()
+        elif len(self._pending) % 32 == 0 and time.monotonic() - self._written > self._seconds:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._pending:
+            pending, self._pending = self._pending, []
+            self._file.write("".join([json.dumps(to_record(e)) + "\n" for e in pending]))
+        self._file.flush()
+        self._written = time.monotonic()
+
+    def close(self) -> None:
+        if not self._file.closed:
+            self.flush()
+            self._file.close()

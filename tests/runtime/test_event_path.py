@@ -1,0 +1,124 @@
+"""What leaves the training loop and how: subscribers passed in, block writes, norms read back in blocks."""
+
+from __future__ import annotations
+
+import json
+
+import torch
+
+from runtime.activations import ActivationMonitor
+from runtime.checkpoint import Checkpointer
+from runtime.event_stream import EventStream
+from runtime.events import (
+    ActivationStats,
+    BatchEnded,
+    CheckpointSaved,
+    EvalEnded,
+    FitEnded,
+    to_record,
+)
+from runtime.run_folder import MetricsWriter, new_run_dir
+from runtime.session import prepare, run
+from tests.runtime.test_engine import make_trainer
+from tests.runtime.test_training import example
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.events: list = []
+        self.closed = 0
+
+    def __call__(self, event) -> None:
+        self.events.append(event)
+
+    def close(self) -> None:
+        self.closed += 1
+
+
+def test_subscribers_are_passed_in_and_closed_after_the_run(tmp_path):
+    mine, seen = Recorder(), []
+    job = prepare(example(), overrides={"epochs": 1}, emit=seen.append, subscribers=[mine], run_dir=tmp_path / "r")
+    assert not hasattr(job.trainer, "_writer")  # nothing is attached to the trainer from outside
+    run(job)
+    assert mine.closed == 1 and mine.events == seen and isinstance(seen[-1], FitEnded)
+    records = [json.loads(line) for line in (tmp_path / "r" / "metrics.jsonl").read_text().splitlines()]
+    assert records == [json.loads(json.dumps(to_record(e))) for e in seen]
+
+
+def test_a_late_subscriber_gets_what_follows_and_can_leave():
+    stream, got = EventStream(), []
+    leave = stream.subscribe(got.append)
+    stream(1)
+    leave()
+    stream(2)
+    assert got == [1]
+
+
+def test_the_metrics_file_is_written_in_blocks_and_at_once_for_evaluations(tmp_path):
+    path = tmp_path / "metrics.jsonl"
+    writer = MetricsWriter(path, block=4)
+    batches = [BatchEnded(k, 0, 1.0 / k, 0.1, 10.0) for k in range(1, 4)]
+    for e in batches:
+        writer(e)
+    assert path.read_text() == ""  # three batches wait for the block
+    writer(EvalEnded(3, 0, {"val_loss": 0.5}))  # a reader waits for this one: written at once, after them
+    assert [json.loads(line)["kind"] for line in path.read_text().splitlines()] == ["batch_ended"] * 3 + \
+        ["eval_ended"]
+    for k in range(4, 8):
+        writer(BatchEnded(k, 0, 1.0, 0.1, 10.0))
+    assert len(path.read_text().splitlines()) == 8  # the fourth batch filled a block
+    writer(BatchEnded(8, 0, 1.0, 0.1, 10.0))
+    writer.close()
+    assert json.loads(path.read_text().splitlines()[-1])["step"] == 8
+
+
+def comparable(events):
+    """Everything but the measured speed."""
+    return [(type(e).__name__, e._replace(samples_per_s=0.0) if isinstance(e, BatchEnded) else e) for e in events]
+
+
+def test_norms_read_back_in_blocks_give_the_same_events_in_the_same_order(monkeypatch):
+    monkeypatch.setattr("runtime.engine.NORM_SHARE", 1e9)  # norms on every step in both runs
+    per_batch, events_a = make_trainer(epochs=2)
+    per_batch.fit()
+    blocked, events_b = make_trainer(epochs=2)
+    blocked.readback_every = 8  # as on a GPU: norms stay on the device for 8 measured steps
+    blocked.fit()
+    assert comparable(events_a) == comparable(events_b)
+    assert all(e.grad_norms for e in events_b if isinstance(e, BatchEnded) and e.step == 1)
+
+
+def test_layer_norms_equal_the_norms_of_each_layers_weights_and_gradients():
+    trainer, events = make_trainer(epochs=1, max_steps=1)
+    trainer.fit()
+    first = next(e for e in events if isinstance(e, BatchEnded))
+    trainer2, _ = make_trainer(epochs=1)
+    layer = trainer2.model[0]
+    expected = torch.sqrt(layer.weight.detach().norm() ** 2 + layer.bias.detach().norm() ** 2)
+    assert abs(first.weight_norms["0"] - float(expected)) < 1e-5
+
+
+def test_epoch_checkpoints_after_the_first_wait_their_minimum_interval(tmp_path):
+    trainer, events = make_trainer([Checkpointer(tmp_path, every=1, min_seconds=3600)], epochs=3)
+    trainer.fit()
+    saved = [e.path.rsplit("/", 1)[-1] for e in events if isinstance(e, CheckpointSaved)]
+    assert saved == ["epoch0001.safetensors", "last.safetensors"]
+    trainer, events = make_trainer([Checkpointer(tmp_path / "all", every=1)], epochs=3)
+    trainer.fit()
+    assert len([e for e in events if isinstance(e, CheckpointSaved)]) == 4
+
+
+def test_automatic_activation_statistics_start_at_the_first_batch_then_follow_the_clock():
+    monitor = ActivationMonitor("auto", seconds=3600)
+    trainer, events = make_trainer([monitor], epochs=2)
+    trainer.fit()
+    steps = {e.step for e in events if isinstance(e, ActivationStats)}
+    assert steps == {1}
+
+
+def test_run_folders_are_named_by_one_function(tmp_path):
+    first = new_run_dir(tmp_path / "runs", "mlp")
+    first.mkdir(parents=True)
+    second = new_run_dir(tmp_path / "runs", "mlp")
+    assert first.parent == tmp_path / "runs" and first.name.endswith("-mlp")
+    assert second.name == first.name + "-2"
