@@ -27,6 +27,7 @@ test: setup
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
 
 bench: setup
+	$(BIN)/python -m pip install --quiet -e ".[dev,bench]" "$(TORCH_PIN)"
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -m slow -s
 
 lint: setup
