@@ -134,12 +134,15 @@ class TrainingMixin:
         self.plots.handle(events)
         self.node_stats.handle(events)
         self.status_text.handle(events)
-        self.train_label.setText(self.status_text.text())
+        text = self.status_text.text()
+        if text != self.train_label.text():
+            self.train_label.setText(text)
         self._training_buttons()
 
     def _on_training_finished(self, ended: FitEnded) -> None:
         self._training_buttons()
         self.plots.flush()
+        self.node_stats.flush()
         metrics = "  ".join(f"{k} {v:.4f}" for k, v in ended.metrics.items())
         if ended.status == "failed":
             self.train_label.setText("✖ failed")

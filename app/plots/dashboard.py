@@ -1,8 +1,13 @@
 """The training dashboard: loss, validation metrics, learning rate, per-layer norms and a heatmap.
 
-`handle(events)` only stores numbers; a ~30 fps timer calls `refresh()`, which
-calls `setData` once per curve whose data changed. Curves use peak
-downsampling and clip-to-view, so long runs stay smooth.
+`handle(events)` only stores numbers, a block of batch events at a time
+(one NumPy slice per series, not a Python call per point). A timer ticks at
+30 Hz; a `FramePacer` lets it draw only while the window's own thread stays
+within a small share of a core (fewer frames when frames are expensive), and
+nothing is drawn while the dashboard is hidden, covered by another tab or the
+window is minimised. `refresh()` calls `setData` once per curve whose data
+changed; layer curves and the heatmap redraw at most 5 times a second. Curves
+use peak downsampling and clip-to-view, so long runs stay smooth.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from app.plots.buffers import LayerMatrix, Series
+from app.plots.pacing import FramePacer
 
 PALETTE = ["#4fc3f7", "#ffb74d", "#81c784", "#e57373", "#ba68c8", "#fff176", "#4db6ac", "#f06292", "#a1887f",
            "#90a4ae", "#aed581", "#7986cb"]
@@ -83,17 +89,27 @@ class TrainingPlots(QWidget):
         self._slow_drawn = 0.0
         self._last_loss = 0.0
         self._loss_at: dict[int, float] = {}
+        self._rate_range: tuple[float, float] | None = None
+        self._heat_layers: list[str] = []
+        #: Frames that drew something (the benchmark reports frames per second).
+        self.frames = 0
+        self.pacer = FramePacer(max_fps=FPS)
         self.timer = QTimer(self, interval=int(1000 / FPS))
-        self.timer.timeout.connect(self.refresh)
+        self.timer.timeout.connect(self._tick)
         self.timer.start()
 
     # -- data in ------------------------------------------------------------------------
     def handle(self, events: list) -> None:
+        batches: list = []
         for e in events:
             kind = getattr(e, "kind", "")
             if kind == "batch_ended":
-                self._batch(e)
-            elif kind == "eval_ended":
+                batches.append(e)
+                continue
+            if batches:  # keep the order: a decision refers to the loss of its own step
+                self._batches(batches)
+                batches = []
+            if kind == "eval_ended":
                 for name, value in e.metrics.items():
                     self.series.setdefault(name, Series()).append(e.step, value)
             elif kind == "hook_decision":
@@ -105,21 +121,37 @@ class TrainingPlots(QWidget):
                     self.series["decisions_accepted"].append(e.step, y)
             elif kind == "fit_started":
                 self._ema = None
+        if batches:
+            self._batches(batches)
 
-    def _batch(self, e) -> None:
-        self.series["loss"].append(e.step, e.loss)
-        self._ema = e.loss if self._ema is None else self.smoothing * self._ema + (1 - self.smoothing) * e.loss
-        self.series["loss_smooth"].append(e.step, self._ema)
-        self.series["lr"].append(e.step, e.lr)
-        self.series["samples_per_s"].append(e.step, e.samples_per_s)
-        self._last_loss = e.loss
-        self._loss_at[e.step] = e.loss
+    def _batches(self, batch: list) -> None:
+        """A run of batch events: one extend per series."""
+        steps = [e.step for e in batch]
+        losses = [e.loss for e in batch]
+        self.series["loss"].extend(steps, losses)
+        ema, a, smooth = self._ema, self.smoothing, []
+        for v in losses:
+            ema = v if ema is None else a * ema + (1 - a) * v
+            smooth.append(ema)
+        self._ema = ema
+        self.series["loss_smooth"].extend(steps, smooth)
+        self.series["lr"].extend(steps, [e.lr for e in batch])
+        self.series["samples_per_s"].extend(steps, [e.samples_per_s for e in batch])
+        self._last_loss = losses[-1]
+        self._loss_at.update(zip(steps, losses, strict=True))
         if len(self._loss_at) > 4096:
             self._loss_at = dict(list(self._loss_at.items())[-2048:])
-        if e.grad_norms:
-            for name, value in e.grad_norms.items():
-                self.layer_series.setdefault(name, Series()).append(e.step, max(value, 1e-12))
-            self.heat.add(e.step, e.grad_norms)
+        with_norms = [e for e in batch if e.grad_norms]
+        if with_norms:
+            per_layer: dict[str, tuple[list[int], list[float]]] = {}
+            for e in with_norms:
+                for name, value in e.grad_norms.items():
+                    xs, ys = per_layer.setdefault(name, ([], []))
+                    xs.append(e.step)
+                    ys.append(max(value, 1e-12))
+            for name, (xs, ys) in per_layer.items():
+                self.layer_series.setdefault(name, Series()).extend(xs, ys)
+            self.heat.add_many([(e.step, e.grad_norms) for e in with_norms])
 
     # -- drawing ------------------------------------------------------------------------
     def _changed(self, key: str, version: int) -> bool:
@@ -128,6 +160,14 @@ class TrainingPlots(QWidget):
         self._drawn[key] = version
         return True
 
+    def showing(self) -> bool:
+        """On screen: visible (a dock tab behind another is hidden) and the window not minimised."""
+        return self.isVisible() and not self.window().isMinimized()
+
+    def _tick(self) -> None:
+        if self.showing() and self.pacer.due():
+            self.refresh()
+
     def refresh(self) -> None:
         if not self.isVisible():
             return  # hidden (another tab raised): store only, draw when shown
@@ -135,13 +175,18 @@ class TrainingPlots(QWidget):
         slow_due = now - self._slow_drawn >= 0.2  # layer curves and heatmap: 5 fps is plenty
         if slow_due:
             self._slow_drawn = now
+        drawn = self.frames
         for name, curve in self.curves.items():
             s = self.series[name]
             if self._changed(name, s.version):
                 curve.setData(s.x, s.y)
+                self.frames = drawn + 1
                 if name == "lr" and s.n:  # a constant rate would otherwise sit on an axis of ±0.5
-                    lo, hi = float(s.y.min()), float(s.y.max())
-                    self.rate_plot.setYRange(0, hi * 1.15 if hi > 0 else 1, padding=0)
+                    hi = float(s.y.max())
+                    span = (0.0, hi * 1.15 if hi > 0 else 1.0)
+                    if span != self._rate_range:
+                        self._rate_range = span
+                        self.rate_plot.setYRange(*span, padding=0)
         for name, s in self.series.items():
             if not name.startswith("val_") or not self._changed(name, s.version):
                 continue
@@ -164,17 +209,25 @@ class TrainingPlots(QWidget):
                 self.layer_curves[name] = _curve(self.grad_plot, color, 1.3, name)
             if self._changed("layer:" + name, s.version):
                 self.layer_curves[name].setData(s.x, s.y)
+                self.frames = drawn + 1
         if slow_due and self.heat.columns and self._changed("heat", self.heat.version):
-            image = self.heat.image()
-            finite = image[np.isfinite(image)]
-            if finite.size:
-                lo, hi = float(finite.min()), float(finite.max())
-                self.heat_image.setImage(np.nan_to_num(image, nan=lo), levels=(lo, hi if hi > lo else lo + 1))
-                first, last = self.heat.steps[0], self.heat.steps[-1]
-                self.heat_image.setRect(first, -0.5, max(1, last - first), len(self.heat.layers))
-                ticks = [(k, name) for k, name in enumerate(self.heat.layers)]
-                self.heat_plot.getAxis("left").setTicks([ticks])
-                self.heat_plot.invertY(False)
+            self._draw_heat()
+            self.frames = drawn + 1
+
+    def _draw_heat(self) -> None:
+        image = self.heat.image()
+        finite = image[np.isfinite(image)]
+        if not finite.size:
+            return
+        lo, hi = float(finite.min()), float(finite.max())
+        self.heat_image.setImage(np.nan_to_num(image, nan=lo), levels=(lo, hi if hi > lo else lo + 1))
+        steps = self.heat.steps
+        first, last = float(steps[0]), float(steps[-1])
+        self.heat_image.setRect(first, -0.5, max(1.0, last - first), len(self.heat.layers))
+        if self.heat.layers != self._heat_layers:  # axis ticks only when the layers change
+            self._heat_layers = list(self.heat.layers)
+            self.heat_plot.getAxis("left").setTicks([list(enumerate(self._heat_layers))])
+            self.heat_plot.invertY(False)
 
     def _val_curve(self, name: str, plot, color: str):
         curve = plot.plot([], [], pen=pg.mkPen(color, width=2), symbol="o", symbolSize=5,
@@ -211,6 +264,8 @@ class TrainingPlots(QWidget):
         self.loss_plot.setTitle("loss")
         self._ema = None
         self._drawn = {}
+        self._rate_range = None
+        self._heat_layers = []
         self.refresh()
 
     def add_overlay(self, run_name: str, records: list[dict[str, Any]]) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pyqtgraph as pg
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
@@ -29,20 +31,33 @@ class NodeStatsView(QWidget):
         self.layer: str | None = None
         self.grads: dict[str, Series] = {}
         self.weights: dict[str, Series] = {}
+        self._drawn_at = 0.0
 
     def handle(self, events: list) -> None:
+        """Stores the numbers; draws the selected layer at most 5 times a second, and only when on screen."""
         for e in events:
-            if getattr(e, "kind", "") == "fit_started":
+            kind = getattr(e, "kind", "")
+            if kind == "fit_started":
                 self.grads, self.weights = {}, {}
-            if getattr(e, "kind", "") == "activation_stats":
+            elif kind == "activation_stats":
                 self.activations[e.node] = e
-                continue
-            if getattr(e, "kind", "") != "batch_ended":
-                continue
-            for name, v in e.grad_norms.items():
-                self.grads.setdefault(name, Series()).append(e.step, max(v, 1e-12))
-            for name, v in e.weight_norms.items():
-                self.weights.setdefault(name, Series()).append(e.step, max(v, 1e-12))
+        batches = [e for e in events if getattr(e, "kind", "") == "batch_ended" and e.weight_norms]
+        for target, field in ((self.grads, "grad_norms"), (self.weights, "weight_norms")):
+            per_layer: dict[str, tuple[list[int], list[float]]] = {}
+            for e in batches:
+                for name, v in getattr(e, field).items():
+                    xs, ys = per_layer.setdefault(name, ([], []))
+                    xs.append(e.step)
+                    ys.append(max(v, 1e-12))
+            for name, (xs, ys) in per_layer.items():
+                target.setdefault(name, Series()).extend(xs, ys)
+        now = time.monotonic()
+        if self.layer and now - self._drawn_at >= 0.2 and self.isVisible() and not self.window().isMinimized():
+            self._drawn_at = now
+            self._draw()
+
+    def flush(self) -> None:
+        """Draws the latest numbers now (the run ended)."""
         if self.layer:
             self._draw()
 

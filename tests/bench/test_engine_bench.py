@@ -111,3 +111,94 @@ def test_revert_noise_cost_per_step():
     print(f"\n[bench] revert+noise policy: {times['revert+noise'] * 1e3:.3f} ms/step vs plain "
           f"{times['plain step'] * 1e3:.3f} ms/step ({times['revert+noise'] / times['plain step']:.2f}×; the "
           "policy evaluates a fixed validation batch after every step)")
+
+
+GUI_PROJECTS = {"digits MLP": (arms.PROJECTS["digits MLP"], 30), "LeNet": (arms.PROJECTS["LeNet"], 6)}
+GUI_GOAL = 0.97
+
+
+def worker_rate(events: list) -> float:
+    """Samples/s the worker measured, over the last three quarters of the run (after warm-up)."""
+    from runtime.events import BatchEnded
+
+    rates = [e.samples_per_s for e in events if isinstance(e, BatchEnded)]
+    return statistics.median(rates[len(rates) // 4:])
+
+
+def headless_run(text: str, project_dir) -> float:
+    from runtime.worker import TrainingProcess, WorkerRequest
+
+    proc = TrainingProcess(WorkerRequest(text, str(project_dir), num_threads=1))
+    proc.start()
+    return worker_rate(proc.wait(timeout=600))
+
+
+def gui_run(window, qtbot, text: str) -> tuple[float, float, float]:
+    """(samples/s, GUI process CPU seconds per second of training, frames drawn per second)."""
+    from graph.fileformat import loads
+    from runtime.commands.check import project_registry
+
+    window.model.set_document(loads(text, project_registry()), None, True)
+    events: list = []
+    window.trainer.events.connect(events.extend)
+    frames = getattr(window.plots, "frames", 0)
+    cpu, wall = time.process_time(), time.perf_counter()
+    assert window.start_training()
+    qtbot.waitUntil(lambda: not window.trainer.running, timeout=600_000)
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    window.trainer.events.disconnect(events.extend)
+    return worker_rate(events), cpu / wall, (getattr(window.plots, "frames", 0) - frames) / wall
+
+
+@pytest.mark.parametrize("project", list(GUI_PROJECTS))
+def test_gui_worker_against_headless(qtbot, tmp_path, monkeypatch, project):
+    """Training from the window with the dashboard open ÷ the same worker without a window."""
+    monkeypatch.setenv("TORCHCANVAS_HOME", str(tmp_path / "home"))
+    from app.main_window import MainWindow
+    from graph.fileformat import dumps, loads
+    from runtime.commands.check import project_registry
+
+    path, epochs = GUI_PROJECTS[project]
+    doc = loads(path.read_text(), project_registry())
+    doc.recipe["epochs"] = epochs
+    text = dumps(doc)
+    window = MainWindow()
+    window.confirm_discard = lambda: True
+    qtbot.addWidget(window)
+    window.resize(1400, 900)
+    window.show()
+    profile = None
+    if os.environ.get("TORCHCANVAS_PROFILE"):
+        import cProfile
+
+        profile = cProfile.Profile()
+    ratios, shares, fps, gui_rates, headless_rates = [], [], [], [], []
+    for r in range(ROUNDS):
+        first_gui = r % 2 == 0
+        if not first_gui:
+            headless_rates.append(headless_run(text, path.parent))
+        if profile is not None:
+            profile.enable()
+        rate, share, frames = gui_run(window, qtbot, text)
+        if profile is not None:
+            profile.disable()
+        gui_rates.append(rate)
+        shares.append(share)
+        fps.append(frames)
+        if first_gui:
+            headless_rates.append(headless_run(text, path.parent))
+        ratios.append(gui_rates[-1] / headless_rates[-1])
+    window.shutdown()
+    ok = "✓" if statistics.median(ratios) >= GUI_GOAL else "✗"
+    print(f"\n[bench] GUI worker, {project}: samples/s with the dashboard open {_spread(gui_rates)} vs headless "
+          f"{_spread(headless_rates)}; ratio {_spread(ratios, '{:.3f}')} (goal ≥ {GUI_GOAL} {ok}); window process "
+          f"CPU {_spread([100 * s for s in shares], '{:.1f}')} % of a core; dashboard frames/s "
+          f"{_spread(fps, '{:.1f}')}; {ROUNDS} interleaved rounds")
+    if profile is not None:
+        import io
+        import pstats
+
+        out = io.StringIO()
+        pstats.Stats(profile, stream=out).sort_stats("tottime").print_stats(15)
+        print("[bench] window process profile (tottime):\n" + out.getvalue()[-4000:])
+    assert len(ratios) == ROUNDS
