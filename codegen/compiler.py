@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from torch import nn
 
 from codegen.errors import CompileError
+from codegen.escape import escape, first_line
 from codegen.formatting import format_source
 from codegen.kinds import compiler_kinds
 from codegen.layer import LayerDef
@@ -94,7 +95,7 @@ def _write(doc: Document, layers: Mapping[str, LayerDef], inference: Inference) 
             writer.class_names.used.add(read_code(doc.code[entry]).name)
         except CodeEntryError:
             pass
-    model_doc = doc.description.strip().splitlines()[0] if doc.description.strip() else f"The {doc.name} model."
+    model_doc = first_line(doc.description) or f"The {doc.name} model."
     writer.write_scope(inference.root, "__model__", model_doc)
     writer.classes[-1].name = model_name
     from codegen.support_text import support_text
@@ -107,7 +108,7 @@ def _write(doc: Document, layers: Mapping[str, LayerDef], inference: Inference) 
     for entry in writer.code_used:
         entry_imports, rest = split_imports(doc.code[entry])
         imports += [i for i in entry_imports if i not in imports]
-        sections.append(f"# Custom code: {entry}\n{rest}")
+        sections.append(f"# Custom code: {escape(entry, 'comment')}\n{rest}")
     for cls in writer.classes:
         lines = [f"class {cls.name}(nn.Module):"] + [(INDENT + s if s else "") for s in cls.lines]
         sections.append("\n".join(lines))

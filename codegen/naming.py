@@ -1,26 +1,42 @@
-"""Clean, unique Python identifiers from labels (after torch.fx's _Namespace)."""
+"""Clean, unique Python identifiers from labels (after torch.fx's _Namespace).
+
+A hint goes through `codegen.escape` (NFKC, identifier characters only) and is
+then made unique, so two labels that Python would read as one name (``ﬁ`` and
+``fi``) become two names. Attribute names avoid what `nn.Module` itself
+defines (`self.eval`, `self.train` would break the module); local names avoid
+builtins and the names the generated code uses (`torch`, `nn`, `self`).
+"""
 
 from __future__ import annotations
 
 import builtins
 import keyword
-import re
 
-from graph.document import make_identifier
+from torch import nn
 
-RESERVED = frozenset(keyword.kwlist) | frozenset(dir(builtins)) | {"self", "torch", "nn", "math", "F", "layer"}
+from codegen.escape import escape
+
+#: Names a local variable must not take.
+RESERVED = frozenset(keyword.kwlist) | frozenset(dir(builtins)) | {"self", "torch", "nn", "math", "F"}
+#: Names a submodule attribute must not take (they are nn.Module's own).
+ATTRIBUTE_RESERVED = frozenset(keyword.kwlist) | frozenset(name for name in dir(nn.Module) if not name.startswith("_"))
 
 
 class Namespace:
-    """Hands out identifiers that are unique within one function or class body."""
+    """Hands out identifiers that are unique within one function or class body.
 
-    def __init__(self, reserved: frozenset[str] | set[str] = RESERVED) -> None:
+    A hint that is reserved gets `suffix` (`self.eval_layer`, a local `input_`).
+    """
+
+    def __init__(self, reserved: frozenset[str] | set[str] = RESERVED, suffix: str = "_") -> None:
         self.used: set[str] = set(reserved)
+        self.reserved = frozenset(reserved)
+        self.suffix = suffix
 
     def claim(self, hint: str) -> str:
-        base = make_identifier(hint)
-        if base in self.used:
-            base = base if base not in RESERVED else f"{base}_"
+        base = escape(hint, "identifier")
+        if base in self.reserved:
+            base += self.suffix
         name, k = base, 2
         while name in self.used:
             name, k = f"{base}_{k}", k + 1
@@ -28,15 +44,13 @@ class Namespace:
         return name
 
 
+def attribute_namespace() -> Namespace:
+    return Namespace(ATTRIBUTE_RESERVED, suffix="_layer")
+
+
 def class_name(text: str, default: str = "Model") -> str:
     """'digits mlp' → 'DigitsMlp', 'ResNet block' → 'ResNetBlock'."""
-    words = [w for w in re.split(r"[^0-9A-Za-z]+", text) if w]
-    name = "".join(w[:1].upper() + w[1:] for w in words)
-    if not name or name.lower() == "untitled":
-        return default
-    if name[0].isdigit():
-        name = f"{default}{name}"
-    return name
+    return escape(text, "class", default)
 
 
 def claim_class(ns: Namespace, hint: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import string
 from typing import Any
 
+from codegen.escape import escape
 from codegen.layer import LayerDef
 
 
@@ -21,6 +22,8 @@ def literal(value: Any) -> str:
         if value != value or value in (float("inf"), float("-inf")):
             return f"float({str(value)!r})"
         return repr(value)
+    if isinstance(value, str):
+        return escape(value, "literal")
     return repr(value)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import torch
 
+from codegen.escape import first_line
 from codegen.kinds.base import CompilerKind
 from codegen.runs import NodeFailed, ScopeRun, tensor_info
 from codegen.shapes import InferCall
@@ -43,8 +44,7 @@ def combine_expr(combine: str, out: str, loop: str) -> str:
 
 
 def _doc_line(w: ScopeWriter, name: str, default: str) -> str:
-    description = w.doc.groups[name].description.strip()
-    return description.splitlines()[0] if description else default
+    return first_line(w.doc.groups[name].description) or default
 
 
 class Group(kinds.GroupKind, CompilerKind):
