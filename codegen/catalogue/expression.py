@@ -10,6 +10,7 @@ attaches the node's name).
 from __future__ import annotations
 
 import ast
+import math
 from typing import Any
 
 import torch
@@ -36,6 +37,12 @@ FUNCTIONS: frozenset[str] = frozenset(
 )
 #: Dotted constants an expression may use.
 CONSTANTS: frozenset[str] = frozenset({"math.pi", "math.e", "math.tau", "math.inf"})
+
+#: Bounds that keep constant arithmetic cheap: Python folds constants eagerly (`9**9**9**9`
+#: would run for ever), so constant-only parts are evaluated here first, within these limits.
+MAX_MAGNITUDE = 1e300
+MAX_EXPONENT = 10_000
+MAX_LENGTH = 2_000
 
 _OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow, ast.MatMult,
               ast.UAdd, ast.USub)
@@ -97,15 +104,71 @@ def _check(node: ast.AST, text: str) -> None:
                      f"({ast.unparse(node)!r}) is not allowed; use arithmetic on x and y")
 
 
+_FOLD = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
+         ast.Div: lambda a, b: a / b, ast.FloorDiv: lambda a, b: a // b, ast.Mod: lambda a, b: a % b}
+
+
+def _bounded(value: complex, text: str) -> complex:
+    if abs(value) > MAX_MAGNITUDE or value != value:
+        raise ValueError(f"expression {text!r}: a constant is too large (limit {MAX_MAGNITUDE:g})")
+    return value
+
+
+def _power(base: complex, exponent: complex, text: str) -> complex:
+    if abs(exponent) > MAX_EXPONENT:
+        raise ValueError(f"expression {text!r}: exponent {exponent:g} is too large (limit {MAX_EXPONENT})")
+    if base != 0 and abs(exponent) * math.log10(max(abs(base), 1e-300)) > math.log10(MAX_MAGNITUDE):
+        raise ValueError(f"expression {text!r}: a constant power is too large (limit {MAX_MAGNITUDE:g})")
+    return base**exponent
+
+
+def _constant(node: ast.AST, text: str) -> complex | None:
+    """The value of a constant-only part (within bounds), or None when it involves x or y."""
+    if isinstance(node, ast.Constant):
+        try:
+            return _bounded(complex(node.value) if isinstance(node.value, complex) else float(node.value), text)
+        except OverflowError:
+            raise ValueError(f"expression {text!r}: a constant is too large (limit {MAX_MAGNITUDE:g})") from None
+    if isinstance(node, ast.Attribute) and _dotted(node) in CONSTANTS:
+        return float(eval(_dotted(node), {"math": math}))  # noqa: S307 - a whitelisted math constant
+    if isinstance(node, ast.UnaryOp):
+        value = _constant(node.operand, text)
+        return None if value is None else (-value if isinstance(node.op, ast.USub) else value)
+    if isinstance(node, ast.BinOp):
+        left, right = _constant(node.left, text), _constant(node.right, text)
+        if isinstance(node.op, ast.Pow) and right is not None:  # x ** huge is as costly to fold as 9 ** huge
+            if abs(right) > MAX_EXPONENT:
+                raise ValueError(f"expression {text!r}: exponent is too large (limit {MAX_EXPONENT})")
+        if left is None or right is None:
+            return None
+        try:
+            if isinstance(node.op, ast.Pow):
+                return _bounded(_power(left, right, text), text)
+            op = _FOLD.get(type(node.op))
+            return None if op is None else _bounded(op(left, right), text)
+        except (ZeroDivisionError, OverflowError, TypeError):
+            return None  # torch gives inf/nan at run time, which is the user's formula
+    if isinstance(node, ast.Expression):
+        return _constant(node.body, text)
+    for child in ast.iter_child_nodes(node):
+        _constant(child, text)
+    return None
+
+
 def parse_expression(text: str) -> ast.Expression:
     """The checked syntax tree of `text`; ValueError says what is wrong."""
     if not isinstance(text, str) or not text.strip():
         raise ValueError("expression is empty; write a formula such as 'x * 0.5 + y'")
+    if len(text) > MAX_LENGTH:
+        raise ValueError(f"expression is {len(text)} characters long; the limit is {MAX_LENGTH}")
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as err:
         raise ValueError(f"expression {text!r} is not valid Python: {err.msg}") from None
+    except (ValueError, RecursionError, MemoryError) as err:  # e.g. an integer literal of 5,000 digits
+        raise ValueError(f"expression {text[:40]!r}...: cannot be read ({str(err)[:80]})") from None
     _check(tree, text)
+    _constant(tree, text)
     return tree
 
 
