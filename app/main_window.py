@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QPointF, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QMainWindow,
-    QMessageBox,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -28,18 +24,21 @@ from app.inspector import Inspector
 from app.palette import Palette
 from app.paths import app_home
 from app.problems import ProblemsList
-from app.trust import TrustStore, has_code
+from app.trust import TrustStore
+from app.window_files import FilesMixin
 from app.window_training import TrainingMixin
-from graph import ROOT, Document, Edge, ProjectFileError, load
-from graph.edits import AddNode, Batch, Connect, Disconnect, MoveNode
-from graph.fileformat import dumps, loads
+from graph import ROOT, Document, Edge
+from graph.clipboard import copy_payload, paste_edit
+from graph.edits import Batch, Disconnect, MoveNode
 from graph.kinds import GroupKind, kind_of
 from graph.layout import layered_positions
-from graph.operations import group_nodes, new_node, place_node, remove_nodes, ungroup
+from graph.operations import group_nodes, place_node, remove_nodes, ungroup
+from graph.recovery import (
+    AUTOSAVE_SECONDS,
+)
 
-RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 CLIP_MIME = "application/x-torchcanvas-nodes"
-AUTOSAVE_MS = 60_000
+AUTOSAVE_MS = AUTOSAVE_SECONDS * 1000
 
 
 def warm_up_in_background() -> None:
@@ -55,7 +54,7 @@ def warm_up_in_background() -> None:
     threading.Thread(target=warm, daemon=True, name="torch-warm-up").start()
 
 
-class MainWindow(TrainingMixin, QMainWindow):
+class MainWindow(FilesMixin, TrainingMixin, QMainWindow):
     def __init__(self, trust_store: TrustStore | None = None) -> None:
         super().__init__()
         self.setObjectName("main_window")
@@ -251,222 +250,6 @@ class MainWindow(TrainingMixin, QMainWindow):
                                                       "  <span style='color:#8a93a6'>(Backspace: back)</span>"))
         self._update_actions()
 
-    # -- files ---------------------------------------------------------------------------
-    def confirm_discard(self) -> bool:
-        if not self.model.modified:
-            return True
-        answer = QMessageBox.question(self, "Unsaved changes", "Save the changes to this project first?",
-                                      QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel)
-        if answer == QMessageBox.Save:
-            return self.save()
-        return answer == QMessageBox.Discard
-
-    def new_project(self) -> None:
-        if self.confirm_discard():
-            self.model.set_document(Document())
-
-    def open_project(self, path: Path, interactive: bool = True, trust: bool | None = None) -> bool:
-        """Opens a project; a bad file leaves the current document untouched and says why."""
-        path = Path(path)
-        try:
-            doc = load(path, self.model.registry)
-        except ProjectFileError as exc:
-            if interactive:
-                QMessageBox.critical(self, "Cannot open project", str(exc))
-            else:
-                print(f"error: {exc}", file=sys.stderr)
-            return False
-        trusted = trust if trust is not None else self.trust_store.is_trusted(doc)
-        if not trusted and interactive and has_code(doc):
-            trusted = self.ask_trust(doc)
-        self.model.set_document(doc, path, trusted)
-        self._remember_recent(path)
-        self._offer_recovery(path, interactive)
-        QTimer.singleShot(0, self.fit_view)
-        if not trusted and has_code(doc):
-            self.statusBar().showMessage("This project's code has not been trusted: code nodes are shown but "
-                                         "not run. Use Train › Trust project code to run it.")
-        return True
-
-    def ask_trust(self, doc: Document) -> bool:
-        dialog = QMessageBox(self)
-        dialog.setWindowTitle("Trust this project's code?")
-        dialog.setText("This project contains Python code that will run on your computer when the model is "
-                       "built or trained. Read it, and trust it only if you know where it comes from.")
-        dialog.setDetailedText("\n\n".join(f"# {name}\n{src}" for name, src in doc.code.items()) or
-                               json.dumps(doc.recipe.get("hooks", []), indent=2))
-        trust = dialog.addButton("Trust and run", QMessageBox.AcceptRole)
-        dialog.addButton("Open without running code", QMessageBox.RejectRole)
-        dialog.exec()
-        if dialog.clickedButton() is trust:
-            self.trust_store.trust(doc)
-            return True
-        return False
-
-    def trust_current(self) -> None:
-        self.trust_store.trust(self.model.doc)
-        self.model.trusted = True
-        self.model.analyse()
-
-    def open_dialog(self) -> None:
-        if not self.confirm_discard():
-            return
-        name, _ = QFileDialog.getOpenFileName(self, "Open project", str(self._last_dir()),
-                                              "TorchCanvas projects (*.json)")
-        if name:
-            self.open_project(Path(name))
-
-    def import_dialog(self) -> None:
-        from app.import_dialog import ImportDialog
-
-        if not self.confirm_discard():
-            return
-        dialog = ImportDialog(self)
-        if dialog.exec() and dialog.document is not None:
-            self.model.set_document(dialog.document, None, True)
-            self.fit_view()
-
-    def save(self) -> bool:
-        if self.model.path is None:
-            return self.save_as()
-        self.model.save()
-        self.trust_store.trust(self.model.doc)  # what I wrote myself is mine
-        self._clear_recovery()
-        self.statusBar().showMessage(f"saved {self.model.path}", 3000)
-        return True
-
-    def save_as(self) -> bool:
-        name, _ = QFileDialog.getSaveFileName(self, "Save project", str(self._last_dir() / "project.json"),
-                                              "TorchCanvas projects (*.json)")
-        if not name:
-            return False
-        self.model.save(Path(name))
-        self.trust_store.trust(self.model.doc)
-        self._remember_recent(Path(name))
-        self._clear_recovery()
-        return True
-
-    def export(self, kind: str) -> None:
-        from codegen.compiler import build_from_compiled
-        from codegen.export import export_onnx, export_python, save_weights
-
-        compiled = self.model.compiled
-        if compiled is None:
-            QMessageBox.warning(self, "Export", f"The model does not compile yet:\n{self.model.compile_error}")
-            return
-        suffix = {"py": "py", "safetensors": "safetensors", "onnx": "onnx"}[kind]
-        base = (self.model.path.with_suffix(f".{suffix}") if self.model.path else Path(f"model.{suffix}"))
-        name, _ = QFileDialog.getSaveFileName(self, "Export", str(base), f"*.{suffix}")
-        if not name:
-            return
-        try:
-            if kind == "py":
-                export_python(compiled, name)
-            else:
-                model = getattr(self, "trained_model", None) or build_from_compiled(compiled)
-                if kind == "safetensors":
-                    save_weights(model, name)
-                else:
-                    export_onnx(self.model.doc, compiled, model, name)
-        except Exception as exc:  # noqa: BLE001 - any export failure is shown, never a crash
-            QMessageBox.critical(self, "Export failed", str(exc))
-            return
-        self.statusBar().showMessage(f"exported {name}", 4000)
-
-    def _last_dir(self) -> Path:
-        return self.model.path.parent if self.model.path else Path.home()
-
-    def _remember_recent(self, path: Path) -> None:
-        recent = [p for p in self.settings.value("recent", [], list) if p != str(path)]
-        self.settings.setValue("recent", [str(path), *recent][:10])
-        self._fill_recent()
-
-    def _fill_recent(self) -> None:
-        self.recent_menu.clear()
-        settings = getattr(self, "settings", None)
-        for p in (settings.value("recent", [], list) if settings else []):
-            self.recent_menu.addAction(p, lambda p=p: self.confirm_discard() and self.open_project(Path(p)))
-
-    def _fill_templates(self) -> None:
-        self.templates_menu.clear()
-        folders = [RESOURCES / "templates", RESOURCES / "examples"]
-        for folder in folders:
-            for path in sorted(folder.glob("*.json")) if folder.exists() else []:
-                try:
-                    title = json.loads(path.read_text()).get("name", path.stem)
-                except (OSError, ValueError):
-                    continue
-                self.templates_menu.addAction(title, lambda p=path: self.new_from_template(p))
-
-    def new_from_template(self, path: Path) -> None:
-        if self.confirm_discard() and self.open_project(path, trust=True):
-            self.model.path = None  # a template is a starting point, not the file to overwrite
-            for entry in self.model.doc.recipe.get("init_from", []):  # keep pretrained files reachable
-                if not Path(entry["file"]).is_absolute():
-                    entry["file"] = str((path.parent / entry["file"]).resolve())
-            self.model.undo_stack.resetClean()
-            self._update_title()
-
-    # -- autosave and recovery ----------------------------------------------------------------
-    def recovery_path(self) -> Path:
-        key = str(self.model.path.resolve()) if self.model.path else "untitled"
-        import hashlib
-
-        return app_home() / "recovery" / (hashlib.sha1(key.encode()).hexdigest()[:16] + ".json")
-
-    def autosave(self) -> Path | None:
-        if not self.model.modified:
-            return None
-        path = self.recovery_path()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        payload = {"original": str(self.model.path) if self.model.path else None, "project": dumps(self.model.doc)}
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(payload))
-        tmp.replace(path)
-        return path
-
-    def _clear_recovery(self) -> None:
-        self.recovery_path().unlink(missing_ok=True)
-
-    def _offer_recovery(self, path: Path | None, interactive: bool) -> None:
-        rec = self.recovery_path()
-        if not rec.exists():
-            return
-        if interactive:
-            answer = QMessageBox.question(self, "Recover unsaved work?",
-                                          "TorchCanvas closed without saving this project. Restore the "
-                                          "automatically saved copy?")
-            if answer != QMessageBox.Yes:
-                return
-        self.restore_recovery(rec)
-
-    def offer_untitled_recovery(self) -> bool:
-        """At start-up: an unsaved, never-named project from a session that crashed."""
-        rec = app_home() / "recovery" / (__import__("hashlib").sha1(b"untitled").hexdigest()[:16] + ".json")
-        if not rec.exists():
-            return False
-        answer = QMessageBox.question(self, "Recover unsaved work?", "TorchCanvas closed without saving an "
-                                      "untitled project. Restore the automatically saved copy?")
-        if answer != QMessageBox.Yes:
-            rec.unlink(missing_ok=True)
-            return False
-        restored = self.restore_recovery(rec)
-        self.model.path = None
-        return restored
-
-    def restore_recovery(self, rec: Path) -> bool:
-        try:
-            payload = json.loads(rec.read_text())
-            doc = loads(payload["project"], self.model.registry)
-        except (OSError, ValueError, KeyError, ProjectFileError) as exc:
-            self.statusBar().showMessage(f"the recovery copy cannot be read: {exc}")
-            return False
-        path = self.model.path
-        self.model.set_document(doc, path, self.trust_store.is_trusted(doc))
-        self.model.undo_stack.resetClean()  # recovered work is unsaved work
-        self._update_title()
-        return True
-
     def closeEvent(self, event) -> None:
         if not self.confirm_discard():
             event.ignore()
@@ -497,14 +280,7 @@ class MainWindow(TrainingMixin, QMainWindow):
         self.model.select(list(self.model.doc.scope(self.model.scope).nodes))
 
     def _clip_payload(self) -> dict | None:
-        g = self.model.doc.scope(self.model.scope)
-        ids = [i for i in self.model.selection if i in g.nodes]
-        if not ids:
-            return None
-        nodes = [json.loads(json.dumps({"id": n.id, "type": n.type, "label": n.label, "params": n.params,
-                                        "position": list(n.position)})) for n in (g.nodes[i] for i in ids)]
-        edges = [[e.src, e.src_port, e.dst, e.dst_port] for e in g.edges if e.src in ids and e.dst in ids]
-        return {"nodes": nodes, "edges": edges}
+        return copy_payload(self.model.doc, self.model.scope, self.model.selection)
 
     def copy(self) -> None:
         payload = self._clip_payload()
@@ -521,25 +297,17 @@ class MainWindow(TrainingMixin, QMainWindow):
             mime = QGuiApplication.clipboard().mimeData()
             if mime is None or not mime.hasFormat(CLIP_MIME):
                 return []
-            payload = json.loads(bytes(mime.data(CLIP_MIME)).decode())
-        doc, scope = self.model.doc, self.model.scope
-        id_map: dict[str, str] = {}
-        taken_ids: set[str] = set()
-        taken_labels: set[str] = set()
-        edits = []
-        for n in payload["nodes"]:
-            node = new_node(doc, scope, n["type"], label=n["label"], params=n["params"],
-                            position=(n["position"][0] + offset, n["position"][1] + offset),
-                            taken_ids=taken_ids, taken_labels=taken_labels)
-            taken_ids.add(node.id)
-            taken_labels.add(node.label)
-            id_map[n["id"]] = node.id
-            edits.append(AddNode(scope, node))
-        for src, sp, dst, dp in payload["edges"]:
-            edits.append(Connect(scope, Edge(id_map[src], sp, id_map[dst], dp)))
-        self.model.push(Batch(edits, f"paste {len(id_map)} node(s)"))
-        self.model.select(list(id_map.values()))
-        return list(id_map.values())
+            try:
+                payload = json.loads(bytes(mime.data(CLIP_MIME)).decode())
+            except ValueError:
+                return []
+        edit, ids = paste_edit(self.model.doc, self.model.scope, payload, offset)
+        if edit is None:
+            self.statusBar().showMessage("the clipboard holds no TorchCanvas nodes", 4000)
+            return []
+        self.model.push(edit)
+        self.model.select(ids)
+        return ids
 
     def duplicate(self) -> list[str]:
         payload = self._clip_payload()
