@@ -17,13 +17,27 @@ from typing import Any
 from codegen.errors import CompileError
 from codegen.escape import docstring
 from codegen.layer import LayerDef
-from codegen.naming import Namespace, claim_class, class_name
-from codegen.runs import Inference, NodeFailed, NodeRun, ScopeRun
+from codegen.naming import Namespace, attribute_namespace, claim_class, class_name
+from codegen.runs import Inference, NodeFailed, NodeRun, ScopeRun, TensorInfo
 from graph.document import Document, Edge, Node
 from graph.problems import Problem
 from graph.validate import topological_order
 
 INDENT = "    "
+
+#: Dimension names by rank for channel-first tensors (PyTorch's own layout).
+CHANNEL_FIRST = {4: ("B", "C", "H", "W"), 5: ("B", "C", "D", "H", "W")}
+#: Catalogue categories whose 3-D tensors are sequences, batch first (B, T, C), or channels first (B, C, L).
+SEQUENCE_CATEGORIES = frozenset({"Recurrent", "Attention", "Embedding"})
+CHANNEL_CATEGORIES = frozenset({"Convolution", "Pooling"})
+
+
+def shape_text(info: TensorInfo, names: tuple[str, ...] | None) -> str:
+    """`(B, C=32, H=4, W=4)` when the dimensions are known, `(B, 10)` otherwise (nanoGPT's comments, with sizes)."""
+    if names is None or len(names) != len(info.shape):
+        return str(info)
+    dims = ", ".join(str(d) if d == "B" else f"{n}={d}" for n, d in zip(names, info.shape, strict=True))
+    return f"({dims})" if info.dtype == "float32" else f"({dims}) {info.dtype}"
 
 
 @dataclass
@@ -49,8 +63,9 @@ class ScopeWriter:
     attrs: dict[str, str] = field(default_factory=dict)
     vars: dict[str, str] = field(default_factory=dict)
     outputs: dict[tuple[str, str], str] = field(default_factory=dict)
+    layouts: dict[tuple[str, str], tuple[str, ...] | None] = field(default_factory=dict)
     used_ports: set[tuple[str, str]] = field(default_factory=set)
-    attr_ns: Namespace = field(default_factory=Namespace)
+    attr_ns: Namespace = field(default_factory=attribute_namespace)
     var_ns: Namespace = field(default_factory=Namespace)
 
     @property
@@ -83,24 +98,62 @@ class ScopeWriter:
         run = self.node_run(node)
         return run.params if run is not None else {}
 
+    def dimensions(self, node: Node, port: str) -> tuple[str, ...] | None:
+        """Names of an output's dimensions where the layout is known: by rank, by the layer's family,
+        or carried over from the input (an activation keeps its input's layout)."""
+        key = (node.id, port)
+        if key in self.layouts:
+            return self.layouts[key]
+        run = self.node_run(node)
+        info = run.outputs.get(port) if run is not None else None
+        names: tuple[str, ...] | None = None
+        if info is not None:
+            rank = len(info.shape)
+            if rank in CHANNEL_FIRST:
+                names = CHANNEL_FIRST[rank]
+            elif rank == 3:
+                layer = self.module.layers.get(node.type)
+                category = layer.spec.category if layer is not None else ""
+                if category in SEQUENCE_CATEGORIES:
+                    names = ("B", "T", "C")
+                elif category in CHANNEL_CATEGORIES:
+                    names = ("B", "C", "L")
+                else:
+                    names = self._inherited(node, rank)
+        self.layouts[key] = names
+        return names
+
+    def _inherited(self, node: Node, rank: int) -> tuple[str, ...] | None:
+        g = self.doc.scope(self.run.scope)
+        for e in g.edges_into(node.id):
+            src = g.nodes.get(e.src)
+            if src is None:
+                continue
+            names = self.dimensions(src, e.src_port)
+            if names is not None and len(names) == rank:
+                return names
+        if self.run.scope == "" and not g.edges_into(node.id):  # the model's sequence input: batch first (Keras)
+            return ("B", "T", "C")
+        return None
+
     def comment(self, node: Node) -> str:
-        """`  # (B, C, H, W)` for a node with one known output."""
+        """`  # (B, C=6, H=28, W=28)` for a node with one known output."""
         run = self.node_run(node)
         if run is None or len(run.outputs) != 1:
             return ""
-        return f"  # {self.module.shape_text(next(iter(run.outputs.values())))}"
+        port, info = next(iter(run.outputs.items()))
+        return f"  # {shape_text(info, self.dimensions(node, port))}"
 
 
 class ModuleWriter:
     """Everything one generated module collects while its scopes are written."""
 
     def __init__(self, doc: Document, layers: Mapping[str, LayerDef], inference: Inference,
-                 kind_of: Callable[[str], Any], shape_text: Callable[[Any], str] = str) -> None:
+                 kind_of: Callable[[str], Any]) -> None:
         self.doc = doc
         self.layers = layers
         self.inference = inference
         self.kind_of = kind_of
-        self.shape_text = shape_text
         self.classes: list[ClassText] = []
         self.by_body: dict[str, str] = {}
         self.class_names = Namespace(set())

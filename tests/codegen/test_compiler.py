@@ -58,7 +58,7 @@ def test_readable_names_and_shape_comments():
     assert "class LeNet5(nn.Module):" in source
     assert "self.conv1 = nn.Conv2d(1, 6, 5)" in source
     assert "self.fc1 = nn.Linear(400, 120)" in source
-    assert "conv1 = self.conv1(image)  # (B, 6, 28, 28)" in source
+    assert "conv1 = self.conv1(image)  # (B, C=6, H=28, W=28)" in source
     assert "def forward(self, image):" in source
 
 
