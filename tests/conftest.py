@@ -1,5 +1,43 @@
 import os
 
+import pytest
+
 # Qt tests run headless; without this and without a display pytest-qt aborts the run.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("TORCHCANVAS_SETTINGS", "test")
+
+
+@pytest.fixture
+def make_window(qtbot, request):
+    """A factory of main windows (after napari's make_napari_viewer): shown, sized, never asking to discard.
+
+    Every window is shut down and closed after the test, and the test fails if a
+    visible top-level widget (a window, a stray dialog) outlives it.
+    """
+    from PySide6.QtWidgets import QApplication
+
+    from app.main_window import MainWindow
+
+    before = {id(w) for w in QApplication.topLevelWidgets()}
+    made = []
+
+    def factory(project=None, *, size=(1400, 900), trust=None, show=True):
+        window = MainWindow()
+        window.confirm_discard = lambda: True  # pytest-qt closes windows after the test; never ask
+        qtbot.addWidget(window)
+        window.resize(*size)
+        if show:
+            window.show()
+            qtbot.waitExposed(window)
+        if project is not None:
+            assert window.open_project(project, interactive=False, trust=trust)
+        made.append(window)
+        return window
+
+    yield factory
+    for window in made:
+        window.shutdown()
+        window.close()
+    QApplication.processEvents()
+    leaked = [w for w in QApplication.topLevelWidgets() if w.isVisible() and id(w) not in before]
+    assert not leaked, f"top-level widgets left open: {[type(w).__name__ for w in leaked]}"

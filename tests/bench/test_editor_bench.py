@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 import pytest
-from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QApplication
 
 from graph import save
@@ -16,21 +15,14 @@ from tests.bench.generated_graphs import chain
 pytestmark = pytest.mark.slow
 
 
-def test_open_edit_pan_2000_nodes(qtbot, tmp_path, monkeypatch):
+def test_open_edit_pan_2000_nodes(make_window, tmp_path, monkeypatch):
     monkeypatch.setenv("TORCHCANVAS_HOME", str(tmp_path / "home"))
-    from app.main_window import MainWindow
-
     doc = chain(2000).doc
     for nid, pos in layered_positions(doc.graph, band=40).items():
         doc.graph.nodes[nid].position = pos
     path = tmp_path / "big.json"
     save(doc, path)
-    window = MainWindow()
-    window.confirm_discard = lambda: True
-    qtbot.addWidget(window)
-    window.resize(1400, 900)
-    window.show()
-    qtbot.waitExposed(window)
+    window = make_window()
     import threading
 
     for thread in threading.enumerate():  # torch's one-time meta-kernel imports run at start-up
@@ -61,4 +53,7 @@ def test_open_edit_pan_2000_nodes(qtbot, tmp_path, monkeypatch):
     print(f"\n[bench] 2,000-node project: open+first paint {opened * 1e3:.0f} ms; edit with shape inference "
           f"{edit * 1e3:.0f} ms (median of 5); pan frame {frame * 1e3:.1f} ms = {1 / frame:.0f} fps")
     window.model.undo_stack.setClean()
-    assert opened > 0 and QPointF(0, 0) is not None
+    assert len(window.scene.nodes) == 2000  # the whole chain is on the canvas
+    assert window.model.inference.node("", fc).params["out_features"] == 33  # the last edit was analysed
+    next_fc = window.model.doc.graph.node_by_label("fc501").id
+    assert window.model.inference.node("", next_fc).params["in_features"] == 33

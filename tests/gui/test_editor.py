@@ -5,7 +5,6 @@ import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtWidgets import QSpinBox
 
-from app.main_window import MainWindow
 from graph import ROOT, Document, Edge, save
 from graph.builder import Builder
 from graph.edits import SetParam
@@ -13,15 +12,8 @@ from graph.fileformat import dumps
 
 
 @pytest.fixture
-def window(qtbot):
-    w = MainWindow()
-    qtbot.addWidget(w)
-    w.resize(1400, 900)
-    w.show()
-    qtbot.waitExposed(w)
-    w.confirm_discard = lambda: True  # pytest-qt closes the window after the test; never ask
-    yield w
-    w.close()
+def window(make_window):
+    return make_window()
 
 
 def port_point(window, node_id, port, direction):
@@ -157,7 +149,7 @@ def test_dragging_a_node_is_one_undo_step(window, qtbot):
     assert window.model.doc.graph.nodes[a].position == (0.0, 0.0)
 
 
-def test_save_close_reopen_identical_and_bad_file_keeps_document(window, tmp_path, qtbot, monkeypatch):
+def test_save_close_reopen_identical_and_bad_file_keeps_document(window, tmp_path, make_window, monkeypatch):
     from app.launch import EXAMPLE
 
     window.open_project(EXAMPLE, interactive=False)
@@ -166,21 +158,18 @@ def test_save_close_reopen_identical_and_bad_file_keeps_document(window, tmp_pat
     window.model.save(path)
     text = path.read_text()
     window.close()
-    other = MainWindow()
-    other.confirm_discard = lambda: True
-    qtbot.addWidget(other)
-    assert other.open_project(path, interactive=False)
+    other = make_window(path)
     assert dumps(other.model.doc) == text
     bad = tmp_path / "bad.json"
     bad.write_text('{"format": "torchcanvas", "version": 1, "nodes": [}')
     shown = []
-    monkeypatch.setattr("app.main_window.QMessageBox.critical", lambda *a: shown.append(a[2]))
+    monkeypatch.setattr("app.window_files.QMessageBox.critical", lambda *a: shown.append(a[2]))
     assert not other.open_project(bad)
     assert shown and "not valid JSON" in shown[0]
     assert dumps(other.model.doc) == text and other.model.path == path
 
 
-def test_autosave_recovers_after_a_crash(window, tmp_path, qtbot):
+def test_autosave_recovers_after_a_crash(window, tmp_path, make_window):
     path = tmp_path / "p.json"
     save(Document(name="p"), path)
     window.open_project(path, interactive=False)
@@ -188,10 +177,7 @@ def test_autosave_recovers_after_a_crash(window, tmp_path, qtbot):
     recovery = window.autosave()
     assert recovery is not None and recovery.exists()
     # the process dies here: no save, no close. A new window opens the same file:
-    fresh = MainWindow()
-    fresh.confirm_discard = lambda: True
-    qtbot.addWidget(fresh)
-    fresh.open_project(path, interactive=False)  # non-interactive opening restores without asking
+    fresh = make_window(path)  # non-interactive opening restores without asking
     assert [n.type for n in fresh.model.doc.graph.nodes.values()] == ["Linear"]
     assert fresh.model.modified
     window.model.undo_stack.setClean()
@@ -231,15 +217,13 @@ def test_untrusted_code_does_not_run_until_trusted(window, tmp_path):
     assert json.loads(path.read_text())["code"]
 
 
-def test_untitled_work_is_offered_at_the_next_start(window, qtbot, monkeypatch):
+def test_untitled_work_is_offered_at_the_next_start(window, make_window, monkeypatch):
     from PySide6.QtWidgets import QMessageBox
 
     window.add_node_at("Linear", QPointF(0, 0))
     assert window.autosave() is not None
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.Yes)
-    fresh = MainWindow()
-    fresh.confirm_discard = lambda: True
-    qtbot.addWidget(fresh)
+    fresh = make_window()
     assert fresh.offer_untitled_recovery()
     assert [n.type for n in fresh.model.doc.graph.nodes.values()] == ["Linear"]
     assert fresh.model.path is None and fresh.model.modified

@@ -2,15 +2,10 @@ import subprocess
 import sys
 
 from app.launch import EXAMPLE
-from app.main_window import MainWindow
 
 
-def test_main_window_opens_on_the_example_and_closes(qtbot):
-    window = MainWindow()
-    qtbot.addWidget(window)
-    assert window.open_project(EXAMPLE, interactive=False)
-    window.show()
-    qtbot.waitExposed(window)
+def test_main_window_opens_on_the_example_and_closes(make_window):
+    window = make_window(EXAMPLE)
     assert "Digits MLP" in window.windowTitle()
     assert set(window.scene.nodes) == set(window.model.doc.graph.nodes)
     assert window.model.problems == []

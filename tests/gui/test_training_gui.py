@@ -9,7 +9,6 @@ import pytest
 from PySide6.QtCore import Qt
 
 from app.launch import EXAMPLE
-from app.main_window import MainWindow
 from codegen import build_from_compiled
 from codegen.export import load_weights
 from graph import save
@@ -17,18 +16,10 @@ from graph.edits import SetCode, SetLabel, SetParam, SetRecipe
 
 
 @pytest.fixture
-def window(qtbot, tmp_path):
-    w = MainWindow()
-    w.confirm_discard = lambda: True
-    qtbot.addWidget(w)
-    w.resize(1400, 900)
-    w.show()
-    qtbot.waitExposed(w)
+def window(make_window, tmp_path):
     project = tmp_path / "digits.json"
     project.write_text(EXAMPLE.read_text())
-    assert w.open_project(project, interactive=False)
-    yield w
-    w.shutdown()
+    return make_window(project)
 
 
 def click(qtbot, window, key):

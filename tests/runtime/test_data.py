@@ -8,7 +8,6 @@ import hashlib
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -118,9 +117,12 @@ def test_digits_matches_scikit_learn_and_loads_fast():
     x, y, names = read_sklearn_table("digits")
     np.testing.assert_array_equal(x, ref.data)
     np.testing.assert_array_equal(y, ref.target)
-    t0 = time.perf_counter()
     bundle = load_dataset({"name": "digits", "val_fraction": 0.2, "seed": 0})
-    assert time.perf_counter() - t0 < 0.5
+    # fast because it reads the bundled CSV itself: scikit-learn's ~0.6 s of imports are never paid
+    probe = "from runtime.data import load_dataset; load_dataset({'name': 'digits'}); import sys; " \
+            "print(sorted(m for m in sys.modules if m.startswith('sklearn')))"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and result.stdout.strip() == "[]", result.stderr
     xs, _ = arrays(bundle.train)
     assert float(xs.min()) == 0.0 and float(xs.max()) == 1.0
     assert len(bundle.train) + len(bundle.val) == 1797
