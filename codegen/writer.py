@@ -64,6 +64,8 @@ class ScopeWriter:
     vars: dict[str, str] = field(default_factory=dict)
     outputs: dict[tuple[str, str], str] = field(default_factory=dict)
     layouts: dict[tuple[str, str], tuple[str, ...] | None] = field(default_factory=dict)
+    #: node id → edges into it (built once per scope: looking them up per node would be quadratic)
+    incoming: dict[str, list[Edge]] = field(default_factory=dict)
     used_ports: set[tuple[str, str]] = field(default_factory=set)
     attr_ns: Namespace = field(default_factory=attribute_namespace)
     var_ns: Namespace = field(default_factory=Namespace)
@@ -125,14 +127,15 @@ class ScopeWriter:
 
     def _inherited(self, node: Node, rank: int) -> tuple[str, ...] | None:
         g = self.doc.scope(self.run.scope)
-        for e in g.edges_into(node.id):
+        edges = self.incoming.get(node.id, [])
+        for e in edges:
             src = g.nodes.get(e.src)
             if src is None:
                 continue
             names = self.dimensions(src, e.src_port)
             if names is not None and len(names) == rank:
                 return names
-        if self.run.scope == "" and not g.edges_into(node.id):  # the model's sequence input: batch first (Keras)
+        if self.run.scope == "" and not edges:  # the model's sequence input: batch first (Keras)
             return ("B", "T", "C")
         return None
 
@@ -164,7 +167,7 @@ class ModuleWriter:
         """Writes (or reuses) the class for one run of a scope; returns its name."""
         g = self.doc.scope(run.scope)
         w = ScopeWriter(self, run)
-        incoming: dict[str, list[Edge]] = {}
+        incoming = w.incoming
         for e in g.edges:
             incoming.setdefault(e.dst, []).append(e)
             w.used_ports.add((e.src, e.src_port))
