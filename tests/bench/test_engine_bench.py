@@ -83,6 +83,7 @@ def table(setup: arms.Setup, results: dict[str, list[tuple[float, float]]]) -> l
     return lines
 
 
+@pytest.mark.timeout(3600)  # five interleaved rounds of five arms outlast the suite's 300 s on a busy machine
 @pytest.mark.parametrize("project,batch_size,epochs", CONFIGS, ids=[f"{p} b{b}" for p, b, _ in CONFIGS])
 def test_engine_against_hand_loops_and_lightning(project, batch_size, epochs, tmp_path):
     pytest.importorskip("pytorch_lightning", reason="install the bench extra: pip install -e .[bench]")
@@ -150,6 +151,7 @@ def gui_run(window, qtbot, text: str) -> tuple[float, float, float]:
     return worker_rate(events), cpu / wall, (getattr(window.plots, "frames", 0) - frames) / wall
 
 
+@pytest.mark.timeout(3600)
 @pytest.mark.parametrize("project", list(GUI_PROJECTS))
 def test_gui_worker_against_headless(qtbot, tmp_path, monkeypatch, project):
     """Training from the window with the dashboard open ÷ the same worker without a window."""
