@@ -20,13 +20,13 @@ PATH_ROLE = Qt.UserRole + 3
 
 
 class RunsPanel(QWidget):
-    overlay_requested = Signal(list)  # run folders to overlay
+    overlay_requested = Signal(list)  # run folders to overlay (runs of one comparison variant share a colour)
     load_weights_requested = Signal(str)  # weights file
 
     def __init__(self) -> None:
         super().__init__()
         self.tree = QTreeWidget()
-        self.tree.setHeaderLabels(["run", "status", "steps", "val_loss", "val_accuracy"])
+        self.tree.setHeaderLabels(["run", "status", "steps", "val_loss", "val_accuracy", "variant"])
         self.tree.setSelectionMode(QTreeWidget.ExtendedSelection)
         self.tree.setRootIsDecorated(False)
         self.tree.itemSelectionChanged.connect(self._selection_changed)
@@ -56,10 +56,11 @@ class RunsPanel(QWidget):
             m = run.metrics
             item = QTreeWidgetItem([run.name, run.status, str(run.step),
                                     f"{m['val_loss']:.4f}" if "val_loss" in m else "",
-                                    f"{m['val_accuracy']:.4f}" if "val_accuracy" in m else ""])
+                                    f"{m['val_accuracy']:.4f}" if "val_accuracy" in m else "",
+                                    f"{run.variant} (seed {run.seed})" if run.variant else ""])
             item.setData(0, PATH_ROLE, str(run.path))
             self.tree.addTopLevelItem(item)
-        for k in range(5):
+        for k in range(6):
             self.tree.resizeColumnToContents(k)
 
     def names(self) -> list[str]:

@@ -181,8 +181,11 @@ class TrainingMixin:
 
     def _overlay_runs(self, folders: list) -> None:
         self.plots.clear_overlays()
+        from runtime.runs import read_run
+
         for folder in folders:
-            self.plots.add_overlay(Path(folder).name, read_metrics(Path(folder)))
+            info = read_run(Path(folder))
+            self.plots.add_overlay(Path(folder).name, read_metrics(Path(folder)), info.variant)
 
     def _show_node_stats(self) -> None:
         sel = self.model.selection

@@ -31,6 +31,9 @@ class Callback:
 
     #: Shown in events and the dashboard.
     name: str = "callback"
+    #: True: the trainer copies weights, optimizer and scheduler state before every step, so that
+    #: `trainer.revert_step()` can undo it (costs a copy per step; only hooks that revert ask for it).
+    needs_snapshot: bool = False
 
     def on_fit_start(self, trainer: Trainer) -> None:
         """Before the first batch; the model and optimizer exist."""
@@ -45,7 +48,7 @@ class Callback:
         """Gradients are ready, the step is not taken; raise CancelStepException to skip it."""
 
     def on_after_step(self, trainer: Trainer) -> None:
-        """The optimizer stepped; `trainer.snapshot_before_step` holds the previous weights."""
+        """The optimizer stepped; with `needs_snapshot = True`, `trainer.revert_step()` undoes it."""
 
     def on_eval_end(self, trainer: Trainer) -> None:
         """Validation metrics are in `trainer.last_eval`."""

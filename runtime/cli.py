@@ -89,6 +89,20 @@ def _sweep_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--trust", action="store_true", help="run the project's custom code")
 
 
+@command("compare", "train named variants of a project over several seeds; a table of mean ± std",
+         "runtime.commands.compare:run")
+def _compare_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("project", help="the project file (.json)")
+    p.add_argument("--variant", action="append", metavar="NAME=JSON",
+                   help="a variant as recipe overrides, e.g. 'plain={\"hooks\": []}' (repeat; default: the "
+                        "variants in PROJECT.compare.json or the template's bundled comparison)")
+    p.add_argument("--variants", help="a JSON file {\"seeds\": 5, \"variants\": {NAME: overrides}}")
+    p.add_argument("--seeds", type=int, help="seeds 0..N-1 per variant (default 5)")
+    p.add_argument("--epochs", type=int, help="override the recipe's epochs")
+    p.add_argument("--out", help="folder whose runs/ receives the run folders (default: beside the project)")
+    p.add_argument("--trust", action="store_true", help="run the project's custom code")
+
+
 def build_parser(prog: str = "torchcanvas") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=prog, description="TorchCanvas headless commands.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

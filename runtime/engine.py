@@ -34,6 +34,7 @@ from runtime.events import (
     EvalEnded,
     FitEnded,
     FitStarted,
+    HookDecision,
     LogMessage,
     ModelCompiled,
 )
@@ -41,6 +42,7 @@ from runtime.layer_norms import LayerNorms, parameter_layers
 from runtime.metrics import MetricAccumulator, flatten_for_loss
 from runtime.precision import Precision, channels_last_input, compiled_forward, to_channels_last
 from runtime.recipe import Recipe
+from runtime.training_state import TrainingState, add_gaussian_noise, capture_state, restore_state
 
 __all__ = ["Flags", "Trainer", "TrainingError", "parameter_layers", "resolve_device"]
 
@@ -117,7 +119,9 @@ class Trainer:
         self.output: torch.Tensor | None = None
         self.loss: torch.Tensor | None = None
         self.last_eval: dict[str, float] = {}
-        self.snapshot_before_step: dict[str, torch.Tensor] | None = None
+        self.snapshot_before_step: TrainingState | None = None
+        #: Node label → attribute path, so hooks can name layers as the canvas does.
+        self.layer_paths: dict[str, str] = {}
         self.needs_snapshot = any(getattr(c, "needs_snapshot", False) for c in self.callbacks)
         self.status = "finished"
         self._norms = LayerNorms(model)
@@ -149,14 +153,34 @@ class Trainer:
             self._flush_batches()
         self._send(event)
 
-    # -- helpers hooks use --------------------------------------------------
-    def snapshot(self) -> dict[str, torch.Tensor]:
-        return {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+    # -- helpers hooks use (the trainer API listed in the "New hook" skeleton) ----------
+    def snapshot(self) -> TrainingState:
+        """Weights, optimizer state and scheduler state, copied (restore with `restore`)."""
+        return capture_state(self.model, self.optimizer, self.scheduler)
 
-    def restore(self, state: dict[str, torch.Tensor]) -> None:
-        with torch.no_grad():
-            for k, v in self.model.state_dict().items():
-                v.copy_(state[k])
+    def restore(self, state: TrainingState | dict[str, torch.Tensor]) -> None:
+        """Puts a snapshot back: weights, and optimizer and scheduler state when it holds them."""
+        restore_state(self.model, state, self.optimizer, self.scheduler)
+
+    def revert_step(self) -> None:
+        """Undoes the optimizer step just taken (call in on_after_step; needs `needs_snapshot = True`)."""
+        if self.snapshot_before_step is None:
+            raise TrainingError("revert_step() needs the hook to set needs_snapshot = True")
+        self.restore(self.snapshot_before_step)
+
+    def layer(self, name: str) -> nn.Module:
+        """A layer by its node label (as on the canvas) or attribute path."""
+        return self.model.get_submodule(self.layer_paths.get(name, name))
+
+    def add_noise(self, sigma: float, layers: Iterable[str] = (), scale_by_std: bool = False,
+                  generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+        """Adds N(0, σ²) to the trainable weights of `layers` (node labels or paths; none = all); returns it."""
+        paths = tuple(self.layer_paths.get(name, name) for name in layers)
+        return add_gaussian_noise(self.model, sigma, scale_by_std, generator, paths)
+
+    def decide(self, hook: str, decision: str, **detail: float) -> None:
+        """Records a hook's decision for this step: a marker on the loss plot and a count in its title."""
+        self.emit(HookDecision(self.step + 1, hook, decision, {k: float(v) for k, v in detail.items()}))
 
     def forward(self, inputs: Any) -> torch.Tensor:
         model = self._forward_module

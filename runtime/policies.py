@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any
 
@@ -10,72 +11,107 @@ from torch import nn
 
 from runtime.callbacks import Callback, CancelFitException
 from runtime.events import HookDecision, LogMessage
+from runtime.training_state import (
+    TrainingState,
+    add_gaussian_noise,
+    capture_state,
+    layer_parameters,
+    restore_state,
+    restore_weights,
+)
 
 
 class RevertAndNoise(Callback):
     """After each step: if the validation loss did not improve, undo the step and add noise instead.
 
-    The yardstick is a fixed validation batch (`on="batch"`, cheap) or the
-    whole validation split (`on="split"`). Noise is N(0, sigma²) added to
-    every trainable parameter, or with `scale_by_std` N(0, (sigma·std(W))²)
-    per tensor so big and small layers are disturbed alike.
+    Undoing restores the weights *and* the optimizer and scheduler state of
+    before the step, so no trace of the rejected back-propagation step is
+    left (Adam's moments and step count included). Options:
+
+    * yardstick `on`: one fixed validation batch ("batch", cheap), the first
+      `batches` validation batches ("batches"), or the whole split ("split");
+    * `start`: the noise goes on the best weights seen so far ("best", the
+      default: every failed try starts afresh from the best point) or on top
+      of the restored weights ("current": a run of failures adds up to a
+      random walk that drifts away once the yardstick stops improving);
+    * the noise: N(0, σ²) per element, σ constant or annealed (cosine from
+      `sigma` to `sigma_end` over `anneal_steps` steps); on every trainable
+      layer or only `layers` (attribute paths); with `scale_by_std`, σ is
+      relative to each tensor's own standard deviation.
     """
 
     name = "revert_noise"
-    needs_snapshot = True
 
-    def __init__(self, sigma: float = 0.01, on: str = "batch", scale_by_std: bool = False,
-                 tolerance: float = 0.0, seed: int = 0) -> None:
-        if sigma < 0:
-            raise ValueError(f"sigma must be ≥ 0, got {sigma}")
-        if on not in ("batch", "split"):
-            raise ValueError(f"'on' must be 'batch' or 'split', got {on!r}")
-        self.sigma, self.on, self.scale_by_std, self.tolerance = sigma, on, scale_by_std, tolerance
+    def __init__(self, sigma: float = 0.01, on: str = "batch", batches: int = 4, start: str = "best",
+                 scale_by_std: bool = False, layers: list[str] | str = (), anneal: str = "constant",
+                 sigma_end: float = 0.0, anneal_steps: int = 1000, tolerance: float = 0.0, seed: int = 0) -> None:
+        if sigma < 0 or sigma_end < 0:
+            raise ValueError(f"sigma must be ≥ 0, got {min(sigma, sigma_end)}")
+        if on not in ("batch", "batches", "split"):
+            raise ValueError(f"'on' must be 'batch', 'batches' or 'split', got {on!r}")
+        if start not in ("current", "best"):
+            raise ValueError(f"'start' must be 'current' or 'best', got {start!r}")
+        if anneal not in ("constant", "cosine"):
+            raise ValueError(f"'anneal' must be 'constant' or 'cosine', got {anneal!r}")
+        if batches < 1 or anneal_steps < 1:
+            raise ValueError("'batches' and 'anneal_steps' must be at least 1")
+        self.sigma, self.on, self.batches, self.start = sigma, on, batches, start
+        self.scale_by_std, self.tolerance = scale_by_std, tolerance
+        self.layers = tuple(s.strip() for s in layers.split(",") if s.strip()) if isinstance(layers, str) \
+            else tuple(layers)
+        self.anneal, self.sigma_end, self.anneal_steps = anneal, sigma_end, anneal_steps
         self.generator = torch.Generator().manual_seed(seed)
         self.best: float | None = None
-        self.fixed_batch: Any = None
+        self.best_weights: dict[str, torch.Tensor] | None = None
+        self.fixed: list[Any] = []
+        self.before: TrainingState | None = None
+        self.last_noise: dict[str, torch.Tensor] = {}
         self.accepted = 0
         self.reverted = 0
+
+    def sigma_at(self, step: int) -> float:
+        if self.anneal == "constant":
+            return self.sigma
+        t = min(1.0, step / self.anneal_steps)
+        return self.sigma_end + (self.sigma - self.sigma_end) * 0.5 * (1 + math.cos(math.pi * t))
 
     def _val_loss(self, trainer) -> float:
         if self.on == "split":
             return trainer.evaluate().get("val_loss", math.inf)
-        return trainer.loss_on(self.fixed_batch)
+        sizes = [len(batch[1]) for batch in self.fixed]
+        losses = [trainer.loss_on(batch) for batch in self.fixed]
+        return sum(s * v for s, v in zip(sizes, losses, strict=True)) / max(1, sum(sizes))
 
     def on_fit_start(self, trainer) -> None:
         if trainer.val_loader is None:
             raise ValueError("the revert+noise policy needs a validation split")
-        self.fixed_batch = next(iter(trainer.val_loader))
+        if self.on != "split":
+            self.fixed = list(itertools.islice(iter(trainer.val_loader), 1 if self.on == "batch" else self.batches))
+        layer_parameters(trainer.model, self.layers)  # a wrong layer name fails now, not at the first revert
         self.best = self._val_loss(trainer)
+        if self.start == "best":
+            self.best_weights = capture_state(trainer.model).weights
+
+    def on_after_backward(self, trainer) -> None:
+        self.before = capture_state(trainer.model, trainer.optimizer, trainer.scheduler)
 
     def on_after_step(self, trainer) -> None:
         loss = self._val_loss(trainer)
         if self.best is None or loss < self.best - self.tolerance:
             self.best = loss
             self.accepted += 1
+            if self.start == "best":
+                self.best_weights = capture_state(trainer.model).weights
             trainer.emit(HookDecision(trainer.step + 1, self.name, "accepted", {"val_loss": loss}))
             return
-        trainer.restore(trainer.snapshot_before_step)
-        add_gaussian_noise(trainer.model, self.sigma, self.scale_by_std, self.generator)
+        restore_state(trainer.model, self.before, trainer.optimizer, trainer.scheduler)
+        if self.start == "best" and self.best_weights is not None:
+            restore_weights(trainer.model, self.best_weights)
+        sigma = self.sigma_at(trainer.step)
+        self.last_noise = add_gaussian_noise(trainer.model, sigma, self.scale_by_std, self.generator, self.layers)
         self.reverted += 1
         trainer.emit(HookDecision(trainer.step + 1, self.name, "reverted+noise",
-                                  {"val_loss": loss, "best": self.best, "sigma": self.sigma}))
-
-
-@torch.no_grad()
-def add_gaussian_noise(model: nn.Module, sigma: float, scale_by_std: bool = False,
-                       generator: torch.Generator | None = None) -> None:
-    for p in model.parameters():
-        if not p.requires_grad:
-            continue
-        scale = sigma
-        if scale_by_std and p.numel() > 1:
-            scale = sigma * float(p.detach().abs().std() if p.is_complex() else p.detach().std())
-        noise = torch.randn(p.shape, generator=generator, dtype=p.real.dtype if p.is_complex() else p.dtype)
-        if p.is_complex():
-            imag = torch.randn(p.shape, generator=generator, dtype=p.real.dtype)
-            noise = torch.complex(noise, imag) / math.sqrt(2)
-        p.add_(noise.to(p.device) * scale)
+                                  {"val_loss": loss, "best": self.best, "sigma": sigma}))
 
 
 class GradientNoise(Callback):

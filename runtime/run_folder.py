@@ -40,15 +40,19 @@ def graph_hash(project_text: str) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:12]
 
 
-def write_start(run_dir: Path, project_text: str, name: str, recipe: dict[str, Any], source: str) -> None:
-    """What is known before the first batch: the project, its recipe, the generated model."""
+def write_start(run_dir: Path, project_text: str, name: str, recipe: dict[str, Any], source: str,
+                meta: dict[str, Any] | None = None) -> None:
+    """What is known before the first batch: the project, its recipe, the generated model.
+
+    `meta` joins run.json (a comparison's variant and seed, for example).
+    """
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "recipe.json").write_text(json.dumps(recipe, indent=2))
     (run_dir / "project.json").write_text(project_text)
     (run_dir / "model.py").write_text(source)
     (run_dir / "run.json").write_text(json.dumps({
         "graph_hash": graph_hash(project_text), "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
-        "name": name, "dataset": recipe.get("dataset")}, indent=2))
+        "name": name, "dataset": recipe.get("dataset"), **(meta or {})}, indent=2))
 
 
 def write_result(run_dir: Path, status: str, step: int, metrics: dict[str, float]) -> None:

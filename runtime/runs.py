@@ -17,6 +17,9 @@ class RunInfo:
     metrics: dict[str, float] = field(default_factory=dict)
     started: str = ""
     graph_hash: str = ""
+    #: The comparison variant this run belongs to ("" for an ordinary run) and its seed.
+    variant: str = ""
+    seed: int | None = None
 
     @property
     def weights(self) -> Path | None:
@@ -30,6 +33,7 @@ def read_run(path: Path) -> RunInfo:
     try:
         meta = json.loads((path / "run.json").read_text())
         info.started, info.graph_hash = meta.get("started", ""), meta.get("graph_hash", "")
+        info.variant, info.seed = str(meta.get("variant", "")), meta.get("seed")
     except (OSError, ValueError):
         pass
     try:

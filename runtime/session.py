@@ -94,6 +94,16 @@ def load_initial_weights(model: torch.nn.Module, compiled: Compiled, doc: Docume
                                 f"(missing {result.missing_keys[:3]}, unexpected {result.unexpected_keys[:3]})")
 
 
+def layer_paths(doc: Document, compiled: Compiled) -> dict[str, str]:
+    """Node label → attribute path, for hooks that name layers as the canvas does (first label wins)."""
+    paths: dict[str, str] = {}
+    for (scope, nid), path in compiled.attributes.items():
+        node = doc.scope(scope).nodes.get(nid)
+        if node is not None:
+            paths.setdefault(node.label, path)
+    return paths
+
+
 def build_callbacks(doc: Document, recipe: Recipe, trusted: bool) -> list[Callback]:
     callbacks: list[Callback] = []
     for k, hook in enumerate(recipe.hooks):
@@ -128,6 +138,7 @@ def prepare(
     extra_callbacks: list[Callback] | None = None,
     num_threads: int | None = None,
     subscribers: list[Subscriber] | None = None,
+    run_meta: dict[str, Any] | None = None,
 ) -> Job:
     """Analyses the project (nothing is allocated before it passes), loads data, compiles, wires the Trainer.
 
@@ -173,12 +184,13 @@ def prepare(
         callbacks.append(ActivationMonitor(recipe.activation_every))
     events = EventStream([emit, *(subscribers or [])])
     if run_dir is not None:
-        write_start(run_dir, dumps(doc), doc.name, recipe.model_dump(), compiled.source)
+        write_start(run_dir, dumps(doc), doc.name, recipe.model_dump(), compiled.source, run_meta)
         callbacks.append(Checkpointer(run_dir / "checkpoints", recipe.checkpoint_every,
                                       min_seconds=recipe.checkpoint_min_seconds))
         events.subscribe(MetricsWriter(run_dir / "metrics.jsonl"))
     trainer = Trainer(model, train_loader, val_loader, recipe, loss_fn, optimizer, scheduler, when, callbacks,
                       events, device, flags, target_is_input=bundle.task == "reconstruction")
+    trainer.layer_paths = layer_paths(doc, compiled)
     if resume_from is not None:
         info = load_checkpoint(trainer, Path(resume_from))
         trainer.step, trainer.epoch = int(info.get("step", 0)), int(info.get("epoch", 0))

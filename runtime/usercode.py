@@ -77,7 +77,7 @@ class UserHook(Callback):
             line = user_line(exc.__traceback__, code_filename(entry))
             raise TrainingError(f"hook {self.name} (code entry {entry!r}, line {line}): "
                                 f"{type(exc).__name__}: {exc}") from None
-        self.needs_snapshot = bool(getattr(self.inner, "needs_snapshot", True))
+        self.needs_snapshot = bool(getattr(self.inner, "needs_snapshot", False))
 
     def _run(self, method: str, trainer: Any) -> None:
         fn = getattr(self.inner, method, None)

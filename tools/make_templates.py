@@ -130,17 +130,20 @@ def rnn_family() -> None:
 
 def noise_experiment() -> None:
     b = builder("Noise instead of a bad step", "Signature experiment 1. The same MLP as 'MLP on digits', "
-                "trained with the built-in revert+noise policy: after every step the validation loss on a "
-                "fixed batch is checked; if it did not improve, the step is undone and Gaussian noise "
-                "(σ = 0.01) is added to every layer instead. The dashboard marks each reverted step on the "
-                "loss curve and counts accepted vs reverted. Compare with the plain template's accuracy.")
+                "trained with the built-in revert+noise hook: after every step the validation loss on a "
+                "fixed batch is checked; if it did not improve, the step is undone (weights, Adam's moments and "
+                "step count, the schedule) and Gaussian noise (σ = 0.01) is added to every layer instead, starting "
+                "from the best weights so far so that failed tries do not pile up. The dashboard marks each "
+                "reverted step on the loss curve and counts accepted vs reverted. Compare the variants with "
+                "`torchcanvas compare THIS_FILE` (plain updates, noise on the current weights, the whole split "
+                "as yardstick, annealed σ): docs/templates.md has the 5-seed table.")
     x = b.input("x", [64])
     h = b.add("ReLU", b.add("Linear", x, "fc1", out_features=128), "act1")
     b.output(b.add("Linear", h, "fc2", out_features=10), "logits")
     finish(b, "20_noise_instead_of_bad_step.json", {
         "dataset": {"name": "digits", "flat": True}, "epochs": 10, "batch_size": 64,
         "optimizer": {"name": "adam", "lr": 0.002},
-        "hooks": [{"name": "revert_noise", "params": {"sigma": 0.01, "on": "batch"}}]})
+        "hooks": [{"name": "revert_noise", "params": {"sigma": 0.01, "on": "batch", "start": "best"}}]})
 
 
 def complex_net() -> None:

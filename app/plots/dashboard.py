@@ -83,6 +83,8 @@ class TrainingPlots(QWidget):
         self.heat_plot.setLabel("bottom", "step")
         self.heat_plot.invertY(True)
         self.overlays: list[Any] = []
+        self._overlay_groups: dict[str, int] = {}
+        self._named: set[str] = set()
         self.counts_: dict[str, int] = {}
         self._drawn: dict[str, int] = {}
         self._ema: float | None = None
@@ -268,8 +270,15 @@ class TrainingPlots(QWidget):
         self._heat_layers = []
         self.refresh()
 
-    def add_overlay(self, run_name: str, records: list[dict[str, Any]]) -> None:
-        color = PALETTE[(len(self.overlays) + 5) % len(PALETTE)]
+    def add_overlay(self, run_name: str | None, records: list[dict[str, Any]], group: str = "") -> None:
+        """A finished run's loss and validation curves, dashed; runs of one `group` (variant) share a colour."""
+        if group:
+            groups = self._overlay_groups
+            color = PALETTE[(groups.setdefault(group, len(groups)) + 5) % len(PALETTE)]
+            run_name = group if group not in self._named else None  # one legend entry per variant
+            self._named.add(group)
+        else:
+            color = PALETTE[(len(self.overlays) + 5) % len(PALETTE)]
         steps = [r["step"] for r in records if r.get("kind") == "batch_ended"]
         losses = [r["loss"] for r in records if r.get("kind") == "batch_ended"]
         if steps:
@@ -282,13 +291,14 @@ class TrainingPlots(QWidget):
             if xs:
                 ys = [r["metrics"][metric] for r in evals if metric in r["metrics"]]
                 curve = self.metric_plot.plot(xs, ys, pen=pg.mkPen(color, width=1.2, style=pg.QtCore.Qt.DashLine),
-                                              name=f"{run_name} {metric}")
+                                              name=f"{run_name} {metric}" if run_name else None)
                 self.overlays.append((self.metric_plot, curve))
 
     def clear_overlays(self) -> None:
         for plot, curve in self.overlays:
             plot.removeItem(curve)
         self.overlays = []
+        self._overlay_groups, self._named = {}, set()
 
     def flush(self) -> None:
         """Draws everything now (before a screenshot or an export)."""

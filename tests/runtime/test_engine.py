@@ -65,7 +65,7 @@ class WorsenEveryStep(Callback):
 
 def test_revert_noise_restores_weights_plus_noise_of_sigma():
     sigma = 0.02
-    policy = RevertAndNoise(sigma=sigma, seed=3)
+    policy = RevertAndNoise(sigma=sigma, seed=3, start="current")  # noise on the pre-step weights
     trainer, events = make_trainer([WorsenEveryStep(), policy], epochs=1, max_steps=4)
     before = {}
 
