@@ -7,12 +7,9 @@ import json
 import sys
 from pathlib import Path
 
-from codegen import CompileError
-from graph import ProjectFileError, load
+from graph import ProblemError, ProjectFileError, load
 from runtime.commands.check import project_registry
 from runtime.compare import compare, read_variants, table, variants_file
-from runtime.engine import TrainingError
-from runtime.recipe import RecipeError
 
 
 def _variants(args: argparse.Namespace, project: Path) -> tuple[dict, int]:
@@ -40,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
         results = compare(doc, variants, seeds, project_dir=project.resolve().parent, runs_home=home,
                           trusted=args.trust, overrides=overrides,
                           progress=lambda line: print(line, file=sys.stderr, flush=True))
-    except (ProjectFileError, CompileError, RecipeError, TrainingError, ValueError) as exc:
+    except (ProjectFileError, ProblemError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     metrics = sorted({k for r in results for m in r.metrics for k in m if k.startswith("val_")})
