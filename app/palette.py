@@ -7,12 +7,21 @@ from PySide6.QtGui import QDrag
 from PySide6.QtWidgets import QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from app.canvas.view import NODE_MIME
-from graph import Registry
+from graph import NodeSpec, Registry
 from graph.kinds import kind_of
 
 TYPE_ROLE = Qt.UserRole + 1
 ORDER = ["Input/Output", "Linear", "Convolution", "Pooling", "Normalization", "Activation", "Dropout", "Recurrent",
          "Attention", "Embedding", "Merge", "Slice", "Shape", "Reduction", "Math", "Complex", "Custom"]
+
+
+def search_text(spec: NodeSpec) -> str:
+    """What a search matches: name, family (category), PyTorch target, description, and "complex" for
+    every node that takes or gives complex values (ModReLU, Abs, Angle, ...), whatever its family."""
+    words = [spec.type_id, spec.category, spec.target, spec.doc]
+    if any(port.dtype == "complex" for port in (*spec.inputs, *spec.outputs)):
+        words.append("complex complex-valued")
+    return " ".join(words).lower()
 
 
 class _Tree(QTreeWidget):
@@ -44,6 +53,7 @@ class Palette(QWidget):
         layout.addWidget(self.search)
         layout.addWidget(self.tree)
         self.items: dict[str, QTreeWidgetItem] = {}
+        self.keywords: dict[str, str] = {}
         categories: dict[str, QTreeWidgetItem] = {}
         specs = [s for s in registry if kind_of(s.type_id, s).in_palette]
         rank = {c: k for k, c in enumerate(ORDER)}
@@ -57,6 +67,7 @@ class Palette(QWidget):
             item.setData(0, TYPE_ROLE, spec.type_id)
             item.setToolTip(0, f"{spec.type_id} → {spec.target}\n{spec.doc}")
             self.items[spec.type_id] = item
+            self.keywords[spec.type_id] = search_text(spec)
         self.categories = categories
         for name in ("Input/Output", "Linear", "Activation"):
             if name in categories:
@@ -71,7 +82,8 @@ class Palette(QWidget):
             visible = 0
             for k in range(category.childCount()):
                 child = category.child(k)
-                hit = not text or text in child.text(0).lower() or text in child.toolTip(0).lower()
+                hit = not text or all(word in self.keywords.get(child.data(0, TYPE_ROLE), "")
+                                      for word in text.split())
                 child.setHidden(not hit)
                 visible += hit
             category.setHidden(visible == 0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
@@ -12,10 +13,15 @@ from runtime.callbacks import Callback
 from runtime.events import ActivationStats
 
 BINS = 30
+SAMPLE = 400
 
 
 def tensor_stats(step: int, name: str, out: torch.Tensor) -> ActivationStats | None:
-    """Mean, std and a 30-bin histogram of one output, with two reads from the device."""
+    """Mean, std and a 30-bin histogram of one output, with two reads from the device.
+
+    For a complex output the histogram is of |z|, and the phase histogram and a
+    fixed-stride sample of at most SAMPLE (Re z, Im z) points come along.
+    """
     if not isinstance(out, torch.Tensor) or out.numel() == 0 or not out.is_floating_point() and not out.is_complex():
         return None
     values = out.detach().abs() if out.is_complex() else out.detach()
@@ -26,12 +32,22 @@ def tensor_stats(step: int, name: str, out: torch.Tensor) -> ActivationStats | N
     else:
         std_t, mean_t = torch.zeros_like(lo_t), values[0]
     lo, hi, mean, std = torch.stack([lo_t, hi_t, mean_t, std_t]).tolist()
+    counts, edges = _histogram(values, lo, hi)
+    if not out.is_complex():
+        return ActivationStats(step, name, mean, std, counts, edges)
+    flat = out.detach().flatten()
+    phase_counts, phase_edges = _histogram(flat.angle().float(), -math.pi, math.pi)
+    sample = flat[:: max(1, flat.numel() // SAMPLE)][:SAMPLE]
+    return ActivationStats(step, name, mean, std, counts, edges, True, phase_counts, phase_edges,
+                           tuple(sample.real.float().tolist()), tuple(sample.imag.float().tolist()))
+
+
+def _histogram(values: torch.Tensor, lo: float, hi: float) -> tuple[tuple[float, ...], tuple[float, ...]]:
     if hi <= lo:
         hi = lo + 1e-6
     counts = torch.histc(values, bins=BINS, min=lo, max=hi).tolist()
     width = (hi - lo) / BINS
-    edges = tuple(lo + k * width for k in range(BINS)) + (hi,)
-    return ActivationStats(step, name, mean, std, tuple(counts), edges)
+    return tuple(counts), tuple(lo + k * width for k in range(BINS)) + (hi,)
 
 
 class ActivationMonitor(Callback):

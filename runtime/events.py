@@ -62,12 +62,20 @@ class EpochEnded(NamedTuple):
 
 
 class ActivationStats(NamedTuple):
+    """A layer's output distribution. For complex outputs `histogram` is of the magnitude |z|, and the
+    phase histogram and a sample of (Re z, Im z) points are added."""
+
     step: int
     node: str
     mean: float
     std: float
     histogram: tuple[float, ...]
     edges: tuple[float, ...]
+    is_complex: bool = False
+    phase_histogram: tuple[float, ...] = ()
+    phase_edges: tuple[float, ...] = ()
+    sample_real: tuple[float, ...] = ()
+    sample_imag: tuple[float, ...] = ()
     kind = "activation_stats"
 
 
