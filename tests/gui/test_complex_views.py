@@ -55,5 +55,6 @@ def test_complex_layer_statistics_show_labelled_magnitude_phase_and_re_im(qtbot)
     assert view.plot.isVisible()  # a layer with weights shows its norms
     real = ActivationStats(6, "clinear1", 0.1, 1.0, tuple([1.0] * 30), tuple(range(31)))
     view.handle([real])
+    view.flush()
     assert not view.phase_plot.isVisible()
     assert view.hist_plot.getPlotItem().titleLabel.text.startswith("output distribution")
