@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from graph.document import Document, Edge, Graph, GroupDef, Node
 from graph.params import check_value
 from graph.registry import Registry
+from graph.strictjson import StrictJSONError, loads_strict
 
 FORMAT = "torchcanvas"
 FORMAT_VERSION = 1
@@ -206,14 +207,17 @@ def from_dict(data: Any, registry: Registry | None = None) -> Document:
 
 
 def loads(text: str | bytes, registry: Registry | None = None) -> Document:
+    """Parses a project; NaN/Infinity, duplicate keys and absurd numbers are refused with path and line."""
     try:
         if isinstance(text, bytes):
-            text = text.decode("utf-8")
-        data = json.loads(text)
+            text = text.decode("utf-8-sig")  # a byte-order mark is fine
+        data = loads_strict(text)
     except UnicodeDecodeError as exc:
         raise ProjectFileError(f"not UTF-8 text (byte {exc.start})") from None
     except json.JSONDecodeError as exc:
-        raise ProjectFileError(f"line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg})") from None
+        raise ProjectFileError(f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+    except StrictJSONError as exc:
+        raise ProjectFileError(str(exc)) from None
     except RecursionError:
         raise ProjectFileError("JSON nested too deeply") from None
     try:

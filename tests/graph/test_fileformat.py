@@ -93,7 +93,7 @@ def test_bad_documents_get_clear_errors(mutate, expected):
 
 def test_truncated_json_names_line_and_column():
     text = dumps(full_document())
-    with pytest.raises(ProjectFileError, match=r"line \d+, column \d+: not valid JSON"):
+    with pytest.raises(ProjectFileError, match=r"not valid JSON: .* \(line \d+, column \d+\)"):
         loads(text[: len(text) // 2])
 
 
