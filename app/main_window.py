@@ -24,7 +24,6 @@ from app.inspector import Inspector
 from app.palette import Palette
 from app.paths import app_home
 from app.problems import ProblemsList
-from app.trust import TrustStore
 from app.window_files import FilesMixin
 from app.window_training import TrainingMixin
 from graph import ROOT, Document, Edge
@@ -36,6 +35,7 @@ from graph.operations import group_nodes, place_node, remove_nodes, ungroup
 from graph.recovery import (
     AUTOSAVE_SECONDS,
 )
+from runtime.trust import TrustStore
 
 CLIP_MIME = "application/x-torchcanvas-nodes"
 AUTOSAVE_MS = AUTOSAVE_SECONDS * 1000

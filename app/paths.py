@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+
+from runtime.home import user_home
 
 
 def app_home() -> Path:
-    """$TORCHCANVAS_HOME, else the platform's per-user data folder."""
-    env = os.environ.get("TORCHCANVAS_HOME")
-    if env:
-        path = Path(env)
-    else:
-        from PySide6.QtCore import QStandardPaths
-
-        path = Path(QStandardPaths.writableLocation(QStandardPaths.AppDataLocation) or Path.home() / ".torchcanvas")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    """The same folder the command line uses ($TORCHCANVAS_HOME, else the per-user data folder)."""
+    return user_home()

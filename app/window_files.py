@@ -15,9 +15,10 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from app.paths import app_home
-from app.trust import has_code
+from app.trust_dialog import ask_trust
 from graph import Document, ProjectFileError, load
 from graph.recovery import clear_recovery, read_recovery, recovery_path, write_recovery
+from graph.trust import GRANT_GUI, has_code
 
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 
@@ -62,17 +63,8 @@ class FilesMixin:
                                          "not run. Use Train › Trust project code to run it.")
         return True
 
-    def ask_trust(self, doc: Document) -> bool:
-        dialog = QMessageBox(self)
-        dialog.setWindowTitle("Trust this project's code?")
-        dialog.setText("This project contains Python code that will run on your computer when the model is "
-                       "built or trained. Read it, and trust it only if you know where it comes from.")
-        dialog.setDetailedText("\n\n".join(f"# {name}\n{src}" for name, src in doc.code.items()) or
-                               json.dumps(doc.recipe.get("hooks", []), indent=2))
-        trust = dialog.addButton("Trust and run", QMessageBox.AcceptRole)
-        dialog.addButton("Open without running code", QMessageBox.RejectRole)
-        dialog.exec()
-        if dialog.clickedButton() is trust:
+    def ask_trust(self, doc: Document, reason: str = "") -> bool:
+        if ask_trust(self, doc, reason):
             self.trust_store.trust(doc)
             return True
         return False
@@ -81,6 +73,19 @@ class FilesMixin:
         self.trust_store.trust(self.model.doc)
         self.model.trusted = True
         self.model.analyse()
+        self.model.recompile()
+
+    def ensure_trusted(self, reason: str) -> bool:
+        """Before anything runs the project's code: True when trusted, else ask (Train, export)."""
+        if self.model.trusted or not has_code(self.model.doc):
+            return True
+        if self.ask_trust(self.model.doc, reason):
+            self.model.trusted = True
+            self.model.analyse()
+            self.model.recompile()
+            return True
+        self.statusBar().showMessage(f"{reason}: this project's code is not trusted; {GRANT_GUI}", 10000)
+        return False
 
     def open_dialog(self) -> None:
         if not self.confirm_discard():
@@ -104,7 +109,7 @@ class FilesMixin:
         if self.model.path is None:
             return self.save_as()
         self.model.save()
-        self.trust_store.trust(self.model.doc)  # what I wrote myself is mine
+        self._keep_trust()
         self._clear_recovery()
         self.statusBar().showMessage(f"saved {self.model.path}", 3000)
         return True
@@ -115,16 +120,30 @@ class FilesMixin:
         if not name:
             return False
         self.model.save(Path(name))
-        self.trust_store.trust(self.model.doc)
+        self._keep_trust()
         self._remember_recent(Path(name))
         self._clear_recovery()
         return True
 
+    def _keep_trust(self) -> None:
+        """Saving never trusts: only code this window already runs (trusted, or written here) stays trusted."""
+        if self.model.trusted and has_code(self.model.doc):
+            self.trust_store.trust(self.model.doc)
+
     def export(self, kind: str) -> None:
-        from codegen.compiler import build_from_compiled
+        from codegen.compiler import build_from_compiled, compile_document
+        from codegen.errors import CompileError
         from codegen.export import export_onnx, export_python, save_weights
 
+        if kind != "py" and not self.ensure_trusted("Export needs to build the model"):
+            return
+        self.model.recompile()  # what is on the canvas now, not the last timer's result
         compiled = self.model.compiled
+        if compiled is None and kind == "py" and not self.model.trusted:
+            try:  # the text, to read: nothing runs, unknown sizes are None and a comment says so
+                compiled = compile_document(self.model.doc, partial=True)
+            except CompileError:
+                compiled = None
         if compiled is None:
             QMessageBox.warning(self, "Export", f"The model does not compile yet:\n{self.model.compile_error}")
             return

@@ -89,6 +89,9 @@ class TrainingMixin:
     def start_training(self) -> bool:
         if self.trainer.running:
             return False
+        if not self.ensure_trusted("Training runs this project's code"):
+            self.train_label.setText("✖ not started")
+            return False
         problems = self.training_problems()
         if problems:
             self.docks["Problems"].raise_()
@@ -165,7 +168,7 @@ class TrainingMixin:
         from codegen.export import ExportError, load_weights
 
         self.model.recompile()
-        if self.model.compiled is None:
+        if self.model.compiled is None or not self.ensure_trusted("Loading weights builds the model"):
             return False
         model = build_from_compiled(self.model.compiled)
         try:

@@ -31,6 +31,7 @@ from graph.document import ROOT, Document
 from graph.kinds import inputs_of, kind_of, outputs_of
 from graph.problems import Problem
 from graph.registry import Registry
+from graph.trust import UntrustedCode
 from graph.validate import validate
 
 FILENAME = "<torchcanvas model>"
@@ -48,6 +49,19 @@ class Compiled:
     attributes: dict[tuple[str, str], str] = field(default_factory=dict)
     input_names: list[str] = field(default_factory=list)
     output_names: list[str] = field(default_factory=list)
+    #: Compiled with the person's trust: only then may the text (which defines the
+    #: code entries in `code_entries`) be executed.
+    trusted: bool = False
+    code_entries: tuple[str, ...] = ()
+    #: Labels of nodes whose shapes are unknown because untrusted code comes before them
+    #: (only with `compile_document(..., partial=True)`; such text is for reading, not running).
+    unknown_shapes: tuple[str, ...] = ()
+
+
+UNTRUSTED_NOTE = ("NOTE: this project's custom code was not trusted, so it was not run while writing "
+                  "this file. Shapes after the code nodes are unknown: sizes that would be inferred from "
+                  "them are written as None ({nodes}). Trust the project (torchcanvas export --trust, or "
+                  "Train › Trust project code in the app) to get a file that runs.")
 
 
 def _unknown_after_code(inference: Inference) -> list[Problem]:
@@ -61,11 +75,16 @@ def _unknown_after_code(inference: Inference) -> list[Problem]:
 
 def compile_document(doc: Document, layers: Mapping[str, LayerDef] | None = None,
                      registry: Registry | None = None, *, trusted: bool = False,
-                     inference: Inference | None = None) -> Compiled:
+                     inference: Inference | None = None, partial: bool = False) -> Compiled:
     """Validates, infers shapes and emits the module; raises CompileError naming each problem.
 
     `inference`: a shape inference of this very document already made (the
     editor's analysis), so it is not run twice.
+
+    Untrusted code is never run here. Without trust, layers after a code node
+    have unknown shapes: that is an error, unless `partial` asks for text to
+    read anyway (`export --to py`), with unknown sizes written as None and a
+    comment saying so; such a result cannot be built.
     """
     from codegen.catalogue import LAYERS
     from codegen.catalogue import registry as catalogue_registry
@@ -80,12 +99,17 @@ def compile_document(doc: Document, layers: Mapping[str, LayerDef] | None = None
     if inference.errors:
         raise CompileError(inference.errors)
     problems = _unknown_after_code(inference)
-    if problems:
+    if problems and not partial:
         raise CompileError(problems)
-    return _write(doc, layers, inference)
+    unknown = tuple(sorted({r.label for r in inference.first_runs.values()
+                            if r.skipped and not kind_of(r.type).runs_user_code}))
+    compiled = _write(doc, layers, inference, unknown)
+    compiled.trusted = trusted
+    return compiled
 
 
-def _write(doc: Document, layers: Mapping[str, LayerDef], inference: Inference) -> Compiled:
+def _write(doc: Document, layers: Mapping[str, LayerDef], inference: Inference,
+           unknown: tuple[str, ...] = ()) -> Compiled:
     kinds = compiler_kinds(layers)
     writer = ModuleWriter(doc, layers, inference, kinds)
     model_name = class_name(doc.name)
@@ -114,12 +138,14 @@ def _write(doc: Document, layers: Mapping[str, LayerDef], inference: Inference) 
         sections.append("\n".join(lines))
     sections.append(main_block(doc, model_name))
     body = "\n\n\n".join(sections)
-    source = header(doc, body, imports) + "\n\n\n" + body + "\n"
+    note = UNTRUSTED_NOTE.format(nodes=", ".join(unknown)) if unknown else ""
+    source = header(doc, body, imports, note) + "\n\n\n" + body + "\n"
     source = format_source(source)
     source_map = build_source_map(source, {c.name: c for c in writer.classes}, dict(writer.code_used))
     attributes = _attribute_paths(doc, writer.classes, model_name, kinds)
     return Compiled(source, model_name, source_map, inference, attributes,
-                    [n.label for n in inputs_of(doc.graph)], [n.label for n in outputs_of(doc.graph)])
+                    [n.label for n in inputs_of(doc.graph)], [n.label for n in outputs_of(doc.graph)],
+                    code_entries=tuple(writer.code_used), unknown_shapes=unknown)
 
 
 def _attribute_paths(doc: Document, classes: list[ClassText], model_name: str, kinds) -> dict[tuple[str, str], str]:
@@ -151,7 +177,16 @@ def compile_to_source(doc: Document, *, trusted: bool = False) -> str:
 
 
 def build_from_compiled(compiled: Compiled) -> nn.Module:
-    """Executes the generated text and instantiates the model class."""
+    """Executes the generated text and instantiates the model class.
+
+    The text defines the project's code entries, so executing it runs their
+    top-level statements and constructors: refused unless compiled with trust.
+    """
+    if compiled.code_entries and not compiled.trusted:
+        raise UntrustedCode([f"code entry {entry!r}" for entry in compiled.code_entries])
+    if compiled.unknown_shapes:
+        raise CompileError([Problem(f"shapes after untrusted code are unknown ({', '.join(compiled.unknown_shapes)})"
+                                    "; this text is for reading only", ROOT)])
     register_source(FILENAME, compiled.source)
     namespace = base_namespace()
     exec(compile(compiled.source, FILENAME, "exec"), namespace)  # noqa: S102 - our own generated text

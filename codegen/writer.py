@@ -20,6 +20,7 @@ from codegen.layer import LayerDef
 from codegen.naming import Namespace, attribute_namespace, claim_class, class_name
 from codegen.runs import Inference, NodeFailed, NodeRun, ScopeRun, TensorInfo
 from graph.document import Document, Edge, Node
+from graph.params import effective_params
 from graph.problems import Problem
 from graph.validate import topological_order
 
@@ -96,9 +97,20 @@ class ScopeWriter:
         return self.run.nodes.get(node.id)
 
     def params(self, node: Node) -> dict[str, Any]:
-        """The node's effective parameter values as inference resolved them (inferred sizes included)."""
+        """The node's effective parameter values as inference resolved them (inferred sizes included).
+
+        A node skipped by inference (untrusted code before it) gets what the
+        person set over the defaults; sizes it would infer stay unknown.
+        """
         run = self.node_run(node)
-        return run.params if run is not None else {}
+        if run is not None and not run.skipped:
+            return run.params
+        return effective_params(node, getattr(self.module.kind_of(node.type), "spec", None))
+
+    def skipped(self, node: Node) -> bool:
+        """Inference did not run this node (untrusted code comes before it)."""
+        run = self.node_run(node)
+        return run is not None and run.skipped
 
     def dimensions(self, node: Node, port: str) -> tuple[str, ...] | None:
         """Names of an output's dimensions where the layout is known: by rank, by the layer's family,

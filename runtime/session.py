@@ -13,6 +13,7 @@ from codegen import Compiled, build_from_compiled, compile_document
 from codegen.export import save_weights
 from graph import Document
 from graph.fileformat import dumps
+from graph.trust import UntrustedCode
 from runtime.batches import make_loader
 from runtime.callbacks import Callback
 from runtime.checkpoint import Checkpointer, load_checkpoint
@@ -23,6 +24,7 @@ from runtime.policies import POLICIES
 from runtime.recipe import Recipe
 from runtime.run_folder import MetricsWriter, write_result, write_start
 from runtime.sampling import EpochSampler
+from runtime.trust import require_trust
 from runtime.usercode import UserHook
 
 
@@ -111,7 +113,7 @@ def build_callbacks(doc: Document, recipe: Recipe, trusted: bool) -> list[Callba
             continue
         if hook.name == "code":
             if not trusted:
-                raise TrainingError(f"recipe.hooks[{k}] runs the project's code; trust the project first")
+                raise UntrustedCode([f"recipe.hooks[{k}] runs entry {hook.code!r}"])
             callbacks.append(UserHook(hook.code, doc.code.get(hook.code), hook.params))
             continue
         cls = POLICIES.get(hook.name)
@@ -143,13 +145,16 @@ def prepare(
     """Analyses the project (nothing is allocated before it passes), loads data, compiles, wires the Trainer.
 
     Raises a `ProblemError` (CompileError, RecipeError, DatasetError, TrainingError) whose
-    problems name the node or recipe setting. Events go to `emit`, to each of
-    `subscribers` (e.g. a TensorBoard writer) and, with a `run_dir`, to the run
-    folder's metrics file, in that order.
+    problems name the node or recipe setting; `UntrustedCode` before anything else when
+    the project has code that would run (code nodes, code hooks, a code loss) and
+    `trusted` is False. Events go to `emit`, to each of `subscribers` (e.g. a
+    TensorBoard writer) and, with a `run_dir`, to the run folder's metrics file, in
+    that order.
     """
     from runtime.analysis import analyse, input_fit
     from runtime.data import load_dataset
 
+    require_trust(doc, trusted)
     analysis = analyse(doc, project_dir=project_dir, trusted=trusted, overrides=overrides)
     if analysis.errors:
         raise TrainingError(analysis.errors)

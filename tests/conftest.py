@@ -7,6 +7,12 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("TORCHCANVAS_SETTINGS", "test")
 
 
+@pytest.fixture(autouse=True)
+def private_home(tmp_path_factory, monkeypatch):
+    """No test reads or writes the real per-user folder (trust list, settings, recovery copies)."""
+    monkeypatch.setenv("TORCHCANVAS_HOME", str(tmp_path_factory.mktemp("home")))
+
+
 @pytest.fixture
 def make_window(qtbot, request):
     """A factory of main windows (after napari's make_napari_viewer): shown, sized, never asking to discard.

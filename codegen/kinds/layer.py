@@ -181,6 +181,8 @@ class Layer(LayerKind, CompilerKind):
     def emit(self, w: ScopeWriter, node: Node, ins: dict[str, list[str]]) -> None:
         layer = self.layer
         values = w.params(node)
+        if w.skipped(node):  # shapes unknown (untrusted code before it): inferred sizes are None
+            values = {**dict.fromkeys(layer.infer), **values}
         w.module.support.update(layer.support)
         module = None
         if layer.module is not None:

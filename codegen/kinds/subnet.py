@@ -75,7 +75,8 @@ class Group(kinds.GroupKind, CompilerKind):
         return produced
 
     def emit(self, w: ScopeWriter, node: Node, ins: dict[str, list[str]]) -> None:
-        copies = w.run.children.get(node.id) or []
+        repeat = node.params.get("repeat", 1)
+        copies = w.run.children.get(node.id) or _unknown_bodies(w, node, repeat if isinstance(repeat, int) else 1)
         if not copies:
             raise NodeFailed("this group could not be inferred")
         name = node.params["group"]
@@ -152,7 +153,7 @@ class Ensemble(kinds.EnsembleKind, CompilerKind):
         return {"out": eval(combine_expr(combine, "y", "for y in outs"), {"torch": torch, "outs": outs})}  # noqa: S307
 
     def emit(self, w: ScopeWriter, node: Node, ins: dict[str, list[str]]) -> None:
-        copies = w.run.children.get(node.id) or []
+        copies = w.run.children.get(node.id) or _unknown_bodies(w, node, 1)
         name = node.params["group"]
         cls = w.module.write_scope(copies[0], name, _doc_line(w, name, f"One member of the {node.label} ensemble."))
         attr = w.attribute(node)
@@ -173,6 +174,11 @@ class Ensemble(kinds.EnsembleKind, CompilerKind):
 
     def body_prefix(self, node: Node, path: str) -> str | None:
         return f"{path}.0."
+
+
+def _unknown_bodies(w: ScopeWriter, node: Node, count: int) -> list[ScopeRun]:
+    """A group skipped by inference (untrusted code before it): its body, written without shapes."""
+    return [ScopeRun(node.params.get("group", ""))] * max(1, count) if w.skipped(node) else []
 
 
 GROUP = Group(kinds.GROUP.spec)

@@ -1,4 +1,8 @@
-"""`torchcanvas export PROJECT --to py|safetensors|onnx|pt2 [-o FILE]`."""
+"""`torchcanvas export PROJECT --to py|safetensors|onnx|pt2|train [-o FILE]`.
+
+Only `--to py` writes text without running anything; every other target
+builds the model, which runs the project's code, so it needs trust.
+"""
 
 from __future__ import annotations
 
@@ -16,8 +20,10 @@ from codegen.export import (
     save_weights,
 )
 from graph import ProblemError, ProjectFileError, load
+from graph.trust import GRANT_CLI, UntrustedCode
 from runtime.analysis import MEMORY_PATH, analyse
 from runtime.commands.check import project_registry
+from runtime.trust import require_trust, trusted_for_cli
 
 SUFFIX = {"py": ".py", "safetensors": ".safetensors", "onnx": ".onnx", "pt2": ".pt2", "train": "_training"}
 
@@ -26,18 +32,24 @@ def run(args: argparse.Namespace) -> int:
     project = Path(args.project)
     try:
         doc = load(project, project_registry())
+        trusted = trusted_for_cli(doc, args.trust)
+        if args.to != "py":  # everything but the text builds the model, which runs the project's code
+            require_trust(doc, trusted, GRANT_CLI)
+    except UntrustedCode as exc:
+        print(f"error: {project}: {exc.with_grant(GRANT_CLI)}", file=sys.stderr)
+        return 1
     except ProjectFileError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     # The same analysis as check/train. Writing code needs only the graph; building the model
     # (weights, ONNX, torch.export, train) also needs it to fit in memory.
     builds = args.to != "py"
-    analysis = analyse(doc, project_dir=project.resolve().parent, trusted=args.trust, training=builds)
+    analysis = analyse(doc, project_dir=project.resolve().parent, trusted=trusted, training=builds)
     blocking = [p for p in analysis.errors if p.recipe_path in (None, MEMORY_PATH)]
     try:
         if blocking:
             raise CompileError(blocking)
-        compiled = compile_document(doc, trusted=args.trust, inference=analysis.inference)
+        compiled = compile_document(doc, trusted=trusted, inference=analysis.inference, partial=not builds)
     except ProblemError as exc:
         for problem in exc.problems:
             print(f"{problem.severity}: {project}: {problem.text()}", file=sys.stderr)
@@ -48,12 +60,16 @@ def run(args: argparse.Namespace) -> int:
         if args.to == "train":
             from runtime.trainscript import export_training
 
-            script = export_training(doc, out, project.resolve().parent, trusted=args.trust)
+            script = export_training(doc, out, project.resolve().parent, trusted=trusted)
             print(f"wrote {script.parent}: model.py, recipe.json, data.safetensors, train.py "
                   f"(run: python {script}  or  torchrun --nproc_per_node=2 {script})")
             return 0
         if args.to == "py":
             export_python(compiled, out)
+            if compiled.unknown_shapes:
+                print(f"note: the project's code is not trusted, so it was not run; sizes after it are written "
+                      f"as None ({', '.join(compiled.unknown_shapes)}); rerun with --trust for a file that runs",
+                      file=sys.stderr)
         else:
             model = build_from_compiled(compiled)
             if args.weights:

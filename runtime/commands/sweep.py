@@ -9,10 +9,12 @@ from pathlib import Path
 
 from codegen import CompileError
 from graph import ProjectFileError, load
+from graph.trust import GRANT_CLI, UntrustedCode
 from runtime.commands.check import project_registry
 from runtime.engine import TrainingError
 from runtime.recipe import RecipeError
 from runtime.sweep import plot, sweep, write_csv
+from runtime.trust import require_trust, trusted_for_cli
 
 
 def run(args: argparse.Namespace) -> int:
@@ -21,8 +23,13 @@ def run(args: argparse.Namespace) -> int:
     overrides = {"epochs": args.epochs} if args.epochs else {}
     try:
         doc = load(project, project_registry())
+        trusted = trusted_for_cli(doc, args.trust)
+        require_trust(doc, trusted, GRANT_CLI)
         points = sweep(doc, args.node, args.param, values, project_dir=project.resolve().parent,
-                       overrides=overrides, trusted=args.trust)
+                       overrides=overrides, trusted=trusted)
+    except UntrustedCode as exc:
+        print(f"error: {project}: {exc.with_grant(GRANT_CLI)}", file=sys.stderr)
+        return 1
     except (ProjectFileError, CompileError, RecipeError, TrainingError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

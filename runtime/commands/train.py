@@ -7,11 +7,13 @@ import sys
 from pathlib import Path
 
 from graph import ProblemError, ProjectFileError, load
+from graph.trust import GRANT_CLI, UntrustedCode
 from runtime.commands.check import project_registry
 from runtime.events import BatchEnded, EvalEnded, FitEnded, FitStarted, HookDecision, LogMessage
 from runtime.run_folder import new_run_dir
 from runtime.session import prepare
 from runtime.session import run as run_job
+from runtime.trust import require_trust, trusted_for_cli
 
 
 class Progress:
@@ -58,13 +60,18 @@ def run(args: argparse.Namespace) -> int:
         overrides["seed"] = args.seed
     try:
         doc = load(project, project_registry())
+        trusted = trusted_for_cli(doc, args.trust)
+        require_trust(doc, trusted, GRANT_CLI)
         if args.lr:
             overrides["optimizer"] = {**doc.recipe.get("optimizer", {}), "lr": args.lr}
         out = Path(args.out) if args.out else new_run_dir(project.resolve().parent / "runs", project.stem)
         progress = Progress(args.quiet)
-        job = prepare(doc, project_dir=project.resolve().parent, trusted=args.trust, overrides=overrides,
+        job = prepare(doc, project_dir=project.resolve().parent, trusted=trusted, overrides=overrides,
                       emit=progress, run_dir=out, resume_from=Path(args.resume) if args.resume else None)
         metrics = run_job(job)
+    except UntrustedCode as exc:
+        print(f"error: {project}: {exc.with_grant(GRANT_CLI)}", file=sys.stderr)
+        return 1
     except ProjectFileError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
