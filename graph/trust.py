@@ -15,6 +15,7 @@ import json
 from typing import Any
 
 from graph.document import Document
+from graph.kinds import kind_of
 
 #: How to grant trust, by where the refusal is shown.
 GRANT_CLI = "read it, then rerun with --trust"
@@ -70,7 +71,7 @@ def code_that_runs(doc: Document) -> list[str]:
     parts: list[str] = []
     for scope in doc.scopes():
         for node in doc.scope(scope).nodes.values():
-            if node.type == "Code":
+            if kind_of(node.type).runs_user_code:
                 where = f" in group {scope!r}" if scope else ""
                 parts.append(f"code node {node.label!r}{where} runs entry {node.params.get('code', '')!r}")
     for k, hook in _hooks(doc):
