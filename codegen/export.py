@@ -10,6 +10,7 @@ from torch import nn
 
 from codegen.compiler import Compiled
 from codegen.summary import example_inputs
+from graph.atomicfile import atomic_path
 from graph.document import Document
 
 
@@ -23,9 +24,12 @@ def export_python(compiled: Compiled, path: str | Path) -> Path:
     return path
 
 
-def save_weights(model: nn.Module, path: str | Path) -> Path:
-    """safetensors, never pickle; shared tensors are stored once."""
-    path = Path(path)
+#: Checkpoint entries that are not weights (optimizer state) start with this; no parameter name does.
+STATE_PREFIX = "@"
+
+
+def weight_tensors(model: nn.Module) -> dict[str, torch.Tensor]:
+    """The state dict as plain CPU tensors, shared tensors once (safetensors refuses aliases)."""
     state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
     seen: dict[int, str] = {}
     unique = {}
@@ -35,16 +39,20 @@ def save_weights(model: nn.Module, path: str | Path) -> Path:
             continue
         seen[key] = name
         unique[name] = tensor
-    save_file(unique, str(path), metadata={"format": "pt", "producer": "torchcanvas"})
+    return unique
+
+
+def save_weights(model: nn.Module, path: str | Path) -> Path:
+    """safetensors, never pickle; written atomically (a kill leaves the old file or the new one)."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        save_file(weight_tensors(model), str(tmp), metadata={"format": "pt", "producer": "torchcanvas"})
     return path
 
 
-def load_weights(model: nn.Module, path: str | Path, strict: bool = True) -> list[str]:
-    """Loads safetensors weights; returns the names that were missing (strict=False) or raises."""
-    try:
-        state = load_file(str(path))
-    except Exception as exc:  # noqa: BLE001 - any unreadable file gets one clear message
-        raise ExportError(f"{path}: cannot read weights ({exc})") from None
+def apply_weights(model: nn.Module, state: dict[str, torch.Tensor], path: str | Path,
+                  strict: bool = True) -> list[str]:
+    """Loads a state dict read from `path`; errors name the file and what does not fit."""
     try:
         result = model.load_state_dict(state, strict=False)
     except RuntimeError as exc:
@@ -58,6 +66,17 @@ def load_weights(model: nn.Module, path: str | Path, strict: bool = True) -> lis
             problems.append(f"unexpected {', '.join(result.unexpected_keys[:5])}")
         raise ExportError(f"{path}: weights do not fit the model ({'; '.join(problems)})")
     return list(result.missing_keys)
+
+
+def load_weights(model: nn.Module, path: str | Path, strict: bool = True) -> list[str]:
+    """Loads safetensors weights (a checkpoint's too); returns the missing names (strict=False) or raises."""
+    try:
+        state = load_file(str(path))
+    except Exception as exc:  # noqa: BLE001 - any unreadable file gets one clear message
+        raise ExportError(f"{path}: cannot read weights ({str(exc).splitlines()[0][:200] if str(exc) else exc!r}); "
+                          "a .safetensors file is expected") from None
+    state = {k: v for k, v in state.items() if not k.startswith(STATE_PREFIX)}
+    return apply_weights(model, state, path, strict)
 
 
 def export_onnx(doc: Document, compiled: Compiled, model: nn.Module, path: str | Path) -> Path:

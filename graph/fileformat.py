@@ -9,14 +9,12 @@ loading is a `ProjectFileError`; nothing else escapes.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from graph.atomicfile import keep_copy_atomic, write_bytes_atomic
 from graph.document import Document, Edge, Graph, GroupDef, Node
 from graph.params import check_value
 from graph.registry import Registry
@@ -241,27 +239,16 @@ def load(path: str | Path, registry: Registry | None = None) -> Document:
 
 
 def save(doc: Document, path: str | Path) -> None:
-    """Writes atomically: temp file, fsync, keep the old file as *.bak, rename over."""
+    """Writes atomically, keeping the previous file as NAME.bak (also written atomically).
+
+    A kill at any moment leaves NAME either old or new and NAME.bak either
+    the older backup or the previous file, each complete; temporary files of
+    a killed save are removed by the next one. The file gets the person's
+    umask (or keeps the mode it had), not the 0600 of a temporary file.
+    """
     path = Path(path)
-    text = dumps(doc)
+    data = dumps(doc).encode("utf-8")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        if path.exists():
-            shutil.copy2(path, path.with_name(path.name + ".bak"))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    try:
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    if path.exists():
+        keep_copy_atomic(path, path.with_name(path.name + ".bak"))
+    write_bytes_atomic(path, data)

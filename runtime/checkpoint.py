@@ -1,4 +1,14 @@
-"""Checkpoints: weights as safetensors, optimizer and RNG state loaded with weights_only=True."""
+"""Checkpoints: one safetensors file holding weights, optimizer, scheduler and RNG state and the step.
+
+One file is one unit: it is written to a temporary name, flushed and renamed
+(`graph.atomicfile`), so a kill at any moment leaves the previous complete
+checkpoint, never weights from one step beside optimizer state from another.
+No pickle: the non-tensor structure of the optimizer/scheduler state is JSON
+in the file's metadata, its tensors are entries named `@0`, `@1`, ... (`@` is
+never part of a parameter name, so the file still loads as weights with
+`codegen.export.load_weights`). Older run folders (weights + `.state.pt` +
+`.json`) still resume; the `.state.pt` is read with `weights_only=True`.
+"""
 
 from __future__ import annotations
 
@@ -8,40 +18,141 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors import safe_open
+from safetensors.torch import save_file
 
-from codegen.export import load_weights, save_weights
+from codegen.export import STATE_PREFIX, ExportError, apply_weights, weight_tensors
+from graph.atomicfile import atomic_path, clean_stale_temps_in
 from runtime.callbacks import Callback
+from runtime.engine import TrainingError
 from runtime.events import CheckpointSaved
+
+KIND = "torchcanvas-checkpoint"
+VERSION = "1"
+LEGACY_SUFFIXES = (".state.pt", ".json")
+
+
+class CheckpointError(TrainingError):
+    """A checkpoint that cannot be read or does not fit; the message names the file."""
+
+
+def _pack(obj: Any, tensors: dict[str, torch.Tensor]) -> Any:
+    """JSON-able skeleton of a state dict; tensors go to `tensors` under `@n`."""
+    if isinstance(obj, torch.Tensor):
+        key = f"{STATE_PREFIX}{len(tensors)}"
+        tensors[key] = obj.detach().cpu().contiguous().clone()
+        return {"tensor": key}
+    if isinstance(obj, dict):
+        return {"dict": [[_pack(k, tensors), _pack(v, tensors)] for k, v in obj.items()]}
+    if isinstance(obj, tuple):
+        return {"tuple": [_pack(v, tensors) for v in obj]}
+    if isinstance(obj, list):
+        return [_pack(v, tensors) for v in obj]
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    raise CheckpointError(f"cannot store a {type(obj).__name__} in a checkpoint")
+
+
+def _unpack(obj: Any, tensors: dict[str, torch.Tensor]) -> Any:
+    if isinstance(obj, list):
+        return [_unpack(v, tensors) for v in obj]
+    if isinstance(obj, dict):
+        if "tensor" in obj:
+            return tensors[obj["tensor"]]
+        if "tuple" in obj:
+            return tuple(_unpack(v, tensors) for v in obj["tuple"])
+        return {_unpack(k, tensors): _unpack(v, tensors) for k, v in obj["dict"]}
+    return obj
 
 
 def save_checkpoint(trainer: Any, folder: Path, name: str, next_epoch: int | None = None) -> Path:
-    """`next_epoch`: where a resumed run starts (the current epoch when saved mid-epoch)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    weights = folder / f"{name}.safetensors"
-    save_weights(trainer.model, weights)
-    torch.save({"optimizer": trainer.optimizer.state_dict(),
-                "scheduler": trainer.scheduler.state_dict() if trainer.scheduler is not None else None,
-                "rng": torch.get_rng_state()}, folder / f"{name}.state.pt")
-    (folder / f"{name}.json").write_text(json.dumps({"step": trainer.step,
-                                                     "epoch": trainer.epoch if next_epoch is None else next_epoch,
-                                                     "metrics": trainer.last_eval}, indent=2))
-    return weights
+    """Writes `<name>.safetensors` as one unit; `next_epoch`: where a resumed run starts."""
+    path = Path(folder) / f"{name}.safetensors"
+    tensors = weight_tensors(trainer.model)
+    state = {"optimizer": trainer.optimizer.state_dict(),
+             "scheduler": trainer.scheduler.state_dict() if trainer.scheduler is not None else None,
+             "rng": torch.get_rng_state()}
+    skeleton = _pack(state, tensors)
+    info = {"step": trainer.step, "epoch": trainer.epoch if next_epoch is None else next_epoch,
+            "metrics": trainer.last_eval}
+    metadata = {"format": "pt", "producer": "torchcanvas", "kind": KIND, "version": VERSION,
+                "state": json.dumps(skeleton), "info": json.dumps(info)}
+    with atomic_path(path) as tmp:
+        save_file(tensors, str(tmp), metadata=metadata)
+    for suffix in LEGACY_SUFFIXES:  # an older run's files of this name would not match the new checkpoint
+        path.with_name(name + suffix).unlink(missing_ok=True)
+    return path
 
 
-def load_checkpoint(trainer: Any, weights: Path) -> dict[str, Any]:
-    """Restores weights, optimizer, scheduler and RNG; returns the saved step/epoch record."""
-    weights = Path(weights)
-    load_weights(trainer.model, weights)
-    base = weights.with_suffix("")
-    state_file = base.with_name(base.name + ".state.pt")
-    info_file = base.with_name(base.name + ".json")
-    if state_file.exists():
-        state = torch.load(state_file, weights_only=True)
+def read_checkpoint(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    """All entries and the metadata of a safetensors file, or CheckpointError naming it."""
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            metadata = f.metadata() or {}
+            tensors = {key: f.get_tensor(key) for key in f.keys()}  # noqa: SIM118 - safe_open has no items()
+    except FileNotFoundError:
+        raise CheckpointError(f"{path}: no such checkpoint") from None
+    except Exception as exc:  # noqa: BLE001 - any unreadable file (a pickle, a truncated file): one line
+        raise CheckpointError(f"{path}: not a readable checkpoint (a .safetensors file is expected; "
+                              f"{str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__})") from None
+    return tensors, metadata
+
+
+def _restore_state(trainer: Any, state: dict[str, Any], path: Path) -> None:
+    try:
         trainer.optimizer.load_state_dict(state["optimizer"])
         if trainer.scheduler is not None and state.get("scheduler"):
             trainer.scheduler.load_state_dict(state["scheduler"])
         torch.set_rng_state(state["rng"])
-    return json.loads(info_file.read_text()) if info_file.exists() else {}
+    except (KeyError, ValueError, TypeError, RuntimeError) as exc:
+        raise CheckpointError(f"{path}: the optimizer state does not fit this training setup "
+                              f"({str(exc).splitlines()[0][:200]})") from None
+
+
+def load_checkpoint(trainer: Any, weights: Path) -> dict[str, Any]:
+    """Restores weights, optimizer, scheduler and RNG; returns the saved step/epoch record.
+
+    Raises CheckpointError (a TrainingError) with the file's name for anything
+    wrong: not safetensors, truncated, weights or state that do not fit.
+    """
+    path = Path(weights)
+    tensors, metadata = read_checkpoint(path)
+    try:
+        apply_weights(trainer.model, {k: v for k, v in tensors.items() if not k.startswith(STATE_PREFIX)}, path)
+    except ExportError as exc:
+        raise CheckpointError(str(exc)) from None
+    if metadata.get("kind") == KIND:
+        try:
+            state = _unpack(json.loads(metadata["state"]), tensors)
+            info = json.loads(metadata.get("info", "{}"))
+        except (KeyError, ValueError, TypeError) as exc:
+            raise CheckpointError(f"{path}: the checkpoint's state record is damaged ({exc})") from None
+        _restore_state(trainer, state, path)
+        return info if isinstance(info, dict) else {}
+    return _load_legacy_state(trainer, path)
+
+
+def _load_legacy_state(trainer: Any, path: Path) -> dict[str, Any]:
+    """Run folders written before checkpoints were one file: weights + NAME.state.pt + NAME.json."""
+    base = path.with_suffix("")
+    state_file = base.with_name(base.name + ".state.pt")
+    info_file = base.with_name(base.name + ".json")
+    if state_file.exists():
+        try:
+            state = torch.load(state_file, weights_only=True, map_location="cpu")
+        except Exception as exc:  # noqa: BLE001 - UnpicklingError, truncated zip, ...: one line naming it
+            raise CheckpointError(f"{state_file}: not a readable optimizer state "
+                                  f"({str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__})") from None
+        if not isinstance(state, dict):
+            raise CheckpointError(f"{state_file}: not an optimizer state")
+        _restore_state(trainer, state, state_file)
+    if not info_file.exists():
+        return {}
+    try:
+        info = json.loads(info_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise CheckpointError(f"{info_file}: not readable ({exc})") from None
+    return info if isinstance(info, dict) else {}
 
 
 class Checkpointer(Callback):
@@ -63,6 +174,9 @@ class Checkpointer(Callback):
         self.saved: list[str] = []
         self._saved_at: float | None = None
 
+    def on_fit_start(self, trainer: Any) -> None:
+        clean_stale_temps_in(self.folder)  # what a killed earlier run left half-written
+
     def _save(self, trainer: Any, name: str, next_epoch: int | None = None) -> None:
         self.last = save_checkpoint(trainer, self.folder, name, next_epoch)
         trainer.emit(CheckpointSaved(trainer.step, str(self.last)))
@@ -77,7 +191,7 @@ class Checkpointer(Callback):
             self.saved.append(name)
             while self.keep and len(self.saved) > self.keep:
                 old = self.saved.pop(0)
-                for suffix in (".safetensors", ".state.pt", ".json"):
+                for suffix in (".safetensors", *LEGACY_SUFFIXES):
                     (self.folder / f"{old}{suffix}").unlink(missing_ok=True)
 
     def on_fit_end(self, trainer: Any) -> None:

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from graph.atomicfile import write_bytes_atomic
 from runtime.events import to_record
 
 #: Events written at once (someone may be waiting to read them); batches are written in blocks.
@@ -56,8 +57,9 @@ def write_start(run_dir: Path, project_text: str, name: str, recipe: dict[str, A
 
 
 def write_result(run_dir: Path, status: str, step: int, metrics: dict[str, float]) -> None:
-    (run_dir / "result.json").write_text(json.dumps({"status": status, "step": step, "metrics": metrics},
-                                                    indent=2))
+    """Atomically: a run killed while writing it never leaves a half result beside complete weights."""
+    write_bytes_atomic(run_dir / "result.json",
+                       json.dumps({"status": status, "step": step, "metrics": metrics}, indent=2).encode())
 
 
 class MetricsWriter:
