@@ -17,6 +17,7 @@ import torch
 from runtime.data.bundle import DatasetBundle
 from runtime.data.errors import DatasetError
 from runtime.data.tensors import CharWindows
+from runtime.data.textstream import read_text as read_text_stream
 
 
 @dataclass(frozen=True)
@@ -63,21 +64,8 @@ def char_lm_bundle(text: str, p: dict[str, Any], name: str, extra: dict[str, Any
 
 
 def read_text(path: Path, encoding: str, max_chars: int | None) -> str:
-    """A text file's content, with decoding errors naming the file and line."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise DatasetError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    try:
-        text = raw.decode(encoding)
-    except UnicodeDecodeError as exc:
-        line = raw[:exc.start].count(b"\n") + 1
-        raise DatasetError(f"{path}, line {line}: not valid {encoding} text (byte {exc.start}); "
-                           "set 'encoding' (e.g. 'latin-1')") from None
-    except LookupError:
-        raise DatasetError(f"text_file: unknown encoding {encoding!r}") from None
-    text = text.replace("\r\n", "\n")
-    return text[:max_chars] if max_chars else text
+    """A text file's content, read in chunks: decoding errors name the file and line at once."""
+    return read_text_stream(Path(path), encoding, max_chars)
 
 
 def load_text_file(p: dict[str, Any]) -> DatasetBundle:

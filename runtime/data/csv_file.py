@@ -19,6 +19,7 @@ import numpy as np
 from runtime.data.build import split_arrays
 from runtime.data.bundle import DatasetBundle
 from runtime.data.errors import DatasetError
+from runtime.data.textstream import decoding_error
 
 MAX_AUTO_CLASSES = 20  # whole-number targets with more distinct values are treated as regression
 
@@ -40,7 +41,10 @@ def sniff_delimiter(path: Path, delimiter: str, encoding: str) -> str:
             raise DatasetError(f"dataset.delimiter: must be one character or 'auto', got {delimiter!r}")
         return delimiter
     with _open(path, encoding) as f:
-        sample = f.read(16384)
+        try:
+            sample = f.read(16384)
+        except UnicodeDecodeError:
+            raise decoding_error(path, encoding) from None
     try:
         return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
     except csv.Error:
@@ -53,7 +57,9 @@ def read_header(path: Path, delimiter: str = "auto", encoding: str = "utf-8") ->
     with _open(path, encoding) as f:
         try:
             header = next(csv.reader(f, delimiter=delim), None)
-        except (csv.Error, UnicodeDecodeError) as exc:
+        except UnicodeDecodeError:
+            raise decoding_error(path, encoding) from None
+        except csv.Error as exc:
             raise DatasetError(f"{path}, line 1: cannot read the header ({exc})") from None
     if not header:
         raise DatasetError(f"{path}: the file is empty; the first line must name the columns")
@@ -124,9 +130,8 @@ def read_csv(path: Path, target: str | None, features: list[str] | None, delimit
                     raise DatasetError(f"{path}, line {line}, column {target!r}: empty target value")
                 targets.append(value)
                 lines.append(line)
-        except UnicodeDecodeError as exc:
-            raise DatasetError(f"{path}, line {reader.line_num + 1}: not valid {encoding} text ({exc.reason}); "
-                               "set 'encoding' (e.g. 'latin-1')") from None
+        except UnicodeDecodeError:  # the reader decodes ahead of its line count: find the line itself
+            raise decoding_error(path, encoding) from None
         except csv.Error as exc:
             raise DatasetError(f"{path}, line {reader.line_num}: {exc}") from None
     if not rows:
