@@ -16,6 +16,7 @@ from typing import Any
 
 from graph.document import Document
 from graph.kinds import kind_of
+from graph.problems import Problem, ProblemError
 
 #: How to grant trust, by where the refusal is shown.
 GRANT_CLI = "read it, then rerun with --trust"
@@ -23,20 +24,20 @@ GRANT_GUI = "read it, then choose Train › Trust project code"
 GRANT_ANY = "read it, then rerun with --trust (in the app: Train › Trust project code)"
 
 
-class UntrustedCode(Exception):
+class UntrustedCode(ProblemError):
     """Refusal to run a project's code that the person has not trusted.
 
     `parts` names what would have run ("code node 'attn' runs entry 'attn'",
-    "recipe.hooks[0] runs entry 'my_hook'"); the message says how to grant trust.
+    "recipe.hooks[0] runs entry 'my_hook'"); the problem's hint says how to
+    grant trust, worded for where it is shown (`with_grant`).
     """
 
     def __init__(self, parts: list[str], grant: str = GRANT_ANY) -> None:
         self.parts = list(parts)
         self.grant = grant
         shown = "; ".join(self.parts[:3]) + (f"; and {len(self.parts) - 3} more" if len(self.parts) > 3 else "")
-        self.what = f"this project's code is not trusted, so it does not run; {grant}"
-        self.where = shown or "project code"
-        super().__init__(f"{self.what} ({self.where})")
+        super().__init__(Problem(f"this project's code is not trusted, so it does not run: {shown or 'its code'}",
+                                 hint=grant))
 
     def with_grant(self, grant: str) -> UntrustedCode:
         """The same refusal, worded for where it is shown (CLI flag or GUI menu)."""
