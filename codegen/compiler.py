@@ -29,7 +29,7 @@ from codegen.writer import INDENT, ClassText, ModuleWriter
 from graph.codeinfo import CodeEntryError, read_code
 from graph.document import ROOT, Document
 from graph.kinds import inputs_of, kind_of, outputs_of
-from graph.problems import Problem
+from graph.problems import Problem, Severity
 from graph.registry import Registry
 from graph.trust import UntrustedCode
 from graph.validate import validate
@@ -64,13 +64,14 @@ UNTRUSTED_NOTE = ("NOTE: this project's custom code was not trusted, so it was n
                   "Train › Trust project code in the app) to get a file that runs.")
 
 
-def _unknown_after_code(inference: Inference) -> list[Problem]:
+def unknown_after_code(inference: Inference, severity: Severity = "error") -> list[Problem]:
+    """Nodes after untrusted code nodes have no shapes yet: one problem naming those code nodes."""
     skipped = [r for r in inference.first_runs.values() if r.skipped]
-    if not skipped or all(kind_of(r.type).runs_user_code for r in skipped):
-        return []
     code_nodes = sorted({r.label for r in skipped if kind_of(r.type).runs_user_code})
+    if not code_nodes or all(kind_of(r.type).runs_user_code for r in skipped):
+        return []  # nothing waits for trust (nodes after a failing one are skipped too: no news)
     return [Problem(f"shapes after code node(s) {', '.join(code_nodes)} are unknown until you trust this "
-                    "project's code", ROOT)]
+                    "project's code", ROOT, severity=severity, hint="trust the project to check them")]
 
 
 def compile_document(doc: Document, layers: Mapping[str, LayerDef] | None = None,
@@ -98,7 +99,7 @@ def compile_document(doc: Document, layers: Mapping[str, LayerDef] | None = None
         inference = infer_shapes(doc, layers, trusted=trusted)
     if inference.errors:
         raise CompileError(inference.errors)
-    problems = _unknown_after_code(inference)
+    problems = unknown_after_code(inference)
     if problems and not partial:
         raise CompileError(problems)
     unknown = tuple(sorted({r.label for r in inference.first_runs.values()

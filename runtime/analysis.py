@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from codegen.compiler import unknown_after_code
 from codegen.memory import GB, MemoryEstimate, default_limit, estimate_memory, size_text
 from codegen.runs import Inference
 from codegen.shapes import infer_shapes
 from graph.document import Document
-from graph.kinds import inputs_of, kind_of
+from graph.kinds import inputs_of
 from graph.problems import Problem, ProblemError, errors
 from graph.registry import Registry
 from graph.validate import validate
@@ -57,15 +58,6 @@ def _untrusted() -> list[Problem]:
     return [Problem("this project's code is not trusted yet: code nodes are shown but not run, and shapes after "
                     "them are unknown", severity="warning",
                     hint="Train › Trust project code, or --trust on the command line")]
-
-
-def _skipped_after_code(inference: Inference) -> list[Problem]:
-    skipped = [r for r in inference.first_runs.values() if r.skipped]
-    if not skipped or all(kind_of(r.type).runs_user_code for r in skipped):
-        return []
-    code_nodes = sorted({r.label for r in skipped if kind_of(r.type).runs_user_code})
-    return [Problem(f"shapes after code node(s) {', '.join(code_nodes)} are unknown until you trust this "
-                    "project's code", severity="warning", hint="trust the project to check them")]
 
 
 def input_fit(doc: Document, input_shape: tuple[int, ...], input_dtype: str, dataset: str) -> list[Problem]:
@@ -124,7 +116,7 @@ def analyse(doc: Document, *, project_dir: Path | None = None, trusted: bool = F
     if not analysis.errors:
         analysis.inference = infer_shapes(doc, trusted=trusted)
         analysis.problems += analysis.inference.problems
-        analysis.problems += _skipped_after_code(analysis.inference)
+        analysis.problems += unknown_after_code(analysis.inference, severity="warning")
     if not trusted and doc.code:
         analysis.problems += _untrusted()
     if not training:

@@ -151,3 +151,11 @@ def json_doc(path: Path):
     from runtime.analysis import project_registry
 
     return load(path, project_registry())
+
+
+def test_a_failing_node_without_code_reports_only_itself():
+    b = builder("mismatch")
+    h = b.add("Linear", b.input("x", [8]), "fc1", out_features=4)
+    b.output(b.add("ReLU", b.add("Linear", h, "fc2", in_features=7, out_features=2), "act"))
+    problems = analyse(b.doc, training=False).problems
+    assert [(p.label, p.param) for p in problems] == [("fc2", "in_features")]
