@@ -19,6 +19,7 @@ from codegen.escape import escape, first_line
 from codegen.formatting import format_source
 from codegen.kinds import compiler_kinds
 from codegen.layer import LayerDef
+from codegen.metadata import metadata_block
 from codegen.module_text import header, main_block, split_imports
 from codegen.naming import class_name
 from codegen.runs import Inference
@@ -113,13 +114,17 @@ def _write(doc: Document, layers: Mapping[str, LayerDef], inference: Inference,
            unknown: tuple[str, ...] = ()) -> Compiled:
     kinds = compiler_kinds(layers)
     writer = ModuleWriter(doc, layers, inference, kinds)
-    model_name = class_name(doc.name)
-    writer.class_names.used.add(model_name)  # reserve the model's name for the model
+    code_names: set[str] = set()
     for entry in doc.code:
         try:
-            writer.class_names.used.add(read_code(doc.code[entry]).name)
+            code_names.add(read_code(doc.code[entry]).name)
         except CodeEntryError:
             pass
+    model_name = class_name(doc.name)
+    while model_name in code_names:  # e.g. a model imported whole: its own class is a code entry
+        model_name += "Model"
+    writer.class_names.used.add(model_name)  # reserve the model's name for the model
+    writer.class_names.used.update(code_names)
     model_doc = first_line(doc.description) or f"The {doc.name} model."
     writer.write_scope(inference.root, "__model__", model_doc)
     writer.classes[-1].name = model_name
@@ -137,6 +142,7 @@ def _write(doc: Document, layers: Mapping[str, LayerDef], inference: Inference,
     for cls in writer.classes:
         lines = [f"class {cls.name}(nn.Module):"] + [(INDENT + s if s else "") for s in cls.lines]
         sections.append("\n".join(lines))
+    sections.append(metadata_block(doc))
     sections.append(main_block(doc, model_name))
     body = "\n\n\n".join(sections)
     note = UNTRUSTED_NOTE.format(nodes=", ".join(unknown)) if unknown else ""

@@ -45,6 +45,9 @@ class LayerDef:
     fixed_kwargs: dict[str, str] = field(default_factory=dict)
     #: Parameters that go to the constructor positionally, in this order.
     positional: tuple[str, ...] = ()
+    #: For constructors that are not `module(args)` (nn.Parameter(torch.zeros(...))):
+    #: a function from the effective parameter values to the constructor text.
+    constructor: Callable[[dict[str, Any]], str] | None = None
     #: The kind class (a `codegen.kinds.Layer` subclass) when the type needs more than
     #: the generic behaviour, e.g. Expression's bounded formula check.
     kind: Any = None

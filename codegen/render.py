@@ -42,6 +42,8 @@ def constructor_params(layer: LayerDef) -> list[str]:
 def constructor_call(layer: LayerDef, values: dict[str, Any]) -> str:
     """`nn.Conv2d(1, 6, 5, padding=2)`: positional parameters, then keywords that differ from the default."""
     assert layer.module is not None
+    if layer.constructor is not None:
+        return layer.constructor(values)
     args: list[str] = []
     positional = set(layer.positional)
     for name in layer.positional:

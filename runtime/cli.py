@@ -73,6 +73,8 @@ def _import_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--input-shape", action="append", required=True, metavar="D,D,...",
                    help="shape of one input sample without the batch dimension (repeat for several inputs)")
     p.add_argument("--args", help="constructor arguments as JSON, e.g. '{\"classes\": 10}'")
+    p.add_argument("--input-dtype", action="append", choices=("float32", "float64", "long", "int64", "bool"),
+                   help="element type of each input, in the order of --input-shape (long: token ids)")
     p.add_argument("--weights", help="a state_dict (.safetensors, or .pt loaded with weights_only=True)")
     p.add_argument("-o", "--output", required=True, help="the project file to write")
 

@@ -22,7 +22,8 @@ from graph.registry import STRUCTURAL, Registry, base_registry
 #: Family modules in palette order.
 FAMILIES: tuple[str, ...] = (
     "linear", "conv", "pooling", "norm", "activation", "dropout", "recurrent", "embedding",
-    "attention", "shape", "padding", "merge", "slicing", "reduction", "expression", "distance",
+    "attention", "shape", "padding", "merge", "slicing", "reduction", "expression", "tensor_expression", "parameter",
+    "distance",
 )
 OPTIONAL_FAMILIES: tuple[str, ...] = ("complex",)
 

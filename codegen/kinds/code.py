@@ -23,6 +23,24 @@ from graph.codeinfo import CodeEntryError, read_code
 from graph.document import Node
 
 
+def on_cpu(obj: Any, kind: str, kwargs: dict[str, Any], args: list[Any]) -> Any:
+    """Runs trusted code on zeros on the CPU (an imported module kept whole may branch on values)."""
+    def real(t: Any) -> Any:
+        return torch.zeros(t.shape, dtype=t.dtype) if isinstance(t, torch.Tensor) else t
+
+    def meta(t: Any) -> Any:
+        if isinstance(t, torch.Tensor):
+            return torch.empty(t.shape, dtype=t.dtype, device="meta")
+        if isinstance(t, (tuple, list)):
+            return type(t)(meta(v) for v in t)
+        return t
+
+    with torch.no_grad():
+        real_args = [real(a) for a in args]
+        result = obj(**kwargs)(*real_args) if kind == "module" else obj(*real_args, **kwargs)
+    return meta(result)
+
+
 class Code(kinds.CodeKind, CompilerKind):
     def infer(self, call: InferCall) -> dict[str, Any]:
         node, runner = call.node, call.runner
@@ -56,8 +74,11 @@ class Code(kinds.CodeKind, CompilerKind):
                 else:
                     result = obj(*args, **kwargs)
         except Exception as exc:  # noqa: BLE001 - user code: report it with its line
-            raise NodeFailed(describe_user_error(exc, entry), file=f"code {entry}",
-                             line=user_error_line(exc, entry)) from None
+            try:  # code that reads tensor values (data-dependent branches) cannot run on meta
+                result = on_cpu(obj, info.kind, kwargs, args)
+            except Exception:  # noqa: BLE001 - the meta-device failure is the clearer report
+                raise NodeFailed(describe_user_error(exc, entry), file=f"code {entry}",
+                                 line=user_error_line(exc, entry)) from None
         return {"out": result}
 
     def emit(self, w: ScopeWriter, node: Node, ins: dict[str, list[str]]) -> None:

@@ -1,0 +1,286 @@
+"""Tracing one module's own forward with torch.fx, carrying a real value on every proxy.
+
+Each `torch.fx` proxy also holds the value the original module computes
+(real tensors on small example inputs), so Python code that inspects shapes
+traces like it runs: `B, T, C = x.size()` unpacks, `assert t <= block_size`
+and `if self.flash:` take the branch the module takes, `len(x)` works. Only
+control flow on tensor *data* cannot be decided this way; it raises
+`Untraceable`, and the importer keeps that module whole (opaque).
+
+Every submodule is a leaf: the importer traces one module level at a time
+and decides per submodule (catalogue node, traced group, or opaque node).
+"""
+
+from __future__ import annotations
+
+import inspect
+import operator
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import fx, nn
+from torch.fx.proxy import Attribute
+
+
+class Untraceable(Exception):
+    """This module's forward cannot be recorded as a graph (the reason says why)."""
+
+
+@dataclass
+class Call:
+    """One call of a submodule seen while tracing its parent: the values it received."""
+
+    node: fx.Node
+    module: nn.Module
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    output: Any
+
+
+@dataclass
+class Trace:
+    graph: fx.Graph
+    #: The value every fx node computed on the example inputs.
+    values: dict[fx.Node, Any] = field(default_factory=dict)
+    calls: dict[fx.Node, Call] = field(default_factory=dict)
+    #: Names of forward's arguments that became graph inputs (tensors), in order.
+    inputs: list[str] = field(default_factory=list)
+    #: The line of the module's forward that created each node (for labels).
+    lines: dict[fx.Node, int] = field(default_factory=dict)
+
+
+def _detach(value: Any) -> Any:
+    """A copy that later in-place operations of the module cannot change."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().clone()
+    if isinstance(value, (list, tuple)):
+        return type(value)(_detach(v) for v in value) if not hasattr(value, "_fields") else value
+    return value
+
+
+class ValueProxy(fx.Proxy):
+    """A proxy that answers Python's questions (bool, len, iter, int) from its real value."""
+
+    @property
+    def value(self) -> Any:
+        return self.tracer.values[self.node]  # type: ignore[attr-defined]
+
+    def __getattr__(self, k: str) -> Any:
+        return ValueAttribute(self, k)
+
+    def __bool__(self) -> bool:
+        value = self.value
+        if isinstance(value, torch.Tensor):
+            raise Untraceable("its forward branches on the values of a tensor (data-dependent control flow)")
+        return bool(value)
+
+    def __len__(self) -> int:
+        value = self.value
+        return len(value)
+
+    def __iter__(self):
+        value = self.value
+        if isinstance(value, torch.Tensor) and value.dim() == 0:
+            raise Untraceable("iterates over a 0-d tensor")
+        return iter([self[i] for i in range(len(value))])
+
+    def __index__(self) -> int:
+        value = self.value
+        if isinstance(value, torch.Tensor):
+            raise Untraceable("uses a tensor's value as a Python integer")
+        return operator.index(value)
+
+    def __int__(self) -> int:
+        return self.__index__()
+
+    def __float__(self) -> float:
+        value = self.value
+        if isinstance(value, torch.Tensor):
+            raise Untraceable("uses a tensor's value as a Python number")
+        return float(value)
+
+    def keys(self):
+        return self.value.keys()
+
+
+class ValueAttribute(Attribute, ValueProxy):
+    """`x.shape`, `x.dtype`, ... (fx records the getattr only when the value is used)."""
+
+    @property
+    def value(self) -> Any:
+        return self.tracer.values[self.node]  # type: ignore[attr-defined]
+
+
+def _resolve(tracer: ValueTracer, value: Any) -> Any:
+    if isinstance(value, fx.Proxy):
+        return tracer.values[value.node]
+    if isinstance(value, fx.Node):
+        return tracer.values[value]
+    return value
+
+
+class ValueTracer(fx.Tracer):
+    def __init__(self, root: nn.Module, inputs: dict[str, Any]) -> None:
+        super().__init__(autowrap_modules=(), autowrap_functions=())
+        self.traced_root = root
+        self.example = inputs
+        self.values: dict[fx.Node, Any] = {}
+        self.calls: dict[fx.Node, Call] = {}
+        self.lines: dict[fx.Node, int] = {}
+        self.forward_code = getattr(type(root).forward, "__code__", None)
+
+    def is_leaf_module(self, m: nn.Module, qualname: str) -> bool:
+        return True
+
+    def proxy(self, node: fx.Node) -> fx.Proxy:
+        return ValueProxy(node, self)
+
+    def iter(self, obj: fx.Proxy):  # only reached for proxies without a known length
+        raise Untraceable("iterates over a value whose length is unknown")
+
+    def to_bool(self, obj: fx.Proxy) -> bool:
+        return ValueProxy.__bool__(obj)  # type: ignore[arg-type]
+
+    def create_proxy(self, kind, target, args, kwargs, name=None, type_expr=None, proxy_factory_fn=None):
+        proxy = super().create_proxy(kind, target, args, kwargs, name, type_expr, proxy_factory_fn)
+        node = proxy.node
+        if node in self.values:
+            return proxy
+        real_args = fx.node.map_aggregate(args, lambda a: _resolve(self, a))
+        real_kwargs = fx.node.map_aggregate(kwargs, lambda a: _resolve(self, a))
+        try:
+            with _real_calls():
+                value = self._compute(kind, target, real_args, real_kwargs, node)
+        except Untraceable:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the module's own code raised on the example
+            where = target if isinstance(target, str) else getattr(target, "__name__", str(target))
+            raise ForwardFailed(f"{where}: {type(exc).__name__}: {_first_line(exc)}") from None
+        self.values[node] = value
+        line = self._forward_line()
+        if line is not None:
+            self.lines[node] = line
+        return proxy
+
+    def _forward_line(self) -> int | None:
+        frame = sys._getframe(1)
+        while frame is not None:
+            if frame.f_code is self.forward_code:
+                return frame.f_lineno
+            frame = frame.f_back
+        return None
+
+    def _compute(self, kind: str, target: Any, real_args: Any, real_kwargs: Any, node: fx.Node) -> Any:
+        if True:
+            if kind == "placeholder":
+                value = self.example.get(str(target).lstrip("*"))
+            elif kind == "get_attr":
+                value = _fetch(self.traced_root, str(target))
+            elif kind == "call_function":
+                value = target(*real_args, **real_kwargs)
+            elif kind == "call_method":
+                value = getattr(real_args[0], target)(*real_args[1:], **real_kwargs)
+            elif kind == "call_module":
+                module = self.traced_root.get_submodule(target)
+                call = Call(node, module, _detach(real_args), _detach(real_kwargs), None)
+                value = module(*real_args, **real_kwargs)
+                call.output = _detach(value)
+                self.calls[node] = call
+            else:
+                value = None
+        return value
+
+
+def _real_calls():
+    """Runs real modules while fx has nn.Module.__call__ patched for tracing."""
+    from torch.fx._symbolic_trace import _maybe_revert_all_patches
+
+    return _maybe_revert_all_patches()
+
+
+class ForwardFailed(Exception):
+    """The module raised while running on the example inputs (not a tracing limit)."""
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:300] if text else type(exc).__name__
+
+
+def _fetch(root: nn.Module, target: str) -> Any:
+    obj: Any = root
+    for part in target.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def forward_parameters(module: nn.Module) -> list[inspect.Parameter]:
+    try:
+        return list(inspect.signature(module.forward).parameters.values())
+    except (TypeError, ValueError):
+        return []
+
+
+def trace(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Trace:
+    """Traces `module.forward(*args, **kwargs)`: tensors become graph inputs, anything else is fixed.
+
+    Raises Untraceable (the forward cannot be a graph) or ForwardFailed (it raised).
+    """
+    params = forward_parameters(module)
+    bound: dict[str, Any] = {}
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if len(args) > len(positional):
+        raise Untraceable("its forward takes *args")
+    for p, a in zip(positional, args, strict=False):
+        bound[p.name] = a
+    extra = {k: v for k, v in kwargs.items() if k not in {p.name for p in params}}
+    if extra and not any(p.kind == p.VAR_KEYWORD for p in params):
+        raise Untraceable(f"its forward does not take {', '.join(extra)}")
+    if extra:
+        raise Untraceable("its forward takes **kwargs that receive values")
+    bound.update({k: v for k, v in kwargs.items() if k not in extra})
+    concrete: dict[str, Any] = {}
+    tensors: list[str] = []
+    for p in params:
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        if p.name in bound and isinstance(bound[p.name], torch.Tensor):
+            tensors.append(p.name)
+            continue
+        if p.name in bound:
+            value = bound[p.name]
+        elif p.default is not inspect.Parameter.empty:
+            value = p.default
+        else:
+            raise Untraceable(f"its forward argument {p.name!r} receives nothing")
+        if not _is_constant(value):
+            raise Untraceable(f"its forward argument {p.name!r} receives a {type(value).__name__}")
+        concrete[p.name] = value
+    tracer = ValueTracer(module, {k: bound[k] for k in tensors})
+    try:
+        graph = tracer.trace(module, concrete_args=concrete or None)
+    except (Untraceable, ForwardFailed):
+        raise
+    except Exception as exc:  # noqa: BLE001 - fx raises many kinds; the reason is its message
+        raise Untraceable(f"torch.fx: {type(exc).__name__}: {_first_line(exc)}") from None
+    _drop_concrete_guards(graph)
+    return Trace(graph, tracer.values, tracer.calls, tensors, tracer.lines)
+
+
+def _is_constant(value: Any) -> bool:
+    if value is None or isinstance(value, (bool, int, float, str, torch.dtype, torch.device)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(_is_constant(v) for v in value)
+    return False
+
+
+def _drop_concrete_guards(graph: fx.Graph) -> None:
+    """fx guards fixed (concrete) arguments with assertions; they only re-check what we fixed."""
+    for node in reversed(list(graph.nodes)):
+        if node.op == "call_function" and getattr(node.target, "__name__", "") == "_assert_is_none" \
+                and not node.users:
+            graph.erase_node(node)
+
