@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import inspect
 import operator
+import re
 import sys
 from dataclasses import dataclass, field
 from typing import Any
@@ -175,7 +176,10 @@ class ValueTracer(fx.Tracer):
     def _compute(self, kind: str, target: Any, real_args: Any, real_kwargs: Any, node: fx.Node) -> Any:
         if True:
             if kind == "placeholder":
-                value = self.example.get(str(target).lstrip("*"))
+                name = str(target).lstrip("*")
+                base = re.sub(r"_\d+$", "", name)  # fx names fixed arguments `flag_1`
+                value = self.example[name] if name in self.example else \
+                    self.example[base] if base in self.example else (real_args[0] if real_args else None)
             elif kind == "get_attr":
                 value = _fetch(self.traced_root, str(target))
             elif kind == "call_function":
@@ -226,47 +230,62 @@ def forward_parameters(module: nn.Module) -> list[inspect.Parameter]:
 def trace(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Trace:
     """Traces `module.forward(*args, **kwargs)`: tensors become graph inputs, anything else is fixed.
 
-    Raises Untraceable (the forward cannot be a graph) or ForwardFailed (it raised).
+    The forward is called from a small wrapper whose arguments are just the
+    tensors, so fixed values (flags, None, `**kwargs` of Hugging Face models)
+    never become fx placeholders. Raises Untraceable (the forward cannot be a
+    graph) or ForwardFailed (it raised).
     """
     params = forward_parameters(module)
-    bound: dict[str, Any] = {}
+    names = [p.name for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
     positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     if len(args) > len(positional):
         raise Untraceable("its forward takes *args")
-    for p, a in zip(positional, args, strict=False):
-        bound[p.name] = a
-    extra = {k: v for k, v in kwargs.items() if k not in {p.name for p in params}}
-    if extra and not any(p.kind == p.VAR_KEYWORD for p in params):
-        raise Untraceable(f"its forward does not take {', '.join(extra)}")
-    if extra:
-        raise Untraceable("its forward takes **kwargs that receive values")
-    bound.update({k: v for k, v in kwargs.items() if k not in extra})
-    concrete: dict[str, Any] = {}
-    tensors: list[str] = []
+    if any(p.kind == p.POSITIONAL_ONLY for p in params):
+        raise Untraceable("its forward has positional-only arguments")
+    bound = {p.name: a for p, a in zip(positional, args, strict=False)}
+    for k, v in kwargs.items():
+        if k not in names and not any(p.kind == p.VAR_KEYWORD for p in params):
+            raise Untraceable(f"its forward does not take {k}")
+        bound[k] = v
+    tensors = [k for k, v in bound.items() if isinstance(v, torch.Tensor)]
+    fixed = {k: v for k, v in bound.items() if k not in tensors}
+    for k, v in fixed.items():
+        if not _is_constant(v):
+            raise Untraceable(f"its forward argument {k!r} receives a {type(v).__name__}")
     for p in params:
-        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
-            continue
-        if p.name in bound and isinstance(bound[p.name], torch.Tensor):
-            tensors.append(p.name)
-            continue
-        if p.name in bound:
-            value = bound[p.name]
-        elif p.default is not inspect.Parameter.empty:
-            value = p.default
-        else:
+        if p.name not in bound and p.default is inspect.Parameter.empty and p.name in names:
             raise Untraceable(f"its forward argument {p.name!r} receives nothing")
-        if not _is_constant(value):
-            raise Untraceable(f"its forward argument {p.name!r} receives a {type(value).__name__}")
-        concrete[p.name] = value
-    tracer = ValueTracer(module, {k: bound[k] for k in tensors})
+    wrapper = _wrapper(module, tensors, fixed)
+    tracer = ValueTracer(wrapper, {k: bound[k] for k in tensors})
+    tracer.forward_code = getattr(type(module).forward, "__code__", None)
     try:
-        graph = tracer.trace(module, concrete_args=concrete or None)
+        graph = tracer.trace(wrapper)
     except (Untraceable, ForwardFailed):
         raise
     except Exception as exc:  # noqa: BLE001 - fx raises many kinds; the reason is its message
         raise Untraceable(f"torch.fx: {type(exc).__name__}: {_first_line(exc)}") from None
+    for node in graph.nodes:
+        if node.op in ("call_module", "get_attr") and str(node.target).startswith("inner."):
+            node.target = str(node.target)[len("inner."):]
     _drop_concrete_guards(graph)
     return Trace(graph, tracer.values, tracer.calls, tensors, tracer.lines)
+
+
+def _wrapper(module: nn.Module, tensors: list[str], fixed: dict[str, Any]) -> nn.Module:
+    """A module whose forward(tensors...) calls `module.forward(tensors..., **fixed)` directly."""
+    for name in tensors:
+        if not name.isidentifier():
+            raise Untraceable(f"its forward argument {name!r} is not a plain name")
+    signature = ", ".join(["self", *tensors])
+    call = ", ".join(f"{n}={n}" for n in tensors)
+    namespace: dict[str, Any] = {}
+    exec(f"def forward({signature}):\n    return self.inner.forward({call}, **self.fixed)\n",  # noqa: S102
+         namespace)
+    wrapper = type("Traced", (nn.Module,), {"forward": namespace["forward"]})()
+    wrapper.inner = module
+    wrapper.fixed = fixed
+    wrapper.train(module.training)
+    return wrapper
 
 
 def _is_constant(value: Any) -> bool:
@@ -280,7 +299,13 @@ def _is_constant(value: Any) -> bool:
 def _drop_concrete_guards(graph: fx.Graph) -> None:
     """fx guards fixed (concrete) arguments with assertions; they only re-check what we fixed."""
     for node in reversed(list(graph.nodes)):
-        if node.op == "call_function" and getattr(node.target, "__name__", "") == "_assert_is_none" \
-                and not node.users:
+        name = getattr(node.target, "__name__", "") if node.op == "call_function" else ""
+        guard = name == "_assert_is_none" or (
+            name == "_assert" and len(node.args) > 1 and "has been specialized" in str(node.args[1]))
+        if guard and not node.users:
+            feeders = [a for a in node.all_input_nodes if a.op != "placeholder"]
             graph.erase_node(node)
+            for feeder in feeders:
+                if not feeder.users:
+                    graph.erase_node(feeder)
 
