@@ -118,6 +118,7 @@ class ImportDialog(QDialog):
         from codegen import CompileError
         from codegen.export import save_weights
         from codegen.importer import ImportFailed
+        from graph.kinds import kind_of
         from runtime.commands.import_ import import_file
 
         self.error.clear()

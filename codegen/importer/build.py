@@ -271,11 +271,11 @@ class Importer(Patterns):
         expr = ops.substitute(text, names)
         type_id = "TensorExpression"
         if len(deps) <= 2:
-            from codegen.catalogue.expression import parse_expression
+            from codegen.catalogue.expression import EXPRESSION, parse_expression
 
             try:
                 parse_expression(expr)
-                type_id = EXPRESSION.type_id
+                type_id = EXPRESSION.type_id  # a plain formula stays the simple node
             except ValueError:
                 pass
         node = add(type_id, hint, {"expr": expr})

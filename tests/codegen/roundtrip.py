@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from codegen import compile_document
-from runtime.commands.import_ import import_filefrom graph.kinds import inputs_of
-
+from graph.kinds import inputs_of
+from runtime.commands.import_ import import_file
 
 
 def input_args(doc) -> tuple[list[str], list[str]]:
