@@ -7,7 +7,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TORCH_PIN ?= torch==2.13.0
 
-.PHONY: run test bench lint setup clean
+# The import zoo needs torchvision/timm/transformers, which need their own torch: a second venv.
+ZOO_PYTHON ?= python3.11
+ZOO_VENV := .venv-zoo
+ZOO_STAMP := $(ZOO_VENV)/.installed
+ZOO_TORCH ?= torch==2.14.1 torchvision==0.29.1
+
+.PHONY: run test bench lint setup clean zoo zoo-setup
 
 setup: $(STAMP)
 
@@ -30,8 +36,21 @@ bench: setup
 	$(BIN)/python -m pip install --quiet -e ".[dev,bench]" "$(TORCH_PIN)"
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -m slow -s
 
+zoo-setup: $(ZOO_STAMP)
+
+$(ZOO_STAMP): pyproject.toml
+	@test -x $(ZOO_VENV)/bin/python || $(ZOO_PYTHON) -m venv $(ZOO_VENV)
+	$(ZOO_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(ZOO_VENV)/bin/python -m pip install --quiet $(ZOO_TORCH)
+	$(ZOO_VENV)/bin/python -m pip install --quiet -e ".[dev,zoo]" $(ZOO_TORCH)
+	@touch $(ZOO_STAMP)
+
+# Imports real models (torchvision, timm, Hugging Face, a nanoGPT) and prints a table.
+zoo: zoo-setup
+	QT_QPA_PLATFORM=offscreen $(ZOO_VENV)/bin/python -m pytest -q tests/zoo -o addopts="-p no:cacheprovider" -rA
+
 lint: setup
 	$(BIN)/ruff check graph codegen runtime app tests
 
 clean:
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(ZOO_VENV)

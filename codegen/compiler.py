@@ -139,6 +139,7 @@ def _write(doc: Document, layers: Mapping[str, LayerDef], inference: Inference,
         entry_imports, rest = split_imports(doc.code[entry])
         imports += [i for i in entry_imports if i not in imports]
         sections.append(f"# Custom code: {escape(entry, 'comment')}\n{rest}")
+    imports += [line for line in writer.library.lines() if line not in imports]
     for cls in writer.classes:
         lines = [f"class {cls.name}(nn.Module):"] + [(INDENT + s if s else "") for s in cls.lines]
         sections.append("\n".join(lines))

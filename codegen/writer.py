@@ -17,6 +17,7 @@ from typing import Any
 from codegen.errors import CompileError
 from codegen.escape import docstring
 from codegen.layer import LayerDef
+from codegen.libref import Imports
 from codegen.naming import Namespace, attribute_namespace, claim_class, class_name
 from codegen.runs import Inference, NodeFailed, NodeRun, ScopeRun, TensorInfo
 from graph.document import Document, Edge, Node
@@ -174,6 +175,8 @@ class ModuleWriter:
         self.class_names = Namespace(set())
         self.support: set[str] = set()
         self.code_used: dict[str, str] = {}  # entry → class/function name
+        #: library classes used by Opaque nodes (their `from … import …` lines)
+        self.library = Imports(self.class_names.used)
 
     def write_scope(self, run: ScopeRun, hint: str, doc: str) -> str:
         """Writes (or reuses) the class for one run of a scope; returns its name."""

@@ -85,6 +85,19 @@ def _structure(value: Any) -> bool:
     return False
 
 
+def _tuple_text(value: Any) -> str | None:
+    if value is None:
+        return "None"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (list, tuple)):
+        items = [_tuple_text(v) for v in value]
+        if any(i is None for i in items):
+            return None
+        return f"({items[0]},)" if len(items) == 1 else "(" + ", ".join(items) + ")"  # type: ignore[arg-type]
+    return None
+
+
 class Importer(Patterns):
     def __init__(self, doc: Document, opaque) -> None:
         self.doc = doc
@@ -208,6 +221,8 @@ class Importer(Patterns):
         labels = []
         for label, item in items:
             text = texts.get(item) if isinstance(item, fx.Node) else item
+            if text == "None":
+                continue  # a field the model leaves empty (Hugging Face outputs)
             if not isinstance(text, str):
                 raise KeepWhole("returns something other than tensors")
             node = add(OUTPUT.type_id, label)
@@ -232,12 +247,10 @@ class Importer(Patterns):
             return False
         if isinstance(item, str):
             texts[n] = item
-        elif item is None and not n.users:
-            return True  # e.g. the attention weights in `out, _ = self.attn(q, k, v)`
         elif item is None:
-            raise KeepWhole("uses an output of a layer that the layer's node does not give")
+            texts[n] = "None"  # `out, _ = self.attn(q, k, v)`; a model output's empty field
         else:
-            structures[n] = item
+            self._set_outputs(n, item, texts, structures)
         return True
 
     def _tensor_op(self, n, renderer, texts, add, graph, labels, first_input) -> None:
@@ -371,8 +384,11 @@ class Importer(Patterns):
     def _set_outputs(self, n, outputs, texts, structures) -> None:
         if isinstance(outputs, str):
             texts[n] = outputs
-        else:
-            structures[n] = outputs
+            return
+        structures[n] = outputs
+        text = _tuple_text(outputs)
+        if text is not None:  # `(out,) + rest`: the tuple as written
+            texts[n] = text
 
     def _catalogue(self, sub, n, call, add, label, texts, graph, full):
         layer = layer_for(sub)
@@ -422,6 +438,7 @@ class Importer(Patterns):
         except (KeepWhole, ops.NotExpressible) as exc:
             for name in set(self.doc.groups) - before:
                 del self.doc.groups[name]
+            self.signatures = {k: v for k, v in self.signatures.items() if v in self.doc.groups}
             raise KeepWhole(str(exc)) from None
         if not outs:
             del self.doc.groups[scope]

@@ -24,7 +24,7 @@ from codegen.importer.recording import constructor_arguments
 from codegen.importer.usersource import NoSource, entry_source
 from graph.codeinfo import read_code
 from graph.document import make_identifier
-from graph.kinds import CODE
+from graph.kinds import CODE, OPAQUE
 
 #: Top-level packages whose classes are library classes (referenced, never copied).
 LIBRARIES = frozenset({"torch", "torchvision", "torchaudio", "timm", "transformers"})
@@ -52,8 +52,7 @@ def keep_user_module(importer, graph, add, sub: nn.Module, call, path: str, labe
 
     cls = type(sub)
     if is_library_class(cls):
-        raise ImportFailed(f"{path}: {cls.__module__}.{cls.__qualname__} cannot be traced ({why}); keeping a "
-                           "library class whole needs the opaque-module node kind, which is not built yet")
+        return keep_library_module(importer, add, sub, call, path, label, why)
     try:
         source = entry_source(cls)
     except NoSource as exc:
@@ -110,3 +109,39 @@ def _entry_name(doc, base: str, source: str) -> str:
     while name in doc.code and doc.code[name] != source:
         name, k = f"{base}_{k}", k + 1
     return name
+
+
+def keep_library_module(importer, add, sub: nn.Module, call, path: str, label: str, why: str):
+    """An Opaque node: the library class by import path, its recorded constructor arguments."""
+    from codegen.importer.build import ImportFailed
+    from codegen.importer.tracer import forward_parameters
+    from codegen.libref import Unencodable, encode, import_path
+    from graph.kinds.opaque import reference_problem
+
+    cls = type(sub)
+    target = import_path(cls)
+    if target is None or reference_problem(target):
+        raise ImportFailed(f"{path}: {cls.__module__}.{cls.__qualname__} cannot be traced ({why}) and cannot be "
+                           "imported by name from an allowed library")
+    recorded = constructor_arguments(sub)
+    if recorded is None:
+        raise ImportFailed(f"{path}: {cls.__qualname__} cannot be traced ({why}); to keep it whole its constructor "
+                           "arguments are needed: build the model inside record_constructors() (the CLI does)")
+    args: list[Any] = []
+    kwargs: dict[str, Any] = {}
+    try:
+        for name, value in recorded.items():
+            if name.startswith("*"):
+                args += [encode(v, f"{path}: {name}") for v in value]
+            else:
+                kwargs[name] = encode(value, f"{path}: {name}")
+    except Unencodable as exc:
+        raise ImportFailed(str(exc)) from None
+    params = [p.name for p in forward_parameters(sub)]
+    given = [p for p, a in zip(params, call.args, strict=False) if hasattr(a, "shape")]
+    given += [k for k, v in call.kwargs.items() if hasattr(v, "shape")]
+    node = add(OPAQUE.type_id, label, {"target": target, "args": json.dumps({"args": args, "kwargs": kwargs},
+                                                                            sort_keys=False),
+                                       "inputs": ", ".join(given)})
+    importer.kept.append((path, target, why))
+    return node, given

@@ -41,26 +41,29 @@ def count(doc: Document) -> tuple[int, int, int]:
     return nodes, len(doc.groups), opaque
 
 
+def _tensors(value: object) -> list[torch.Tensor]:
+    """The tensors of an output, in order (a model output's empty fields left out)."""
+    if isinstance(value, torch.Tensor):
+        return [value]
+    if isinstance(value, dict):
+        value = [v for v in value.values() if v is not None]
+    if isinstance(value, (tuple, list)):
+        return [t for v in value for t in _tensors(v)]
+    return []
+
+
 def max_abs_diff(a: object, b: object) -> float:
-    """The largest difference between two outputs (tensors, or tuples/dicts of them)."""
-    if isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor):
-        if a.shape != b.shape:
+    """The largest difference between two outputs (tensors, or tuples/dicts of them); inf if they differ in form."""
+    xs, ys = _tensors(a), _tensors(b)
+    if not xs or len(xs) != len(ys):
+        return float("inf")
+    worst = 0.0
+    for x, y in zip(xs, ys, strict=True):
+        if x.shape != y.shape:
             return float("inf")
-        if not a.numel():
-            return 0.0
-        return float((a.detach().double() - b.detach().double()).abs().max())
-    if isinstance(a, dict):
-        a = [v for v in a.values() if v is not None]
-    if isinstance(b, dict):
-        b = [v for v in b.values() if v is not None]
-    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
-        if len(a) == 1 and not isinstance(b, (tuple, list)):
-            return max_abs_diff(a[0], b)
-        pairs = list(zip(a, b, strict=False))
-        return max((max_abs_diff(x, y) for x, y in pairs), default=0.0)
-    if isinstance(a, (tuple, list)) and len(a) >= 1:
-        return max_abs_diff(a[0], b)
-    return float("inf")
+        if x.numel():
+            worst = max(worst, float((x.detach().double() - y.detach().double()).abs().max()))
+    return worst
 
 
 def compare(original: nn.Module, rebuilt: nn.Module, inputs: list[torch.Tensor]) -> float:

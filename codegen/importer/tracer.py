@@ -125,6 +125,7 @@ def _resolve(tracer: ValueTracer, value: Any) -> Any:
 class ValueTracer(fx.Tracer):
     def __init__(self, root: nn.Module, inputs: dict[str, Any]) -> None:
         super().__init__(autowrap_modules=(), autowrap_functions=())
+        self.proxy_buffer_attributes = True  # `self.mask[:, :T]` is a graph value, like a parameter
         self.traced_root = root
         self.example = inputs
         self.values: dict[fx.Node, Any] = {}

@@ -66,14 +66,22 @@ def weight_mapping(doc: Document, origin: Any, attributes: dict[tuple[str, str],
     return mapping
 
 
+def _placed_key(mapping: dict[str, str], key: str) -> str | None:
+    best = max((p for p in mapping if key == p or key.startswith(p + ".") or not p), key=len, default=None)
+    return None if best is None else _join(mapping[best], key[len(best):].lstrip("."))
+
+
 def transfer_weights(original: nn.Module, origin: Any, compiled: Any, target: nn.Module,
                      doc: Document | None = None) -> list[str]:
     """Copies the original's weights (and buffers) into `target`; returns the names it could not place."""
     doc = doc if doc is not None else origin.doc
     mapping = weight_mapping(doc, origin, compiled.attributes)
     state = dict(original.state_dict())
+    rebuilt_by_constructor: set[str] = set()  # non-persistent buffers: the module makes them itself
     for name, buffer in original.named_buffers():
-        state.setdefault(name, buffer)
+        if name not in state:
+            state[name] = buffer
+            rebuilt_by_constructor.add(name)
     placed: dict[str, Any] = {}
     missing: list[str] = []
     for key, value in state.items():
@@ -81,10 +89,12 @@ def transfer_weights(original: nn.Module, origin: Any, compiled: Any, target: nn
         if best is None:
             missing.append(key)
             continue
-        placed[_join(mapping[best], key[len(best):].lstrip("."))] = value
+        placed[_placed_key(mapping, key)] = value
     target_state = target.state_dict()
     unknown = [k for k in placed if k not in target_state]
     for k in unknown:
         del placed[k]
+    original_key = {v: k for k, v in ((k, _placed_key(mapping, k)) for k in state)}
+    unknown = [k for k in unknown if original_key.get(k) not in rebuilt_by_constructor]
     result = target.load_state_dict(placed, strict=False)
     return missing + unknown + list(result.missing_keys)

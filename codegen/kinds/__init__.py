@@ -14,11 +14,12 @@ from codegen.kinds.base import CompilerKind
 from codegen.kinds.boundary import INPUT, OUTPUT
 from codegen.kinds.code import CODE
 from codegen.kinds.layer import Layer
+from codegen.kinds.opaque import OPAQUE
 from codegen.kinds.subnet import ENSEMBLE, GROUP
 from codegen.layer import LayerDef
 from codegen.runs import NodeFailed
 
-STRUCTURAL: dict[str, CompilerKind] = {k.type_id: k for k in (INPUT, OUTPUT, GROUP, ENSEMBLE, CODE)}
+STRUCTURAL: dict[str, CompilerKind] = {k.type_id: k for k in (INPUT, OUTPUT, GROUP, ENSEMBLE, CODE, OPAQUE)}
 
 _LAYERS: dict[int, Layer] = {}
 
@@ -55,5 +56,5 @@ def compiler_kinds(layers: Mapping[str, LayerDef]) -> Callable[[str], Any]:
     return kind_of
 
 
-__all__ = ["CODE", "ENSEMBLE", "GROUP", "INPUT", "OUTPUT", "STRUCTURAL", "CompilerKind", "Layer",
+__all__ = ["CODE", "ENSEMBLE", "GROUP", "INPUT", "OPAQUE", "OUTPUT", "STRUCTURAL", "CompilerKind", "Layer",
            "compiler_kinds", "layer_kind"]
