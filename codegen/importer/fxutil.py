@@ -37,12 +37,13 @@ def bind(sub: nn.Module, n: fx.Node) -> dict[str, fx.Node]:
     params = [p for p in forward_parameters(sub) if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD,
                                                                 p.KEYWORD_ONLY)]
     bound: dict[str, fx.Node] = {}
-    for p, a in zip(params, n.args, strict=False):
+    given = dict(zip((p.name for p in params), n.args, strict=False))
+    given.update(n.kwargs)
+    for name, a in given.items():
         if isinstance(a, fx.Node):
-            bound[p.name] = a
-    for k, a in n.kwargs.items():
-        if isinstance(a, fx.Node):
-            bound[k] = a
+            bound[name] = a
+        elif isinstance(a, (list, tuple)) and a and all(isinstance(x, fx.Node) for x in a):
+            bound.update({f"{name}_{j}": x for j, x in enumerate(a)})  # as the tracer splits lists
     return bound
 
 

@@ -153,7 +153,8 @@ def layer_params(layer: LayerDef, module: nn.Module) -> tuple[dict[str, Any], di
     if getattr(module, "batch_first", True) is False:
         raise NotCatalogue("batch_first=False")
     verify(layer, full, module)
-    for name in list(params):  # AvgPool2d(2) keeps stride=2: drop what the constructor implies anyway
+    for name in list(params) if layer.module is not None else ():
+        # AvgPool2d(2) keeps stride=2: drop what the constructor implies anyway
         spec = layer.spec.param(name)
         trial = {**full, name: spec.default if spec is not None else None}
         try:
@@ -194,8 +195,19 @@ def verify(layer: LayerDef, params: dict[str, Any], module: nn.Module) -> None:
 
 
 def _fingerprint(module: nn.Module) -> tuple[str, list[tuple[str, Any]]]:
-    """What a module was built with: its repr and every plain attribute of it and its children."""
+    """What a module was built with: its repr and every plain attribute of it and its children.
+
+    `inplace` is left out: catalogue nodes are never in place (a tensor may feed two nodes),
+    and out of place computes the same values.
+    """
     plain = (bool, int, float, str, type(None), tuple)
-    attrs = sorted((f"{path}.{k}", v) for path, m in module.named_modules() for k, v in vars(m).items()
-                   if not k.startswith("_") and k != "training" and isinstance(v, plain))
-    return repr(module), attrs
+    saved = [(m, m.inplace) for m in module.modules() if isinstance(getattr(m, "inplace", None), bool)]
+    try:
+        for m, _ in saved:
+            m.inplace = False
+        attrs = sorted((f"{path}.{k}", v) for path, m in module.named_modules() for k, v in vars(m).items()
+                       if not k.startswith("_") and k not in ("training", "inplace") and isinstance(v, plain))
+        return repr(module), attrs
+    finally:
+        for m, value in saved:
+            m.inplace = value

@@ -58,6 +58,8 @@ def _args(n: fx.Node, names: tuple[str, ...]) -> dict[str, Any] | None:
     if len(n.args) > len(names):
         return None
     for k, v in n.kwargs.items():
+        if k == "_stacklevel" or (k == "dtype" and v is None):
+            continue  # what F.softmax passes on by default
         if k not in names or k in out:
             return None
         out[k] = v

@@ -249,14 +249,21 @@ def trace(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> T
             raise Untraceable(f"its forward does not take {k}")
         bound[k] = v
     tensors = [k for k, v in bound.items() if isinstance(v, torch.Tensor)]
-    fixed = {k: v for k, v in bound.items() if k not in tensors}
+    #: a list of tensors (DenseNet's `layer(features)`): one input per element, the list rebuilt inside
+    lists = {k: len(v) for k, v in bound.items() if isinstance(v, (list, tuple)) and v
+             and all(isinstance(t, torch.Tensor) for t in v)}
+    for k, count in lists.items():
+        for j in range(count):
+            bound[f"{k}_{j}"] = bound[k][j]
+            tensors.append(f"{k}_{j}")
+    fixed = {k: v for k, v in bound.items() if k not in tensors and k not in lists}
     for k, v in fixed.items():
         if not _is_constant(v):
             raise Untraceable(f"its forward argument {k!r} receives a {type(v).__name__}")
     for p in params:
         if p.name not in bound and p.default is inspect.Parameter.empty and p.name in names:
             raise Untraceable(f"its forward argument {p.name!r} receives nothing")
-    wrapper = _wrapper(module, tensors, fixed)
+    wrapper = _wrapper(module, tensors, fixed, lists)
     tracer = ValueTracer(wrapper, {k: bound[k] for k in tensors})
     tracer.forward_code = getattr(type(module).forward, "__code__", None)
     try:
@@ -272,13 +279,17 @@ def trace(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> T
     return Trace(graph, tracer.values, tracer.calls, tensors, tracer.lines)
 
 
-def _wrapper(module: nn.Module, tensors: list[str], fixed: dict[str, Any]) -> nn.Module:
+def _wrapper(module: nn.Module, tensors: list[str], fixed: dict[str, Any],
+             lists: dict[str, int] | None = None) -> nn.Module:
     """A module whose forward(tensors...) calls `module.forward(tensors..., **fixed)` directly."""
+    lists = lists or {}
     for name in tensors:
         if not name.isidentifier():
             raise Untraceable(f"its forward argument {name!r} is not a plain name")
     signature = ", ".join(["self", *tensors])
-    call = ", ".join(f"{n}={n}" for n in tensors)
+    elements = {f"{k}_{j}" for k, count in lists.items() for j in range(count)}
+    call = ", ".join([f"{n}={n}" for n in tensors if n not in elements]
+                     + [f"{k}=[{', '.join(f'{k}_{j}' for j in range(count))}]" for k, count in lists.items()])
     namespace: dict[str, Any] = {}
     exec(f"def forward({signature}):\n    return self.inner.forward({call}, **self.fixed)\n",  # noqa: S102
          namespace)
