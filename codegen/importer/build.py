@@ -109,6 +109,8 @@ class Importer(Patterns):
         #: expression node id → (its text over marks, its fx node), for folding into a catalogue op
         self._expressions: dict[str, tuple[str, fx.Node]] = {}
         self._chains: dict[str, tuple[str, fx.Node]] = {}
+        #: forward argument names of the group traced last (parallel to its Input labels)
+        self._last_inputs: list[str] = []
         #: (module path, class, why) of every module kept whole
         self.kept: list[tuple[str, str, str]] = []
         #: makes an opaque node: (importer, scope graph, add, module, call, path) → (node, input ports)
@@ -367,7 +369,10 @@ class Importer(Patterns):
             bound = {in_labels[0]: tensors[0]} if tensors else {}
         else:
             node = add(GROUP.type_id, label, {"group": group})
-            bound = bind(sub, n)
+            # forward's argument names (`input_`) → the group's Input labels (`input`), in order
+            bound = {lab: node_ for lab, node_ in zip(in_labels, (bind(sub, n).get(name) for name in
+                                                                   self._last_inputs), strict=False)
+                     if node_ is not None}
             self.origin.instances[(scope, node.id)] = [target]
             out_labels = self._name_outputs(group, out_labels, node.label, n, labels)
         for name in in_labels:
@@ -446,10 +451,12 @@ class Importer(Patterns):
         key = (type(sub).__qualname__, signature(graph, scope, self.origin))
         if key in self.signatures:
             del self.doc.groups[scope]
+            self._last_inputs = list(traced.inputs)
             return self.signatures[key], ins, outs
         self.signatures[key] = scope
         for nid, pos in layered_positions(graph).items():
             graph.nodes[nid].position = pos
+        self._last_inputs = list(traced.inputs)
         return scope, ins, outs
 
 

@@ -118,6 +118,18 @@ _READERS = {nn.TransformerEncoderLayer: _transformer_layer, nn.TransformerDecode
 def layer_params(layer: LayerDef, module: nn.Module) -> tuple[dict[str, Any], dict[str, Any]]:
     """(node parameters to store, all parameter values); NotCatalogue if the node cannot say it.
 
+    `kernel_size=(3, 3)` is stored as 3 when that rebuilds the same module;
+    `output_size=(1, 1)` stays a pair, because `AdaptiveAvgPool2d(1)` prints otherwise.
+    """
+    try:
+        return _layer_params(layer, module, collapse=True)
+    except NotCatalogue:
+        return _layer_params(layer, module, collapse=False)
+
+
+def _layer_params(layer: LayerDef, module: nn.Module, collapse: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+    """See `layer_params`.
+
     Stored are the values that differ from the spec's defaults, except those the
     compiler infers from the input shape (`in_features`): left empty, they follow
     an edit upstream, as in a hand-built graph.
@@ -138,7 +150,7 @@ def layer_params(layer: LayerDef, module: nn.Module) -> tuple[dict[str, Any], di
             value = value.p
         elif callable(value) and not isinstance(value, nn.Module) and getattr(value, "__name__", None) in p.choices:
             value = value.__name__
-        if isinstance(value, list) and p.kind == "ints" and len(set(map(str, value))) == 1 and \
+        if collapse and isinstance(value, list) and p.kind == "ints" and len(set(map(str, value))) == 1 and \
                 not isinstance(p.default, (list, tuple)):
             value = value[0]
         if value is None and not p.optional:
