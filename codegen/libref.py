@@ -20,6 +20,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from codegen.escape import escape
 from codegen.render import literal
 from graph.kinds.opaque import reference_problem
 
@@ -168,15 +169,21 @@ def source(value: Any, imports: Imports) -> str:
     """Python source for encoded JSON (paths checked; plain values through `literal`)."""
     if isinstance(value, list):
         return "[" + ", ".join(source(v, imports) for v in value) + "]"
+    if isinstance(value, str):
+        return escape(value, "literal")  # project text: through the one escaping function
     if not isinstance(value, dict):
         return literal(value)
     if "$tuple" in value:
         items = [source(v, imports) for v in value["$tuple"]]
         return f"({items[0]},)" if len(items) == 1 else "(" + ", ".join(items) + ")"
     if "$dict" in value:
-        return "{" + ", ".join(f"{literal(k)}: {source(v, imports)}" for k, v in value["$dict"].items()) + "}"
+        return "{" + ", ".join(f"{escape(str(k), 'literal')}: {source(v, imports)}"
+                               for k, v in value["$dict"].items()) + "}"
     if "$float" in value:
-        return f"float({literal(str(value['$float']))})"
+        text = str(value["$float"])
+        if text not in ("nan", "inf", "-inf"):
+            raise ValueError(f"{text!r} is not a special float")
+        return f"float({escape(text, 'literal')})"
     if "$ref" in value:
         problem = reference_problem(value["$ref"])
         if problem:

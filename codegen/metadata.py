@@ -13,6 +13,7 @@ import json
 from types import ModuleType
 from typing import Any
 
+from codegen.escape import escape
 from graph.document import Document
 
 NAME = "TORCHCANVAS"
@@ -23,7 +24,7 @@ def metadata_block(doc: Document) -> str:
             "recipe": doc.recipe}
     text = json.dumps(data, sort_keys=True, ensure_ascii=True)
     chunks = [text[k:k + 76] for k in range(0, len(text), 76)]
-    body = "\n".join(f"    {chunk!r}" for chunk in chunks)
+    body = "\n".join(f"    {escape(chunk, 'literal')}" for chunk in chunks)
     return f"# Read when TorchCanvas imports this file: the project name, description and recipe.\n" \
            f"{NAME} = (\n{body}\n)"
 
