@@ -85,6 +85,31 @@ def _structure(value: Any) -> bool:
     return False
 
 
+def _prune(graph: Graph) -> None:
+    """Stateless operations whose result nothing reads (their consumer was a Python value): gone."""
+    from codegen.catalogue import LAYERS
+
+    while True:
+        used = {e.src for e in graph.edges}
+        dead = [nid for nid, node in graph.nodes.items() if nid not in used and node.type in LAYERS
+                and LAYERS[node.type].module is None and LAYERS[node.type].spec.outputs]
+        if not dead:
+            return
+        for nid in dead:
+            del graph.nodes[nid]
+        graph.edges[:] = [e for e in graph.edges if e.dst not in dead]
+
+
+def _exported_group(cls: type) -> bool:
+    """A class TorchCanvas wrote for a group (in an exported file, not a `# Custom code` entry)."""
+    import sys
+
+    from codegen.importer.opaque import exported_entry_name
+    from codegen.metadata import NAME
+
+    return hasattr(sys.modules.get(cls.__module__), NAME) and not exported_entry_name(cls)
+
+
 def _tuple_text(value: Any) -> str | None:
     if value is None:
         return "None"
@@ -206,7 +231,9 @@ class Importer(Patterns):
                 else:
                     texts[n] = ops.tidy(renderer.node_text(n)) if simple(value) else renderer.node_text(n)
             elif n.op == "output":
-                return inputs, self._outputs(n.args[0], texts, structures, add, connect, root)
+                outputs = self._outputs(n.args[0], texts, structures, add, connect, root)
+                _prune(graph)
+                return inputs, outputs
         return inputs, []
 
     def _outputs(self, result: Any, texts, structures, add, connect, root: bool) -> list[str]:
@@ -325,7 +352,7 @@ class Importer(Patterns):
         from codegen.importer.opaque import exported_entry_name, is_library_class
 
         try:
-            if not list(sub.children()) and not is_library_class(type(sub)):
+            if not list(sub.children()) and not is_library_class(type(sub)) and not _exported_group(type(sub)):
                 raise KeepWhole("a layer of your own (kept as your code)")
             if exported_entry_name(type(sub)):
                 raise KeepWhole("a code node of an exported project (kept as its code)")

@@ -72,7 +72,9 @@ def unique(base: str, taken) -> str:
 def describe(sub: nn.Module) -> str:
     doc = (type(sub).__doc__ or "").strip()
     if doc and type(sub).__module__ not in ("torch.nn.modules.container",):
-        return doc.splitlines()[0].strip()
+        # the first paragraph, joined: an exported group's docstring is its description, wrapped
+        paragraph = doc.split("\n\n")[0]
+        return " ".join(line.strip() for line in paragraph.splitlines() if line.strip())
     return f"Imported from {type(sub).__module__}.{type(sub).__qualname__}."
 
 
