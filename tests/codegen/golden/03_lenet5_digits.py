@@ -52,6 +52,19 @@ class LeNet5OnDigits(nn.Module):
         return fc3
 
 
+# Read when TorchCanvas imports this file: the project name, description and recipe.
+TORCHCANVAS = (
+    '{"description": "LeCun\'s LeNet-5 (1998): two convolution + average-pooling s'
+    "tages and three fully connected layers. The 8\\u00d78 digits are upscaled to "
+    "32\\u00d732, the size LeNet was designed for. Watch the shapes on the edges: "
+    "32\\u219228\\u219214\\u219210\\u21925. Try: MaxPool instead of AvgPool, ReLU ins"
+    'tead of Tanh.", "format": "TorchCanvas-export", "name": "LeNet-5 on digits",'
+    ' "recipe": {"batch_size": 64, "dataset": {"name": "digits"}, "epochs": 30, "'
+    'optimizer": {"lr": 0.003, "name": "adam"}, "schedule": {"name": "cosine"}}, '
+    '"version": 1}'
+)
+
+
 if __name__ == "__main__":
     model = LeNet5OnDigits()
     image = torch.randn(2, 1, 8, 8)

@@ -62,6 +62,19 @@ class ResNetMiniOnDigits(nn.Module):
         return head
 
 
+# Read when TorchCanvas imports this file: the project name, description and recipe.
+TORCHCANVAS = (
+    '{"description": "Residual blocks (He et al. 2015): two 3\\u00d73 convolutions'
+    " with batch normalisation and a skip connection, repeated as a group \\u00d73"
+    ". Double-click the 'blocks' node to edit the block. Watch the gradient-norm "
+    "heatmap: the skip connections keep early layers learning. Try: repeat 6, or "
+    'remove the skip (the Add node).", "format": "TorchCanvas-export", "name": "R'
+    'esNet-mini on digits", "recipe": {"batch_size": 32, "dataset": {"name": "dig'
+    'its"}, "epochs": 30, "optimizer": {"lr": 0.003, "name": "adam"}}, "version":'
+    " 1}"
+)
+
+
 if __name__ == "__main__":
     model = ResNetMiniOnDigits()
     image = torch.randn(2, 1, 8, 8)

@@ -97,6 +97,20 @@ class MiniGPT(nn.Module):
         return head
 
 
+# Read when TorchCanvas imports this file: the project name, description and recipe.
+TORCHCANVAS = (
+    '{"description": "A nanoGPT-style decoder: token + position embeddings, then '
+    "a block group (layer norm \\u2192 causal self-attention \\u2192 residual, laye"
+    "r norm \\u2192 MLP \\u2192 residual) repeated \\u00d72, then a linear head pred"
+    "icting the next character. The attention and position table are code nodes y"
+    "ou can read and edit. Compare its loss with the char-LSTM at the same time b"
+    'udget.", "format": "TorchCanvas-export", "name": "mini-GPT", "recipe": {"bat'
+    'ch_size": 64, "clip_grad_norm": 1.0, "dataset": {"block_size": 64, "max_char'
+    's": 200000, "name": "stdlib_text"}, "epochs": 3, "metrics": ["accuracy", "pe'
+    'rplexity"], "optimizer": {"lr": 0.002, "name": "adamw"}}, "version": 1}'
+)
+
+
 if __name__ == "__main__":
     model = MiniGPT()
     chars = torch.zeros(2, 64, dtype=torch.long)

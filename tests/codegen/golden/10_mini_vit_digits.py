@@ -68,6 +68,18 @@ class MiniViTOnDigits(nn.Module):
         return head
 
 
+# Read when TorchCanvas imports this file: the project name, description and recipe.
+TORCHCANVAS = (
+    '{"description": "A Vision Transformer (Dosovitskiy et al. 2020) in miniature'
+    ": a 2\\u00d72 convolution with stride 2 cuts the 8\\u00d78 digit into 16 patch"
+    "es of 32 numbers, a position table is added, two transformer encoder layers "
+    "mix the patches, and the mean patch is classified. Try: patch size 4 (4 patc"
+    'hes), or more layers.", "format": "TorchCanvas-export", "name": "mini-ViT on'
+    ' digits", "recipe": {"batch_size": 32, "dataset": {"name": "digits"}, "epoch'
+    's": 40, "optimizer": {"lr": 0.002, "name": "adamw"}}, "version": 1}'
+)
+
+
 if __name__ == "__main__":
     model = MiniViTOnDigits()
     image = torch.randn(2, 1, 8, 8)

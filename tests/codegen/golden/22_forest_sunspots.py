@@ -90,6 +90,24 @@ class AForestOfNetsForSunspots(nn.Module):
         return combine
 
 
+# Read when TorchCanvas imports this file: the project name, description and recipe.
+TORCHCANVAS = (
+    '{"description": "Signature experiment 3. Forecast next year\'s sunspot number'
+    " from the last 20 years. A base net makes a first forecast; a Slice hands 8 "
+    "of its 16 hidden units to a freshly initialised net ('refiner'), and an Ense"
+    "mble node adds independently initialised small nets ('member'), averaged. It"
+    " starts with 2 members; the grow_forest hook adds a fresh member every 10 ep"
+    "ochs (up to 6) and freezes the older ones \\u2014 watch the 'grow' markers. C"
+    "ompare with one net of the same parameter count (tests/bench/test_signature_"
+    'bench.py).", "format": "TorchCanvas-export", "name": "A forest of nets for s'
+    'unspots", "recipe": {"batch_size": 32, "dataset": {"flat": true, "name": "su'
+    'nspots", "window": 20}, "epochs": 60, "hooks": [{"name": "grow_forest", "par'
+    'ams": {"ensemble": "forest", "every": 10, "max_members": 6}}], "loss": {"nam'
+    'e": "mse"}, "metrics": ["mse", "mae"], "optimizer": {"lr": 0.005, "name": "a'
+    'dam"}}, "version": 1}'
+)
+
+
 if __name__ == "__main__":
     model = AForestOfNetsForSunspots()
     window = torch.randn(2, 20)
