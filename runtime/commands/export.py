@@ -58,10 +58,16 @@ def run(args: argparse.Namespace) -> int:
         if args.to == "train" else project.with_suffix(SUFFIX[args.to])
     try:
         if args.to == "train":
-            from runtime.trainscript import export_training
+            from runtime.data import DatasetError
+            from runtime.recipe import RecipeError
+            from runtime.trainscript import ExportRefused, export_training
 
-            script = export_training(doc, out, project.resolve().parent, trusted=trusted)
-            print(f"wrote {script.parent}: model.py, recipe.json, data.safetensors, train.py "
+            try:
+                script = export_training(doc, out, project.resolve().parent, trusted=trusted)
+            except (ExportRefused, RecipeError, DatasetError) as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 1
+            print(f"wrote {script.parent}: train.py, model.py, hooks.py, metrics.py, recipe.json, data.safetensors "
                   f"(run: python {script}  or  torchrun --nproc_per_node=2 {script})")
             return 0
         if args.to == "py":
