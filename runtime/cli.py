@@ -79,7 +79,7 @@ def _import_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--output", required=True, help="the project file to write")
 
 
-@command("sweep", "train a project once per value of one node parameter; CSV and a plot of train/val loss",
+@command("sweep", "train a project once per value of one node parameter (a grid study); CSV and a plot",
          "runtime.commands.sweep:run")
 def _sweep_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("project", help="the project file (.json)")
@@ -87,6 +87,8 @@ def _sweep_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--param", required=True, help="the parameter, e.g. out_features")
     p.add_argument("--values", required=True, help="comma-separated JSON values, e.g. 2,4,8,16")
     p.add_argument("--epochs", type=int, help="override the recipe's epochs")
+    p.add_argument("--jobs", type=int, default=1, help="train this many values at once (processes)")
+    p.add_argument("--storage", help="Optuna storage URL (default: SQLite file beside the project)")
     p.add_argument("--out", help="output folder (default: PROJECT_sweep beside the project)")
     p.add_argument("--trust", action="store_true", help="run the project's custom code")
 
@@ -103,6 +105,49 @@ def _compare_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--epochs", type=int, help="override the recipe's epochs")
     p.add_argument("--out", help="folder whose runs/ receives the run folders (default: beside the project)")
     p.add_argument("--trust", action="store_true", help="run the project's custom code")
+
+
+def _study_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--jobs", type=int, default=1, help="trials at once on this machine (worker processes)")
+    p.add_argument("--trust", action="store_true", help="run the project's custom code (code nodes, hooks)")
+    p.add_argument("--heartbeat", type=float, default=10.0, metavar="SECONDS",
+                   help="a running trial beats this often; after three missed beats it is failed and retried")
+
+
+@command("study", "search node parameters and recipe fields with Optuna; each trial is a run folder",
+         "runtime.commands.study:run")
+def _study_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("project", help="the project file (.json)")
+    p.add_argument("--param", action="append", metavar="PATH=SPEC",
+                   help="what to search: NODE.PARAM or recipe.FIELD, then int:LOW..HIGH[:log], "
+                        "float:LOW..HIGH[:log] or choice:A,B,C (repeat for several)")
+    p.add_argument("--trials", type=int,
+                   help="how many trials (default 20, or the whole grid); a resumed study tops up to this")
+    p.add_argument("--sampler", choices=("tpe", "random", "grid"), default="tpe")
+    p.add_argument("--prune", choices=("median", "none"), default="median",
+                   help="stop trials whose per-epoch validation is worse than the median of earlier trials")
+    p.add_argument("--metric", default="val_loss", help="the objective, a validation metric (default val_loss)")
+    p.add_argument("--direction", choices=("minimize", "maximize"),
+                   help="default: maximize accuracies, minimize the rest")
+    p.add_argument("--epochs", type=int, help="override the recipe's epochs for every trial")
+    p.add_argument("--storage", metavar="URL",
+                   help="sqlite:///FILE, postgresql://USER:PASSWORD@HOST/DB or journal:FILE "
+                        "(default: PROJECT.optuna.db beside the project)")
+    p.add_argument("--name", help="the study's name in the storage (default: the project's file name)")
+    p.add_argument("--no-run", action="store_true",
+                   help="only make the study and its waiting trials; workers (study-worker) run them")
+    _study_options(p)
+
+
+@command("study-worker", "join a study (from this or another machine) and run its waiting trials",
+         "runtime.commands.study:run_worker")
+def _study_worker_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--storage", required=True, metavar="URL", help="the study's storage, as given to study")
+    p.add_argument("--name", required=True, help="the study's name")
+    p.add_argument("--project-dir", metavar="DIR",
+                   help="the project's folder on this machine (data files, runs/); default: the folder the "
+                        "study was made in, if it exists here, else the current folder")
+    _study_options(p)
 
 
 def build_parser(prog: str = "torchcanvas") -> argparse.ArgumentParser:

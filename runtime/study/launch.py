@@ -1,0 +1,149 @@
+"""Making (or resuming) a study, checking everything first, and running its trials in local worker processes.
+
+Everything that can be wrong is found before a trial starts: paths that name
+nothing, ranges that are empty or do not fit, a storage that cannot be
+reached, a study name already used for another search.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from graph import Document
+from graph.fileformat import dumps
+from runtime.study.setup import ATTR, StudySetup, make_pruner, make_sampler, read_setup
+from runtime.study.space import SearchParam, SpaceError, grid
+from runtime.study.storage import HEARTBEAT, StorageError, open_storage
+from runtime.study.targets import check, resolve
+from runtime.study.worker import fail_trial, work
+
+
+class StudyError(ValueError):
+    """The study cannot start; the message says what to change."""
+
+
+def check_space(doc: Document, registry: Any, params: list[SearchParam], project_dir: Path | None) -> None:
+    if not params:
+        raise SpaceError("give at least one --param PATH=SPEC, e.g. --param fc1.out_features=int:8..512:log")
+    paths = [p.path for p in params]
+    if len(set(paths)) != len(paths):
+        raise SpaceError(f"--param {next(p for p in paths if paths.count(p) > 1)} is given twice")
+    for param in params:
+        check(doc, resolve(doc, registry, param.path), param, project_dir)
+
+
+def create_or_resume(setup: StudySetup, url: str, name: str, heartbeat: float = HEARTBEAT) -> Any:
+    """The study with `setup.n_trials` trials done or waiting; raises StudyError/StorageError first."""
+    import optuna
+    from optuna.trial import TrialState
+
+    storage = open_storage(url, heartbeat)
+    direction = setup.direction
+    try:
+        study = optuna.load_study(study_name=name, storage=storage)
+    except KeyError:
+        study = optuna.create_study(study_name=name, storage=storage, direction=direction,
+                                    sampler=make_sampler(setup.sampler), pruner=make_pruner(setup.prune, 1))
+        study.set_user_attr(ATTR, setup.to_attr())
+    else:
+        try:
+            existing = read_setup(study)
+        except ValueError as exc:
+            raise StudyError(f"--name {name}: {exc}") from None
+        difference = existing.same_search(setup)
+        if difference:
+            raise StudyError(f"--name {name}: a study of that name exists in the storage and differs (this run "
+                             f"{difference}); choose another --name, or repeat its settings to resume it")
+    live = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING, TrialState.WAITING)
+    trials = study.get_trials(deepcopy=False, states=live)
+    if setup.sampler == "grid":
+        taken = {tuple(sorted((k, repr(v)) for k, v in t.params.items())) for t in trials}
+        taken |= {tuple(sorted((k, repr(v)) for k, v in t.system_attrs.get("fixed_params", {}).items()))
+                  for t in trials}
+        for point in grid(setup.params)[: setup.n_trials]:
+            if tuple(sorted((k, repr(v)) for k, v in point.items())) not in taken:
+                study.enqueue_trial(point)
+    else:
+        for _ in range(setup.n_trials - len(trials)):
+            study.enqueue_trial({})
+    return study
+
+
+def _job(url: str, name: str, trusted: bool, threads: int, heartbeat: float, project_dir: str | None) -> None:
+    import torch
+
+    torch.set_num_threads(threads)
+    work(url, name, trusted=trusted, num_threads=threads, heartbeat=heartbeat, project_dir=project_dir)
+
+
+def run_local(url: str, name: str, jobs: int, *, trusted: bool = False, heartbeat: float = HEARTBEAT,
+              log: Callable[[str], None] = print, project_dir: str | None = None) -> None:
+    """Runs the study's waiting trials in `jobs` processes (this one when jobs == 1)."""
+    # One thread per trial: trials in parallel beat threads in parallel for the models people search,
+    # and intra-op threads slow to a crawl when the cores are oversubscribed.
+    threads = 1
+    if jobs == 1:
+        import torch
+
+        torch.set_num_threads(threads)
+        work(url, name, trusted=trusted, num_threads=threads, heartbeat=heartbeat, log=log, project_dir=project_dir)
+        return
+    context = multiprocessing.get_context("spawn")
+    workers = []
+    restarts = 2 * jobs
+    for _ in range(jobs):
+        workers.append(context.Process(target=_job, args=(url, name, trusted, threads, heartbeat, project_dir)))
+        workers[-1].start()
+    try:
+        while workers:
+            time.sleep(0.2)
+            for proc in [p for p in workers if not p.is_alive()]:
+                workers.remove(proc)
+                if proc.exitcode:
+                    log(f"worker {proc.pid} ended with {_exit_text(proc.exitcode)}; its trial is marked failed "
+                        "and will be retried")
+                    _fail_trials_of(url, name, proc.pid, heartbeat)
+                    if restarts and _waiting(url, name, heartbeat):
+                        restarts -= 1
+                        workers.append(context.Process(target=_job, args=(url, name, trusted, threads, heartbeat, project_dir)))
+                        workers[-1].start()
+    finally:
+        for proc in workers:
+            proc.terminate()
+            proc.join()
+
+
+def _exit_text(code: int) -> str:
+    return f"signal {-code}" if code < 0 else f"exit code {code}"
+
+
+def _fail_trials_of(url: str, name: str, pid: int, heartbeat: float) -> None:
+    import optuna
+    from optuna.trial import TrialState
+
+    from runtime.study.trial import worker_id
+
+    study = optuna.load_study(study_name=name, storage=open_storage(url, heartbeat))
+    host = worker_id().split(":")[0]
+    for frozen in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        if frozen.user_attrs.get("worker") == f"{host}:{pid}":
+            fail_trial(study, frozen)
+
+
+def _waiting(url: str, name: str, heartbeat: float) -> bool:
+    import optuna
+    from optuna.trial import TrialState
+
+    study = optuna.load_study(study_name=name, storage=open_storage(url, heartbeat))
+    return bool(study.get_trials(deepcopy=False, states=(TrialState.WAITING,)))
+
+
+def setup_for(doc: Document, project: Path, params: list[SearchParam], **options: Any) -> StudySetup:
+    return StudySetup(dumps(doc), str(project.resolve().parent), project.stem, params, **options)
+
+
+__all__ = ["StorageError", "StudyError", "check_space", "create_or_resume", "run_local", "setup_for"]

@@ -1,0 +1,80 @@
+"""Where a study lives: SQLite beside the project, a shared RDB (PostgreSQL), or a journal file.
+
+    (nothing)                       sqlite:///<project folder>/<project>.optuna.db
+    sqlite:///path/study.db         an SQLite file (one machine, several processes)
+    postgresql://user:pw@host/db    PostgreSQL, shared by many machines (driver: psycopg 3)
+    journal:/shared/study.log       an append-only journal file on a shared filesystem
+
+RDB storages get Optuna's heartbeat: a trial whose process died stops
+beating, is marked failed by the next worker that looks, and is retried.
+Journal files have no heartbeat in Optuna; `runtime.study.worker` keeps an
+equivalent one in the trial's user attributes.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from pathlib import Path
+from typing import Any
+
+HEARTBEAT = 10.0  # seconds between a running trial's heartbeats
+MAX_RETRY = 3  # a trial whose worker died is retried this often
+
+
+class StorageError(ValueError):
+    """The storage cannot be opened or reached; the message says which and why (password hidden)."""
+
+
+def default_url(project: Path) -> str:
+    return f"sqlite:///{project.resolve().with_suffix('.optuna.db')}"
+
+
+def redact(url: str) -> str:
+    return re.sub(r"(//[^:/@]+:)[^@]*@", r"\1***@", url)
+
+
+def _driver(url: str) -> str:
+    """SQLAlchemy's default PostgreSQL driver is psycopg2; we ship psycopg (3)."""
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def is_journal(url: str) -> bool:
+    return url.startswith("journal:")
+
+
+def open_storage(url: str, heartbeat: float = HEARTBEAT) -> Any:
+    """An Optuna storage for `url`, connected (so an unreachable server is reported here)."""
+    import optuna
+    from optuna.storages import JournalStorage, RDBStorage, RetryHeartbeatStaleTrialCallback
+    from optuna.storages.journal import JournalFileBackend
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+    try:
+        if is_journal(url):
+            path = Path(url.split(":", 1)[1]).expanduser()
+            if not path.parent.is_dir():
+                raise StorageError(f"storage {url}: the folder {path.parent} does not exist")
+            return JournalStorage(JournalFileBackend(str(path)))
+        if "://" not in url:
+            raise StorageError(f"storage {url!r}: expected sqlite:///FILE, postgresql://USER@HOST/DB or "
+                               "journal:FILE")
+        if url.startswith("sqlite:///"):
+            folder = Path(url[len("sqlite:///"):]).expanduser().parent
+            if not folder.is_dir():
+                raise StorageError(f"storage {url}: the folder {folder} does not exist")
+        engine: dict[str, Any] = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else \
+            {"pool_pre_ping": True, "connect_args": {"connect_timeout": 10}}
+        interval = max(1, round(heartbeat))
+        return RDBStorage(_driver(url), engine_kwargs=engine, heartbeat_interval=interval,
+                          grace_period=3 * interval,
+                          heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRY))
+    except StorageError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - drivers raise many kinds; the user needs one line
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        reason = re.sub(r"\(Background on this error.*", "", reason)
+        raise StorageError(f"cannot reach storage {redact(url)}: {redact(reason)}") from None

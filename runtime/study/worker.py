@@ -1,0 +1,159 @@
+"""A study worker: takes waiting trials from the storage one at a time until none are left.
+
+The study's budget is its waiting trials (enqueued when the study is made),
+and taking one is atomic in the storage, so however many workers join, on
+however many machines, each trial runs exactly once. While a trial runs its
+worker beats; a trial whose worker died stops beating, and the next worker
+that looks marks it failed and enqueues a retry with the same parameters.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import warnings
+from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from runtime.study.storage import HEARTBEAT, MAX_RETRY, is_journal, open_storage
+from runtime.study.trial import TrialFailed, run_trial, worker_id
+
+Log = Callable[[str], None]
+
+
+def _states():
+    from optuna.trial import TrialState
+
+    return TrialState
+
+
+@contextmanager
+def beating(study: Any, trial: Any, interval: float, journal: bool):
+    """Records a heartbeat every `interval` seconds while the trial runs."""
+    storage = study._storage
+    stop = threading.Event()
+
+    def beat() -> None:
+        if journal:
+            trial.set_user_attr("heartbeat", time.time())
+        else:
+            storage.record_heartbeat(trial._trial_id)
+
+    def loop() -> None:
+        while not stop.wait(interval):
+            try:
+                beat()
+            except Exception:  # noqa: BLE001 - a missed beat is retried at the next interval
+                pass
+
+    beat()
+    thread = threading.Thread(target=loop, daemon=True, name="study-heartbeat")
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def recover_stale(study: Any, interval: float, journal: bool) -> None:
+    """Fails the trials whose worker stopped beating and enqueues their retries."""
+    import optuna
+    from optuna.storages import RetryHeartbeatStaleTrialCallback
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if not journal:
+            optuna.storages.fail_stale_trials(study)
+            return
+        retry = RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRY)
+        now = time.time()
+        for frozen in study.get_trials(deepcopy=False, states=(_states().RUNNING,)):
+            last = frozen.user_attrs.get("heartbeat")
+            started = frozen.datetime_start.timestamp() if frozen.datetime_start else now
+            if now - (last or started) > 3 * interval:
+                fail_trial(study, frozen, retry)
+
+
+def fail_trial(study: Any, frozen: Any, retry: Any = None) -> None:
+    """Marks a running trial failed (its worker is gone) and enqueues a retry."""
+    from optuna.exceptions import UpdateFinishedTrialError
+    from optuna.storages import RetryHeartbeatStaleTrialCallback
+
+    try:
+        if study._storage.set_trial_state_values(frozen._trial_id, state=_states().FAIL):
+            (retry or RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRY))(study, frozen)
+    except UpdateFinishedTrialError:
+        pass
+
+
+def take_waiting(study: Any) -> Any | None:
+    """The next waiting trial, now running in this worker; None when the budget is spent."""
+    import optuna
+
+    trial_id = study._pop_waiting_trial_id()  # Study.ask() without its fallback of making a new trial
+    return None if trial_id is None else optuna.Trial(study, trial_id)
+
+
+def describe(values: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in values.items())
+
+
+def work(url: str, name: str, *, trusted: bool = False, num_threads: int | None = None,
+         heartbeat: float = HEARTBEAT, log: Log = print, stop: Callable[[], bool] = lambda: False,
+         project_dir: str | None = None) -> int:
+    """Runs trials of study `name` until none are waiting or running; returns how many this worker ran.
+
+    `project_dir`: the project's folder on this machine (data files, runs/), if not where the study was made.
+    """
+    import optuna
+
+    from graph.fileformat import loads
+    from runtime.commands.check import project_registry
+    from runtime.study.setup import make_pruner, make_sampler, read_setup
+    from runtime.study.targets import resolve
+
+    storage = open_storage(url, heartbeat)
+    study = optuna.load_study(study_name=name, storage=storage)
+    setup = read_setup(study)
+    if project_dir or not Path(setup.project_dir).is_dir():
+        setup.project_dir = str(Path(project_dir or ".").resolve())
+    study.sampler, study.pruner = make_sampler(setup.sampler), make_pruner(setup.prune, setup.n_trials)
+    registry = project_registry()
+    doc = loads(setup.project, registry)
+    targets = {p.path: resolve(doc, registry, p.path) for p in setup.params}
+    journal, done, states = is_journal(url), 0, _states()
+    while not stop():
+        recover_stale(study, heartbeat, journal)
+        trial = take_waiting(study)
+        if trial is None:
+            if not study.get_trials(deepcopy=False, states=(states.RUNNING, states.WAITING)):
+                return done
+            time.sleep(min(heartbeat, 2.0))  # another worker's trial may still fail and come back
+            continue
+        with beating(study, trial, heartbeat, journal):
+            try:
+                outcome = run_trial(trial, setup, name, doc, targets, trusted=trusted, num_threads=num_threads)
+            except KeyboardInterrupt:
+                study.tell(trial, state=states.FAIL)
+                raise
+            except Exception as exc:  # noqa: BLE001 - a bad corner of the space fails one trial, not the study
+                message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                trial.set_user_attr("error", message if isinstance(exc, (TrialFailed, ValueError)) else
+                                    f"{type(exc).__name__}: {message}")
+                study.tell(trial, state=states.FAIL)
+                log(f"trial {trial.number:>3}  failed    {message}")
+                done += 1
+                continue
+        if outcome.pruned:
+            study.tell(trial, state=states.PRUNED)
+        else:
+            study.tell(trial, outcome.value)
+        state = "pruned" if outcome.pruned else "complete"
+        value = "" if outcome.value is None else f"{setup.metric} {outcome.value:.4f}  "
+        log(f"trial {trial.number:>3}  {state:<9} {value}{describe(outcome.values)}  "
+            f"({outcome.epochs} epochs, {outcome.seconds:.1f} s, {worker_id()})")
+        done += 1
+    return done
