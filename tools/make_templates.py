@@ -323,17 +323,21 @@ def text_cnn() -> None:
 
 
 def double_descent() -> None:
-    b = builder("Double descent: a width sweep", "Train the same small MLP many times, only its hidden width "
-                "changing, on a small noisy task (120 two-moons points, half held out, 30 % noise), long enough "
-                "to fit the training set. Run: torchcanvas sweep THIS_FILE --node hidden --param out_features "
-                "--values 1,2,4,8,16,32,64,128,256,512. Classical wisdom says test error rises once the net can "
-                "memorise; double descent says it peaks near the interpolation threshold and falls again.")
-    x = b.input("point", [2])
-    h = b.add("ReLU", b.add("Linear", x, "hidden", out_features=64), "act")
-    b.output(b.add("Linear", h, "classify", out_features=2), "logits")
-    finish(b, "23_double_descent_sweep.json", {"dataset": {"name": "moons", "n": 120, "noise": 0.3,
-                                                           "val_fraction": 0.5}, "epochs": 300,
-                                                "batch_size": 64, "optimizer": {"name": "adam", "lr": 0.01}})
+    b = builder("Double descent: random features", "Random-features regression (Belkin et al. 2019): a frozen, "
+                "randomly initialised first layer ('features', ❄) and a trainable linear readout, fitted with the "
+                "squared loss to 200 noisy points of a teacher function (14 % of the target variance is label "
+                "noise), full-batch Adam until the training error is near zero. Sweep the number of features: "
+                "torchcanvas study THIS_FILE --param features.out_features=choice:20,50,100,150,180,200,220,250,"
+                "300,400,800,1600 --sampler grid --prune none --jobs 2. The test error falls, peaks where the "
+                "features just suffice to interpolate the training set (width ≈ 200 = training points), then "
+                "falls again below its first minimum: the second descent.")
+    x = b.input("x", [16])
+    h = b.add("ReLU", b.add("Linear", x, "features", out_features=200, frozen=True), "relu")
+    b.output(b.add("Linear", h, "readout", out_features=1), "y")
+    finish(b, "23_double_descent.json", {"dataset": {"name": "teacher", "n": 1000, "dim": 16, "noise": 0.4,
+                                                     "val_fraction": 0.8}, "epochs": 2000, "batch_size": 200,
+                                         "loss": {"name": "mse"}, "metrics": ["mse"], "checkpoint_every": 0,
+                                         "activation_every": 0, "optimizer": {"name": "adam", "lr": 0.01}})
 
 
 def finetune() -> None:

@@ -8,6 +8,7 @@ reached, a study name already used for another search.
 from __future__ import annotations
 
 import multiprocessing
+import random
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -64,7 +65,9 @@ def create_or_resume(setup: StudySetup, url: str, name: str, heartbeat: float = 
         taken = {tuple(sorted((k, repr(v)) for k, v in t.params.items())) for t in trials}
         taken |= {tuple(sorted((k, repr(v)) for k, v in t.system_attrs.get("fixed_params", {}).items()))
                   for t in trials}
-        for point in grid(setup.params)[: setup.n_trials]:
+        points = grid(setup.params)
+        random.Random(0).shuffle(points)  # a partial grid is a sample, and pruning sees a fair start
+        for point in points[: setup.n_trials]:
             if tuple(sorted((k, repr(v)) for k, v in point.items())) not in taken:
                 study.enqueue_trial(point)
     else:

@@ -75,6 +75,7 @@ BUILTINS = [
     ({"name": "macrodata", "column": "unemp", "transform": "none"}, "forecast", (8, 1), None, (1,)),
     ({"name": "sine", "flat": True}, "forecast", (32,), None, (1,)),
     ({"name": "ar2", "n": 300}, "forecast", (16, 1), None, (1,)),
+    ({"name": "teacher", "n": 300, "dim": 8}, "regression", (8,), None, (1,)),
     ({"name": "adding", "n": 200, "length": 30}, "regression", (30, 2), None, (1,)),
     ({"name": "copy", "n": 100, "delay": 10, "symbols": 4}, "classification", (18,), 10, (18,)),
     ({"name": "parity", "n": 200, "length": 12}, "classification", (12, 1), 2, ()),
