@@ -6,17 +6,15 @@ import argparse
 import sys
 from pathlib import Path
 
-from codegen import CompileError
-from graph import ProjectFileError, load
+from graph import ProblemError, ProjectFileError, load
 from graph.trust import GRANT_CLI, UntrustedCode
 from runtime.commands.check import project_registry
 from runtime.trust import require_trust, trusted_for_cli
-from runtime.recipe import RecipeError
 from runtime.study.launch import StudyError, check_space, create_or_resume, run_local, setup_for
 from runtime.study.space import SpaceError, grid, parse_param
 from runtime.study.storage import StorageError, default_url, redact
 
-EXPECTED = (ProjectFileError, CompileError, RecipeError, SpaceError, StorageError, StudyError)
+EXPECTED = (ProjectFileError, ProblemError, SpaceError, StorageError, StudyError)
 
 
 def _direction(metric: str, given: str | None) -> str:

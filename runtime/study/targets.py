@@ -129,7 +129,7 @@ def _recipe_problem(doc: Document, target: Target, value: Any, project_dir: Path
                 return f"{hook['name']}: {exc}"
         return None
     problems = recipe_problems(recipe)
-    return problems[0] if problems else None
+    return problems[0].text() if problems else None
 
 
 def check(doc: Document, target: Target, param: SearchParam, project_dir: Path | None = None) -> None:

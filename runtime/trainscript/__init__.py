@@ -21,11 +21,11 @@ from safetensors.torch import save_file
 from codegen import compile_document
 from graph import Document
 from runtime.recipe import Recipe, parse_recipe
-from runtime.trainscript.plan import CARRIED, MONITORING_ONLY, ExportRefused, plan_export
+from runtime.trainscript.plan import APP_ONLY, CARRIED, ExportRefused, plan_export
 from runtime.trainscript.script import train_script
 from runtime.trainscript.sources import hooks_module, metrics_module, user_module
 
-__all__ = ["CARRIED", "MONITORING_ONLY", "ExportRefused", "export_training", "tidy_file"]
+__all__ = ["CARRIED", "APP_ONLY", "ExportRefused", "export_training", "tidy_file"]
 
 
 def _tensors(dataset) -> tuple[torch.Tensor, torch.Tensor]:
@@ -33,7 +33,7 @@ def _tensors(dataset) -> tuple[torch.Tensor, torch.Tensor]:
     for k in range(len(dataset)):
         x, y = dataset[k]
         if isinstance(x, (tuple, list)):
-            raise ExportRefused("recipe.dataset: samples with several inputs cannot be exported to train.py yet")
+            raise ExportRefused("recipe.dataset", "samples with several inputs cannot be exported to train.py yet")
         xs.append(torch.as_tensor(x))
         ys.append(torch.as_tensor(y))
     return torch.stack(xs), torch.stack(ys)

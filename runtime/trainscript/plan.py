@@ -15,6 +15,7 @@ from typing import Any
 
 from codegen import Compiled
 from graph import Document
+from graph.problems import Problem, ProblemError
 from runtime.policies import POLICIES
 from runtime.recipe import Recipe
 
@@ -23,15 +24,18 @@ CARRIED = frozenset({
     "dataset", "batch_size", "epochs", "max_steps", "loss", "optimizer", "schedule", "l1", "l2",
     "clip_grad_norm", "seed", "device", "metrics", "eval_every", "eval_batches", "hooks", "param_groups",
     "init_from", "checkpoint_every"})
-#: Fields that only feed the app's live plots; they do not change what is trained.
-MONITORING_ONLY = frozenset({"log_layers", "activation_every"})
+#: Fields that only concern the app (its live plots, its memory pre-flight); they do not change what is trained.
+APP_ONLY = frozenset({"log_layers", "activation_every", "memory_limit_gb"})
 
 HOOK_METHODS = ("on_fit_start", "on_epoch_start", "on_batch_start", "on_after_backward", "on_after_step",
                 "on_eval_end", "on_epoch_end", "on_fit_end")
 
 
-class ExportRefused(ValueError):
-    """The recipe asks for something train.py cannot reproduce; the message names the field."""
+class ExportRefused(ProblemError, ValueError):
+    """The recipe asks for something train.py cannot reproduce; the problem names the recipe field."""
+
+    def __init__(self, recipe_path: str, message: str) -> None:
+        super().__init__(Problem(message, recipe_path=recipe_path))
 
 
 @dataclass
@@ -96,14 +100,14 @@ class _Planner:
     def user_module(self, entry: str, where: str, kind: str) -> tuple[str, str]:
         source = self.doc.code.get(entry)
         if source is None:
-            raise ExportRefused(f"{where}: the project has no code entry {entry!r}")
+            raise ExportRefused(where, f"the project has no code entry {entry!r}")
         try:
             name = hook_class_name(source) if kind == "hook" else loss_function_name(source)
         except SyntaxError as exc:
-            raise ExportRefused(f"{where}: code entry {entry!r}, line {exc.lineno}: syntax error") from None
+            raise ExportRefused(where, f"code entry {entry!r}, line {exc.lineno}: syntax error") from None
         if name is None:
             what = "class with a hook method" if kind == "hook" else "function"
-            raise ExportRefused(f"{where}: code entry {entry!r} defines no {what}")
+            raise ExportRefused(where, f"code entry {entry!r} defines no {what}")
         if entry not in self.modules_by_entry:
             module = _module_name(entry, self.taken)
             self.modules_by_entry[entry] = module
@@ -122,7 +126,7 @@ class _Planner:
                 if policy not in self.plan.policies:
                     self.plan.policies.append(policy)
             else:
-                raise ExportRefused(f"recipe.hooks[{k}].name: unknown hook {hook.name!r} cannot be exported "
+                raise ExportRefused(f"recipe.hooks[{k}].name", f"unknown hook {hook.name!r} cannot be exported "
                                     f"(built-ins: {', '.join(POLICIES)}, or 'code')")
             if (module, cls) not in self.plan.hook_classes:
                 self.plan.hook_classes.append((module, cls))
@@ -137,7 +141,7 @@ class _Planner:
         for k, spec in enumerate(self.recipe.param_groups):
             missing = [label for label in spec.nodes if label not in self.paths]
             if missing:
-                raise ExportRefused(f"recipe.param_groups[{k}].nodes: no node labelled {missing[0]!r} has weights")
+                raise ExportRefused(f"recipe.param_groups[{k}].nodes", f"no node labelled {missing[0]!r} has weights")
             exported.append({"modules": [self.paths[label] for label in spec.nodes], "lr": spec.lr})
         self.plan.recipe["param_groups"] = exported
 
@@ -148,9 +152,9 @@ class _Planner:
             if not path.is_absolute() and self.project_dir is not None:
                 path = self.project_dir / path
             if not path.is_file():
-                raise ExportRefused(f"recipe.init_from[{k}].file: cannot read {path}")
+                raise ExportRefused(f"recipe.init_from[{k}].file", f"cannot read {path}")
             if spec.node and spec.node not in self.paths:
-                raise ExportRefused(f"recipe.init_from[{k}].node: no node or group labelled {spec.node!r} has "
+                raise ExportRefused(f"recipe.init_from[{k}].node", f"no node or group labelled {spec.node!r} has "
                                     "weights")
             module = self.paths[spec.node] if spec.node else ""
             target = f"init/{k}_{module or 'model'}.safetensors"
@@ -161,8 +165,8 @@ class _Planner:
     def unknown_fields(self) -> None:
         defaults = Recipe()
         for name in type(self.recipe).model_fields:
-            if name not in CARRIED | MONITORING_ONLY and getattr(self.recipe, name) != getattr(defaults, name):
-                raise ExportRefused(f"recipe.{name}: train.py cannot carry this setting yet; reset it to export")
+            if name not in CARRIED | APP_ONLY and getattr(self.recipe, name) != getattr(defaults, name):
+                raise ExportRefused(f"recipe.{name}", "train.py cannot carry this setting yet; reset it to export")
 
 
 def plan_export(doc: Document, compiled: Compiled, recipe: Recipe, project_dir: Path | None) -> Plan:

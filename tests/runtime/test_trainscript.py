@@ -20,7 +20,7 @@ from graph import load
 from graph.builder import Builder
 from runtime.commands.check import project_registry
 from runtime.recipe import Recipe
-from runtime.trainscript import CARRIED, MONITORING_ONLY, ExportRefused, export_training
+from runtime.trainscript import APP_ONLY, CARRIED, ExportRefused, export_training
 from tests.runtime.trainscript_support import (
     app_curve,
     assert_same_curve,
@@ -113,9 +113,9 @@ def variant_doc(name: str):
     return doc
 
 
-def test_every_recipe_field_is_carried_or_named_as_monitoring_only():
-    assert set(Recipe.model_fields) == CARRIED | MONITORING_ONLY
-    assert not CARRIED & MONITORING_ONLY
+def test_every_recipe_field_is_carried_or_named_as_app_only():
+    assert set(Recipe.model_fields) == CARRIED | APP_ONLY
+    assert not CARRIED & APP_ONLY
 
 
 @pytest.fixture(scope="module")
