@@ -61,12 +61,13 @@ class Outcome:
 def run_trial(trial: Any, setup: StudySetup, study_name: str, doc: Document, targets: dict[str, Target],
               *, trusted: bool, num_threads: int | None = None) -> Outcome:
     """Trains the trial's revision of the project; records its run folder and results on the trial."""
-    from runtime.session import new_run_dir, prepare, run
+    from runtime.run_folder import new_run_dir
+    from runtime.session import prepare, run
 
     started = time.perf_counter()
     values = suggest(trial, setup.params)
     variant = apply_values(doc, targets, values)
-    run_dir = new_run_dir(setup.folder, f"{study_name}-trial{trial.number}")
+    run_dir = new_run_dir(setup.folder / "runs", f"{study_name}-trial{trial.number}")
     trial.set_user_attr("run_dir", str(run_dir))
     trial.set_user_attr("worker", worker_id())
     reporter = EpochReporter(trial, setup.metric)

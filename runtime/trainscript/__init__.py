@@ -21,11 +21,11 @@ from safetensors.torch import save_file
 from codegen import compile_document
 from graph import Document
 from runtime.recipe import Recipe, parse_recipe
-from runtime.trainscript.plan import APP_ONLY, CARRIED, ExportRefused, plan_export
+from runtime.trainscript.plan import APP_ONLY, CARRIED, NOT_YET, ExportRefused, plan_export
 from runtime.trainscript.script import train_script
 from runtime.trainscript.sources import hooks_module, metrics_module, user_module
 
-__all__ = ["CARRIED", "APP_ONLY", "ExportRefused", "export_training", "tidy_file"]
+__all__ = ["APP_ONLY", "CARRIED", "NOT_YET", "ExportRefused", "export_training", "tidy_file"]
 
 
 def _tensors(dataset) -> tuple[torch.Tensor, torch.Tensor]:

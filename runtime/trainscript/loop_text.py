@@ -150,7 +150,12 @@ class Trainer:
     # -- what hooks use ---------------------------------------------------------
     def emit(self, event) -> None:
         """Hook decisions and messages are recorded in metrics.jsonl."""
-        self.record(asdict(event) if is_dataclass(event) else dict(event))
+        if is_dataclass(event):
+            self.record(asdict(event))
+        elif hasattr(event, "_asdict"):  # a NamedTuple record; its kind is a class attribute
+            self.record({**event._asdict(), "kind": getattr(event, "kind", type(event).__name__)})
+        else:
+            self.record(dict(event))
 
     def snapshot(self) -> dict[str, torch.Tensor]:
         return {k: v.detach().clone() for k, v in self.model.state_dict().items()}

@@ -24,8 +24,12 @@ CARRIED = frozenset({
     "dataset", "batch_size", "epochs", "max_steps", "loss", "optimizer", "schedule", "l1", "l2",
     "clip_grad_norm", "seed", "device", "metrics", "eval_every", "eval_batches", "hooks", "param_groups",
     "init_from", "checkpoint_every"})
-#: Fields that only concern the app (its live plots, its memory pre-flight); they do not change what is trained.
-APP_ONLY = frozenset({"log_layers", "activation_every", "memory_limit_gb"})
+#: Fields that only concern how the app runs (live plots, its memory pre-flight, the data pipeline,
+#: speed options); they do not change what is trained.
+APP_ONLY = frozenset({"log_layers", "activation_every", "memory_limit_gb", "loader", "channels_last", "compile",
+                      "checkpoint_min_seconds"})
+#: Fields train.py cannot carry yet: the export is refused unless they are at their default.
+NOT_YET = frozenset({"precision"})
 
 HOOK_METHODS = ("on_fit_start", "on_epoch_start", "on_batch_start", "on_after_backward", "on_after_step",
                 "on_eval_end", "on_epoch_end", "on_fit_end")
