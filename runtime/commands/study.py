@@ -9,10 +9,10 @@ from pathlib import Path
 from graph import ProblemError, ProjectFileError, load
 from graph.trust import GRANT_CLI, UntrustedCode
 from runtime.commands.check import project_registry
-from runtime.trust import require_trust, trusted_for_cli
 from runtime.study.launch import StudyError, check_space, create_or_resume, run_local, setup_for
 from runtime.study.space import SpaceError, grid, parse_param
 from runtime.study.storage import StorageError, default_url, redact
+from runtime.trust import require_trust, trusted_for_cli
 
 EXPECTED = (ProjectFileError, ProblemError, SpaceError, StorageError, StudyError)
 

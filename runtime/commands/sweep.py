@@ -15,8 +15,8 @@ from pathlib import Path
 
 from graph.trust import GRANT_CLI, UntrustedCode
 from runtime.commands.study import EXPECTED
-from runtime.trust import require_trust, trusted_for_cli
 from runtime.study.plots import line_plot
+from runtime.trust import require_trust, trusted_for_cli
 
 
 def _value(text: str):

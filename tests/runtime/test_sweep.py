@@ -1,3 +1,4 @@
+import shutil
 import subprocess
 import sys
 
@@ -5,7 +6,9 @@ from app.launch import EXAMPLE
 
 
 def test_sweep_command_trains_each_value_and_writes_csv_and_plot(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "app", "sweep", str(EXAMPLE), "--node", "fc1", "--param",
+    project = tmp_path / EXAMPLE.name  # the sweep's study and run folders go beside the project
+    shutil.copyfile(EXAMPLE, project)
+    result = subprocess.run([sys.executable, "-m", "app", "sweep", str(project), "--node", "fc1", "--param",
                              "out_features", "--values", "2,32", "--epochs", "2", "--out", str(tmp_path)],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
@@ -17,6 +20,8 @@ def test_sweep_command_trains_each_value_and_writes_csv_and_plot(tmp_path):
 
 
 def test_sweep_names_a_missing_node(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "app", "sweep", str(EXAMPLE), "--node", "nope", "--param",
+    project = tmp_path / EXAMPLE.name
+    shutil.copyfile(EXAMPLE, project)
+    result = subprocess.run([sys.executable, "-m", "app", "sweep", str(project), "--node", "nope", "--param",
                              "out_features", "--values", "2"], capture_output=True, text=True, timeout=300)
     assert result.returncode == 1 and "no node labelled 'nope'" in result.stderr
