@@ -97,6 +97,15 @@ def auto_workers() -> int:
     return max(0, min(4, cores - 1))
 
 
+def loader_notice(spec: LoaderSpec) -> str | None:
+    """Why an explicit `num_workers` is not honoured here, said once at the start of the run."""
+    if spec.num_workers != "auto" and spec.num_workers and multiprocessing.current_process().daemon:
+        return (f"recipe.loader.num_workers={spec.num_workers} is not used in the app's training process "
+                "(it may not start worker processes); batches are read in the training thread. "
+                "`torchcanvas train` honours it.")
+    return None
+
+
 def make_loader(ds: Dataset, batch_size: int, spec: LoaderSpec, device: torch.device,
                 sampler: EpochSampler | None = None, seed: int = 0) -> IndexBatches | DataLoader:
     """The fast path for in-memory data, a DataLoader with sensible workers for the rest."""

@@ -65,13 +65,20 @@ def _unpack(obj: Any, tensors: dict[str, torch.Tensor]) -> Any:
     return obj
 
 
+def _scaler(trainer: Any) -> Any:
+    """fp16's GradScaler: its scale and growth count are state a resumed run must continue."""
+    precision = getattr(trainer, "precision", None)
+    return getattr(precision, "scaler", None)
+
+
 def save_checkpoint(trainer: Any, folder: Path, name: str, next_epoch: int | None = None) -> Path:
     """Writes `<name>.safetensors` as one unit; `next_epoch`: where a resumed run starts."""
     path = Path(folder) / f"{name}.safetensors"
     tensors = weight_tensors(trainer.model)
     state = {"optimizer": trainer.optimizer.state_dict(),
              "scheduler": trainer.scheduler.state_dict() if trainer.scheduler is not None else None,
-             "rng": torch.get_rng_state()}
+             "rng": torch.get_rng_state(),
+             "scaler": _scaler(trainer).state_dict() if _scaler(trainer) is not None else None}
     skeleton = _pack(state, tensors)
     info = {"step": trainer.step, "epoch": trainer.epoch if next_epoch is None else next_epoch,
             "metrics": trainer.last_eval}
@@ -104,6 +111,8 @@ def _restore_state(trainer: Any, state: dict[str, Any], path: Path) -> None:
         if trainer.scheduler is not None and state.get("scheduler"):
             trainer.scheduler.load_state_dict(state["scheduler"])
         torch.set_rng_state(state["rng"])
+        if _scaler(trainer) is not None and state.get("scaler"):
+            _scaler(trainer).load_state_dict(state["scaler"])
     except (KeyError, ValueError, TypeError, RuntimeError) as exc:
         raise CheckpointError(f"{path}: the optimizer state does not fit this training setup "
                               f"({str(exc).splitlines()[0][:200]})") from None

@@ -14,11 +14,12 @@ from codegen.export import save_weights
 from graph import Document
 from graph.fileformat import dumps
 from graph.trust import UntrustedCode
-from runtime.batches import make_loader
+from runtime.batches import loader_notice, make_loader
 from runtime.callbacks import Callback
 from runtime.checkpoint import Checkpointer, load_checkpoint
 from runtime.engine import Flags, Trainer, TrainingError, resolve_device
 from runtime.event_stream import EventStream, Subscriber
+from runtime.events import LogMessage
 from runtime.optim import build_loss, build_optimizer, build_scheduler
 from runtime.policies import POLICIES
 from runtime.recipe import Recipe
@@ -196,6 +197,9 @@ def prepare(
     trainer = Trainer(model, train_loader, val_loader, recipe, loss_fn, optimizer, scheduler, when, callbacks,
                       events, device, flags, target_is_input=bundle.task == "reconstruction")
     trainer.layer_paths = layer_paths(doc, compiled)
+    notice = loader_notice(recipe.loader)
+    if notice:
+        events(LogMessage(notice, "warning"))
     if resume_from is not None:
         info = load_checkpoint(trainer, Path(resume_from))
         trainer.step, trainer.epoch = int(info.get("step", 0)), int(info.get("epoch", 0))

@@ -117,3 +117,25 @@ def test_a_project_trains_on_the_fast_path_with_the_dataloader_curve():
         curves[mode] = [e.loss for e in events if isinstance(e, BatchEnded)]
     assert len(curves["auto"]) == 2 * 23
     assert curves["auto"] == curves["off"]
+
+
+def _notice_in_daemon(queue) -> None:
+    from runtime.batches import loader_notice
+
+    queue.put((loader_notice(LoaderSpec(num_workers=2)), loader_notice(LoaderSpec())))
+
+
+def test_an_explicit_num_workers_the_app_process_cannot_honour_is_said_not_dropped():
+    import multiprocessing
+
+    from runtime.batches import loader_notice
+
+    assert loader_notice(LoaderSpec(num_workers=2)) is None  # the CLI's process may start workers
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_notice_in_daemon, args=(queue,), daemon=True)
+    child.start()
+    explicit, auto = queue.get(timeout=60)
+    child.join(timeout=60)
+    assert "num_workers=2" in explicit and "torchcanvas train" in explicit
+    assert auto is None  # "auto" quietly picks 0 there; nothing was asked for

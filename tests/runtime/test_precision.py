@@ -110,3 +110,19 @@ def test_compiled_model_trains_and_reports_its_compile_time():
     assert len(compiled) == 1 and compiled[0].step == 1 and compiled[0].seconds > 0
     assert metrics["val_accuracy"] > 0.9
     assert set(trainer.model.state_dict()) == {"0.weight", "0.bias", "3.weight", "3.bias"}  # the plain module
+
+
+def test_fp16_checkpoint_carries_the_gradient_scale_so_a_resume_continues_it(tmp_path):
+    """A resumed fp16 run must not restart its loss scale at 65536 and skip steps to find it again."""
+    from runtime.checkpoint import load_checkpoint, save_checkpoint
+
+    trainer, _ = make_trainer(epochs=1, max_steps=3, precision="fp16")
+    trainer.fit()
+    trainer.precision.scaler.update(1234.0)  # a scale the default constructor never has
+    saved = trainer.precision.scaler.state_dict()
+    path = save_checkpoint(trainer, tmp_path, "last")
+    fresh, _ = make_trainer(epochs=1, max_steps=3, precision="fp16")
+    assert fresh.precision.scaler.get_scale() != 1234.0
+    load_checkpoint(fresh, path)
+    assert fresh.precision.scaler.get_scale() == 1234.0
+    assert fresh.precision.scaler.state_dict()["_growth_tracker"] == saved["_growth_tracker"]
