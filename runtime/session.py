@@ -25,6 +25,7 @@ from runtime.policies import POLICIES
 from runtime.recipe import Recipe
 from runtime.run_folder import MetricsWriter, write_result, write_start
 from runtime.sampling import EpochSampler
+from runtime.tensorboard_writer import TensorBoardWriter
 from runtime.trust import require_trust
 from runtime.usercode import UserHook
 
@@ -149,8 +150,8 @@ def prepare(
     problems name the node or recipe setting; `UntrustedCode` before anything else when
     the project has code that would run (code nodes, code hooks, a code loss) and
     `trusted` is False. Events go to `emit`, to each of `subscribers` (e.g. a
-    TensorBoard writer) and, with a `run_dir`, to the run folder's metrics file, in
-    that order.
+    TensorBoard writer) and, with a `run_dir`, to the run folder's metrics file and
+    TensorBoard event file, in that order.
     """
     from runtime.analysis import analyse, input_fit
     from runtime.data import load_dataset
@@ -194,6 +195,7 @@ def prepare(
         callbacks.append(Checkpointer(run_dir / "checkpoints", recipe.checkpoint_every,
                                       min_seconds=recipe.checkpoint_min_seconds))
         events.subscribe(MetricsWriter(run_dir / "metrics.jsonl"))
+        events.subscribe(TensorBoardWriter(run_dir))
     trainer = Trainer(model, train_loader, val_loader, recipe, loss_fn, optimizer, scheduler, when, callbacks,
                       events, device, flags, target_is_input=bundle.task == "reconstruction")
     trainer.layer_paths = layer_paths(doc, compiled)

@@ -16,11 +16,12 @@ from typing import Any
 
 from graph import Document
 from graph.fileformat import dumps
+from runtime.study.claims import fail
 from runtime.study.setup import ATTR, StudySetup, make_pruner, make_sampler, read_setup
 from runtime.study.space import SearchParam, SpaceError, grid
 from runtime.study.storage import HEARTBEAT, StorageError, open_storage
 from runtime.study.targets import check, resolve
-from runtime.study.worker import fail_trial, work
+from runtime.study.worker import work
 
 
 class StudyError(ValueError):
@@ -130,11 +131,12 @@ def _fail_trials_of(url: str, name: str, pid: int, heartbeat: float) -> None:
 
     from runtime.study.trial import worker_id
 
-    study = optuna.load_study(study_name=name, storage=open_storage(url, heartbeat))
+    storage = open_storage(url, heartbeat)
+    study = optuna.load_study(study_name=name, storage=storage)
     host = worker_id().split(":")[0]
     for frozen in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         if frozen.user_attrs.get("worker") == f"{host}:{pid}":
-            fail_trial(study, frozen)
+            fail(storage, study, frozen)
 
 
 def _waiting(url: str, name: str, heartbeat: float) -> bool:

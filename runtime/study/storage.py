@@ -45,6 +45,22 @@ def is_journal(url: str) -> bool:
     return url.startswith("journal:")
 
 
+def serialise(engine: Any) -> None:
+    """Every SQLite transaction takes the write lock when it begins (``BEGIN IMMEDIATE``).
+
+    Optuna claims a waiting trial by reading its state and then writing RUNNING
+    in one transaction, relying on ``SELECT ... FOR UPDATE`` to keep others out
+    in between. SQLite ignores FOR UPDATE and pysqlite begins a transaction only
+    at the first write, so two local workers could both read WAITING and both
+    run the trial (seen in `tests/runtime/test_study_claims.py`). Beginning
+    with the write lock serialises them; a study's transactions are short.
+    This is SQLAlchemy's documented recipe for pysqlite transactions.
+    """
+    from sqlalchemy import event
+
+    event.listen(engine, "begin", lambda connection: connection.exec_driver_sql("BEGIN IMMEDIATE"))
+
+
 def open_storage(url: str, heartbeat: float = HEARTBEAT) -> Any:
     """An Optuna storage for `url`, connected (so an unreachable server is reported here)."""
     import optuna
@@ -66,12 +82,18 @@ def open_storage(url: str, heartbeat: float = HEARTBEAT) -> Any:
             folder = Path(url[len("sqlite:///"):]).expanduser().parent
             if not folder.is_dir():
                 raise StorageError(f"storage {url}: the folder {folder} does not exist")
-        engine: dict[str, Any] = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else \
+        sqlite = url.startswith("sqlite")
+        # SQLite: pysqlite's own BEGIN is switched off (isolation_level None) and `serialise` begins each
+        # transaction itself.
+        engine: dict[str, Any] = {"connect_args": {"timeout": 60, "isolation_level": None}} if sqlite else \
             {"pool_pre_ping": True, "connect_args": {"connect_timeout": 10}}
         interval = max(1, round(heartbeat))
-        return RDBStorage(_driver(url), engine_kwargs=engine, heartbeat_interval=interval,
-                          grace_period=3 * interval,
-                          heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRY))
+        storage = RDBStorage(_driver(url), engine_kwargs=engine, heartbeat_interval=interval,
+                             grace_period=3 * interval,
+                             heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRY))
+        if sqlite:
+            serialise(storage.engine)
+        return storage
     except StorageError:
         raise
     except Exception as exc:  # noqa: BLE001 - drivers raise many kinds; the user needs one line

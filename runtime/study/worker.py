@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from runtime.study.claims import fail, take_waiting
 from runtime.study.storage import HEARTBEAT, MAX_RETRY, is_journal, open_storage
 from runtime.study.trial import TrialFailed, run_trial, worker_id
 
@@ -30,16 +31,15 @@ def _states():
 
 
 @contextmanager
-def beating(study: Any, trial: Any, interval: float, journal: bool):
+def beating(storage: Any, trial: Any, tid: int, interval: float, journal: bool):
     """Records a heartbeat every `interval` seconds while the trial runs."""
-    storage = study._storage
     stop = threading.Event()
 
     def beat() -> None:
         if journal:
             trial.set_user_attr("heartbeat", time.time())
         else:
-            storage.record_heartbeat(trial._trial_id)
+            storage.record_heartbeat(tid)
 
     def loop() -> None:
         while not stop.wait(interval):
@@ -58,7 +58,7 @@ def beating(study: Any, trial: Any, interval: float, journal: bool):
         thread.join()
 
 
-def recover_stale(study: Any, interval: float, journal: bool) -> None:
+def recover_stale(storage: Any, study: Any, interval: float, journal: bool) -> None:
     """Fails the trials whose worker stopped beating and enqueues their retries."""
     import optuna
     from optuna.storages import RetryHeartbeatStaleTrialCallback
@@ -74,27 +74,7 @@ def recover_stale(study: Any, interval: float, journal: bool) -> None:
             last = frozen.user_attrs.get("heartbeat")
             started = frozen.datetime_start.timestamp() if frozen.datetime_start else now
             if now - (last or started) > 3 * interval:
-                fail_trial(study, frozen, retry)
-
-
-def fail_trial(study: Any, frozen: Any, retry: Any = None) -> None:
-    """Marks a running trial failed (its worker is gone) and enqueues a retry."""
-    from optuna.exceptions import UpdateFinishedTrialError
-    from optuna.storages import RetryHeartbeatStaleTrialCallback
-
-    try:
-        if study._storage.set_trial_state_values(frozen._trial_id, state=_states().FAIL):
-            (retry or RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRY))(study, frozen)
-    except UpdateFinishedTrialError:
-        pass
-
-
-def take_waiting(study: Any) -> Any | None:
-    """The next waiting trial, now running in this worker; None when the budget is spent."""
-    import optuna
-
-    trial_id = study._pop_waiting_trial_id()  # Study.ask() without its fallback of making a new trial
-    return None if trial_id is None else optuna.Trial(study, trial_id)
+                fail(storage, study, frozen, retry)
 
 
 def describe(values: dict[str, Any]) -> str:
@@ -126,14 +106,15 @@ def work(url: str, name: str, *, trusted: bool = False, num_threads: int | None 
     targets = {p.path: resolve(doc, registry, p.path) for p in setup.params}
     journal, done, states = is_journal(url), 0, _states()
     while not stop():
-        recover_stale(study, heartbeat, journal)
-        trial = take_waiting(study)
-        if trial is None:
+        recover_stale(storage, study, heartbeat, journal)
+        taken = take_waiting(storage, study)
+        if taken is None:
             if not study.get_trials(deepcopy=False, states=(states.RUNNING, states.WAITING)):
                 return done
             time.sleep(min(heartbeat, 2.0))  # another worker's trial may still fail and come back
             continue
-        with beating(study, trial, heartbeat, journal):
+        trial, tid = taken
+        with beating(storage, trial, tid, heartbeat, journal):
             try:
                 outcome = run_trial(trial, setup, name, doc, targets, trusted=trusted, num_threads=num_threads)
             except KeyboardInterrupt:

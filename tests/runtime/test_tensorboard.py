@@ -1,0 +1,156 @@
+"""Every run writes TensorBoard event files; TensorBoard's own readers get back what the engine emitted."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+from tensorboard.backend.event_processing.plugin_event_multiplexer import EventMultiplexer
+
+from graph import load
+from runtime.commands.check import project_registry
+from runtime.events import ActivationStats, BatchEnded, EvalEnded, FitEnded, HookDecision
+from runtime.run_folder import new_run_dir
+from runtime.session import prepare, run
+from runtime.tensorboard_writer import TensorBoardWriter, frame
+from tests.runtime.test_training import EXAMPLE
+
+TEMPLATES = EXAMPLE.parent.parent / "templates"
+
+
+def read(run_dir) -> EventAccumulator:
+    acc = EventAccumulator(str(run_dir), size_guidance={"scalars": 0, "histograms": 0, "tensors": 0})
+    acc.Reload()
+    return acc
+
+
+def train(run_dir, project=EXAMPLE, **overrides):
+    events: list = []
+    job = prepare(load(project, project_registry()), project_dir=project.parent, emit=events.append,
+                  run_dir=run_dir, overrides={"epochs": 2, **overrides})
+    run(job)
+    return events
+
+
+@pytest.fixture(scope="module")
+def noise_run(tmp_path_factory):
+    """The revert + noise template: batch scalars, norms, evaluations, activations and hook decisions."""
+    run_dir = tmp_path_factory.mktemp("runs") / "noise"
+    events = train(run_dir, TEMPLATES / "20_noise_instead_of_bad_step.json", activation_every=5)
+    return run_dir, events, read(run_dir)
+
+
+def test_batch_losses_and_learning_rates_read_back_step_by_step(noise_run):
+    _, events, acc = noise_run
+    batches = [e for e in events if isinstance(e, BatchEnded)]
+    loss = acc.Scalars("train/loss")
+    assert [s.step for s in loss] == [e.step for e in batches]
+    assert [s.value for s in loss] == pytest.approx([e.loss for e in batches], rel=1e-6)  # float32
+    assert [s.value for s in acc.Scalars("train/lr")] == pytest.approx([e.lr for e in batches], rel=1e-6)
+
+
+def test_per_layer_norms_where_they_were_measured(noise_run):
+    _, events, acc = noise_run
+    measured = [e for e in events if isinstance(e, BatchEnded) and e.grad_norms]
+    assert measured
+    for layer in measured[0].grad_norms:
+        grads = acc.Scalars(f"grad_norm/{layer}")
+        assert [s.step for s in grads] == [e.step for e in measured]
+        assert [s.value for s in grads] == pytest.approx([e.grad_norms[layer] for e in measured], rel=1e-6)
+        weights = acc.Scalars(f"weight_norm/{layer}")
+        assert [s.value for s in weights] == pytest.approx([e.weight_norms[layer] for e in measured], rel=1e-6)
+
+
+def test_validation_metrics_per_evaluation(noise_run):
+    _, events, acc = noise_run
+    evals = [e for e in events if isinstance(e, EvalEnded)]
+    assert len(evals) >= 2
+    for name in ("val_loss", "val_accuracy"):
+        series = acc.Scalars(f"val/{name.removeprefix('val_')}")
+        assert [(s.step, s.value) for s in series] == [(e.step, pytest.approx(e.metrics[name], rel=1e-6))
+                                                       for e in evals]
+
+
+def test_activation_histograms_keep_the_counts(noise_run):
+    _, events, acc = noise_run
+    stats = [e for e in events if isinstance(e, ActivationStats)]
+    assert stats
+    first = stats[0]
+    histograms = acc.Histograms(f"activations/{first.node}")
+    mine = [e for e in stats if e.node == first.node]
+    assert [h.step for h in histograms] == [e.step for e in mine]
+    h = histograms[0].histogram_value
+    assert list(h.bucket) == pytest.approx(list(first.histogram))
+    assert list(h.bucket_limit) == pytest.approx(list(first.edges[1:]))
+    assert h.num == pytest.approx(sum(first.histogram))
+    assert h.sum / h.num == pytest.approx(first.mean, rel=1e-5, abs=1e-6)
+    assert math.sqrt(h.sum_squares / h.num - (h.sum / h.num) ** 2) == pytest.approx(first.std, rel=1e-3, abs=1e-5)
+
+
+def test_hook_decisions_as_text_and_counts(noise_run):
+    _, events, acc = noise_run
+    decisions = [e for e in events if isinstance(e, HookDecision)]
+    assert decisions
+    texts = acc.Tensors("hooks/revert_noise")
+    assert [t.step for t in texts] == [e.step for e in decisions]
+    first = texts[0].tensor_proto.string_val[0].decode()
+    assert first.startswith(f"step {decisions[0].step}: **{decisions[0].decision}**")
+    assert acc.SummaryMetadata("hooks/revert_noise").plugin_data.plugin_name == "text"
+    kinds = {e.decision for e in decisions}
+    for kind in kinds:
+        counts = acc.Scalars(f"hooks/revert_noise/{kind}")
+        assert [c.value for c in counts] == list(range(1, 1 + sum(e.decision == kind for e in decisions)))
+
+
+def test_start_and_end_of_the_run_as_text(noise_run):
+    _, events, acc = noise_run
+    status = acc.Tensors("run/status")[-1].tensor_proto.string_val[0].decode()
+    end = events[-1]
+    assert isinstance(end, FitEnded) and status.startswith(f"**{end.status}** after {end.step} steps")
+    model = acc.Tensors("run/model")[0].tensor_proto.string_val[0].decode()
+    assert "parameters" in model
+
+
+def test_tensorboard_logdir_runs_lists_every_run_folder(tmp_path):
+    """What `tensorboard --logdir runs/` does: one run per run folder, each with its curves."""
+    runs = tmp_path / "runs"
+    folders = [new_run_dir(runs, "a"), new_run_dir(runs, "b")]
+    for folder in folders:
+        train(folder, epochs=1, activation_every=0)
+    mux = EventMultiplexer().AddRunsFromDirectory(str(runs))
+    mux.Reload()
+    assert set(mux.Runs()) == {f.name for f in folders}
+    for folder in folders:  # the server's view: scalars migrated into the scalars plugin's tensors
+        assert mux.SummaryMetadata(folder.name, "train/loss").plugin_data.plugin_name == "scalars"
+        accuracy = mux.Tensors(folder.name, "val/accuracy")
+        assert len(accuracy) == 1 and 0.5 < float(accuracy[0].tensor_proto.float_val[0]) <= 1.0
+
+
+def test_events_wait_in_blocks_but_evaluations_are_written_at_once(tmp_path):
+    writer = TensorBoardWriter(tmp_path, block=4)
+    start = writer.path.stat().st_size  # the file-version record
+    for k in range(1, 4):
+        writer(BatchEnded(k, 0, 1.0 / k, 0.1, 10.0))
+    assert writer.path.stat().st_size == start
+    writer(EvalEnded(3, 0, {"val_loss": 0.5}))
+    assert writer.path.stat().st_size > start
+    writer.close()
+    acc = read(tmp_path)
+    assert [s.step for s in acc.Scalars("train/loss")] == [1, 2, 3]
+    assert acc.Scalars("val/loss")[0].value == 0.5
+
+
+def test_records_are_framed_as_tensorflow_does():
+    """Our C CRC framing equals TensorBoard's reference (pure-Python) one byte for byte."""
+    from tensorboard.summary.writer.record_writer import RecordWriter
+
+    class Sink:
+        data = b""
+
+        def write(self, b):
+            Sink.data += b
+
+    payload = b"torchcanvas \x00\xff" * 7
+    RecordWriter(Sink()).write(payload)
+    assert frame(payload) == Sink.data
