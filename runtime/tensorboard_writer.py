@@ -136,10 +136,10 @@ class TensorBoardWriter:
                    std: float | None) -> Any:
         """A 30-bin histogram as TensorBoard's; without mean and std they are taken from the bins' centres."""
         num = float(sum(counts))
-        centres = [(a + b) / 2 for a, b in zip(edges, edges[1:])]
+        centres = [(a + b) / 2 for a, b in zip(edges[:-1], edges[1:], strict=True)]
         if mean is None or std is None:
-            mean = sum(c * x for c, x in zip(counts, centres)) / max(num, 1.0)
-            std = (sum(c * (x - mean) ** 2 for c, x in zip(counts, centres)) / max(num, 1.0)) ** 0.5
+            mean = sum(c * x for c, x in zip(counts, centres, strict=True)) / max(num, 1.0)
+            std = (sum(c * (x - mean) ** 2 for c, x in zip(counts, centres, strict=True)) / max(num, 1.0)) ** 0.5
         histo = self._summary_pb2.HistogramProto(min=edges[0], max=edges[-1], num=num, sum=mean * num,
                                                  sum_squares=(std * std + mean * mean) * num,
                                                  bucket_limit=list(edges[1:]), bucket=list(counts))
