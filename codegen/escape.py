@@ -20,17 +20,27 @@ few places such text can land:
   name — uniqueness is decided after this), every character that cannot
   continue an identifier replaced by ``_``, lower case, never a keyword, never
   starting with a digit, checked with ``str.isidentifier``.
-* ``"class"``: a CamelCase class name from the same normalised words.
+* ``"class"``: a CamelCase class name from the same normalised words, never
+  a keyword (``None``, ``True``), a builtin (``Exception``) or a name the
+  generated module's top level uses (``F``, ``TORCHCANVAS``): those get the
+  default as a suffix (``NoneModel``), since a class statement would shadow or
+  break them.
 """
 
 from __future__ import annotations
 
+import builtins
 import keyword
 import re
 import unicodedata
 from typing import Literal
 
 Context = Literal["docstring", "comment", "literal", "identifier", "class"]
+
+#: Top-level names of every generated module (its imports and the metadata block, `codegen.metadata.NAME`).
+MODULE_NAMES = frozenset({"torch", "nn", "F", "math", "TORCHCANVAS"})
+#: What a class name must not be.
+CLASS_RESERVED = frozenset(keyword.kwlist) | frozenset(dir(builtins)) | MODULE_NAMES
 
 
 def _escape_char(ch: str) -> str:
@@ -95,6 +105,8 @@ def _class(text: str, default: str) -> str:
         return default
     if name[0].isdigit():
         name = f"{default}{name}"
+    if name in CLASS_RESERVED:
+        name = f"{name}{default}"
     return name
 
 

@@ -104,3 +104,27 @@ def test_a_code_entry_name_cannot_start_a_statement_in_its_comment(tmp_path):
     assert "import os" not in [ast.unparse(n) for n in ast.parse(compiled.source).body]
     build_from_compiled(compiled)
     assert not marker.exists()
+
+
+@pytest.mark.parametrize("text", ["None", "True", "False", "none", "true", "print", "Exception", "object",
+                                  "torch", "nn", "f", "math", "TORCHCANVAS", "__import__"])
+def test_a_class_name_is_never_a_keyword_a_builtin_or_a_name_the_module_uses(text):
+    import builtins
+    import keyword
+
+    from codegen.metadata import NAME
+    from codegen.naming import class_name
+
+    name = escape(text, "class")
+    assert class_name(text) == name and name.isidentifier()
+    assert not keyword.iskeyword(name) and name not in dir(builtins)
+    assert name not in {"torch", "nn", "F", "math", NAME}
+
+
+@pytest.mark.parametrize("name", ["None", "True", "print", "TORCHCANVAS"])
+def test_a_project_and_a_group_named_like_a_keyword_or_builtin_compile_and_build(name):
+    compiled = compile_document(small(name=name, group=name))
+    model = build_from_compiled(compiled)
+    assert model(torch.randn(2, 4)).shape == (2, 2)
+    classes = [n.name for n in ast.parse(compiled.source).body if isinstance(n, ast.ClassDef)]
+    assert compiled.class_name in classes and len(set(classes)) == 2
