@@ -29,6 +29,7 @@ from graph.codeinfo import CodeEntryError, read_code
 from graph.edits import SetCode, SetLabel, SetParam
 from graph.kinds import CodeKind, kind_of
 from graph.params import check_value, effective_params
+from graph.ties import source_text, ties_of
 
 
 def parse_ints(text: str) -> list[int] | int:
@@ -115,6 +116,8 @@ class Inspector(QWidget):
             self.form.addRow("", button)
         if kind.has_weights:
             self._weights_row(node)
+        if ties_of(self.model.scope, node):
+            self._ties_row(node)
         frozen = QCheckBox("exclude from training")
         frozen.setChecked(bool(node.params.get("frozen", False)))
         frozen.toggled.connect(lambda v: self._set("frozen", v if v else MISSING))
@@ -171,6 +174,23 @@ class Inspector(QWidget):
         self.form.addRow("", load)
         self.form.addRow("", fresh)
         self.editors["__weights__"] = label
+
+    def _ties_row(self, node) -> None:
+        """Which of this layer's parameters are another layer's (weight tying), and a way to untie them."""
+        text = ", ".join(f"{t.param} = {source_text(self.model.doc, t)}" for t in ties_of(self.model.scope, node))
+        label = QLabel(text)
+        label.setWordWrap(True)
+        label.setToolTip("These parameters are shared with the named layer: one tensor, trained once.")
+        untie = QPushButton("Untie (separate copies)")
+        untie.clicked.connect(self._untie)
+        self.form.addRow("tied", label)
+        self.form.addRow("", untie)
+        self.editors["__tie__"] = label
+        self.editors["__untie__"] = untie
+
+    def _untie(self) -> None:
+        self._set("tie", MISSING)
+        self.rebuild()
 
     def _choose_weights(self, label: str) -> None:
         from PySide6.QtWidgets import QFileDialog

@@ -42,6 +42,21 @@ def weight_tensors(model: nn.Module) -> dict[str, torch.Tensor]:
     return unique
 
 
+def shared_names(model: nn.Module) -> dict[str, list[str]]:
+    """State-dict name → every name holding the same tensor (tied weights); only names that share."""
+    by_tensor: dict[int, list[str]] = {}
+    for name, tensor in model.state_dict(keep_vars=True).items():
+        if tensor.numel():
+            by_tensor.setdefault(id(tensor), []).append(name)
+    return {name: names for names in by_tensor.values() if len(names) > 1 for name in names}
+
+
+def truly_missing(model: nn.Module, missing: list[str], state: dict[str, torch.Tensor]) -> list[str]:
+    """`missing` less the tied names whose tensor was loaded under another of its names."""
+    aliases = shared_names(model)
+    return [k for k in missing if not any(a in state for a in aliases.get(k, ()))]
+
+
 def save_weights(model: nn.Module, path: str | Path) -> Path:
     """safetensors, never pickle; written atomically (a kill leaves the old file or the new one)."""
     path = Path(path)
@@ -58,6 +73,7 @@ def apply_weights(model: nn.Module, state: dict[str, torch.Tensor], path: str | 
     except RuntimeError as exc:
         sizes = [line.strip() for line in str(exc).splitlines() if "size mismatch" in line][:3]
         raise ExportError(f"{path}: weights do not fit the model ({'; '.join(sizes) or exc})") from None
+    result.missing_keys[:] = truly_missing(model, result.missing_keys, state)
     if strict and (result.missing_keys or result.unexpected_keys):
         problems = []
         if result.missing_keys:

@@ -64,6 +64,8 @@ class NodeRun:
     skipped: bool = False
     #: Bytes of the node's own weights (parameters and buffers), measured on the meta device.
     weight_bytes: int = 0
+    #: The node's own parameters by name ("weight"; "" for a Parameter node's tensor), for checking ties.
+    weights: dict[str, TensorInfo] = field(default_factory=dict)
 
 
 @dataclass

@@ -30,8 +30,9 @@ from codegen.runs import (  # noqa: F401 - re-exported: the inference records li
     meta_tensor,
     tensor_info,
 )
-from graph.document import ROOT, Document, Node
+from graph.document import ROOT, Document, Graph, Node
 from graph.problems import Problem
+from graph.ties import TIE, source_text, ties_of
 from graph.validate import topological_order
 
 #: Groups nested deeper than this are reported (a group that contains itself).
@@ -122,7 +123,30 @@ class Runner:
                 info = tensor_info(tensor)
                 if info is not None:
                     run.outputs[port] = info
+        self.check_ties(scope, g, result)
         return result, outputs
+
+    def check_ties(self, scope: str, g: Graph, result: ScopeRun) -> None:
+        """A tie's two parameters exist and have one shape and dtype (else training would fail later)."""
+        for nid, node in g.nodes.items():
+            for tie in ties_of(scope, node):
+                target = result.nodes.get(nid)
+                source = _run_at(result, tie.path)
+                if target is None or source is None or target.skipped or source.skipped or target.error \
+                        or source.error or self.first.get((scope, nid)) is not target:
+                    continue
+                mine, theirs = target.weights.get(tie.param), source.weights.get(tie.source_param)
+                shared = source_text(self.doc, tie)
+                if mine is None:
+                    message = f"{node.label} has no parameter {tie.param!r} to tie"
+                elif theirs is None:
+                    message = f"{tie.param}: {shared} does not exist"
+                elif mine != theirs:
+                    message = f"{tie.param} {mine} cannot share {shared} {theirs}: shapes or dtypes differ"
+                else:
+                    continue
+                self.problems.append(Problem(message, scope, nid, label=node.label, param=TIE,
+                                             hint="tie parameters of the same shape and dtype"))
 
     def run_body(self, name: str, given: dict[str, Any]) -> tuple[ScopeRun, dict[str, Any]]:
         """One run of a group's body (see `body_failure` for what failed inside)."""
@@ -144,6 +168,20 @@ class Runner:
         if first is None:
             return None
         return NodeFailed(f"inside group {name!r}, node {first.label}: {first.error}")
+
+
+def _run_at(result: ScopeRun, path: tuple[str, ...]) -> NodeRun | None:
+    """The run of the node at `path` (node ids down through groups' first copies)."""
+    scope_run: ScopeRun | None = result
+    run = None
+    for k, nid in enumerate(path):
+        if scope_run is None:
+            return None
+        run = scope_run.nodes.get(nid)
+        if k + 1 < len(path):
+            copies = scope_run.children.get(nid) or []
+            scope_run = copies[0] if copies else None
+    return run
 
 
 def infer_shapes(doc: Document, layers: Mapping[str, LayerDef] | None = None, *, trusted: bool = False,

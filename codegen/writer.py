@@ -23,6 +23,7 @@ from codegen.runs import Inference, NodeFailed, NodeRun, ScopeRun, TensorInfo
 from graph.document import Document, Edge, Node
 from graph.params import effective_params
 from graph.problems import Problem
+from graph.ties import TIE, ties_of
 from graph.validate import topological_order
 
 INDENT = "    "
@@ -50,6 +51,8 @@ class ClassText:
     #: attribute name → node id; local variable → node id (for the source map)
     attrs: dict[str, str]
     vars: dict[str, str]
+    #: group node id → the class its attribute holds (for ties that reach into it)
+    bodies: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -71,6 +74,8 @@ class ScopeWriter:
     used_ports: set[tuple[str, str]] = field(default_factory=set)
     attr_ns: Namespace = field(default_factory=attribute_namespace)
     var_ns: Namespace = field(default_factory=Namespace)
+    #: group node id → the class its attribute holds (a tie's path reaches layers through it)
+    bodies: dict[str, str] = field(default_factory=dict)
 
     @property
     def doc(self) -> Document:
@@ -171,6 +176,7 @@ class ModuleWriter:
         self.inference = inference
         self.kind_of = kind_of
         self.classes: list[ClassText] = []
+        self.by_name: dict[str, ClassText] = {}
         self.by_body: dict[str, str] = {}
         self.class_names = Namespace(set())
         self.support: set[str] = set()
@@ -186,7 +192,8 @@ class ModuleWriter:
         for e in g.edges:
             incoming.setdefault(e.dst, []).append(e)
             w.used_ports.add((e.src, e.src_port))
-        for nid in topological_order(g):
+        order = topological_order(g)
+        for nid in order:
             node = g.nodes[nid]
             ins: dict[str, list[str]] = {}
             for e in incoming.get(nid, ()):
@@ -197,6 +204,15 @@ class ModuleWriter:
             except NodeFailed as failed:
                 raise CompileError([Problem(failed.message, run.scope, node.id, label=node.label,
                                             param=failed.param, hint=failed.hint)]) from None
+        for nid in order:  # ties last: both layers exist by then
+            for tie in ties_of(run.scope, g.nodes[nid]):
+                try:
+                    w.init.append(f"{self.parameter_path(w, (tie.node_id,), tie.param)} = "
+                                  f"{self.parameter_path(w, tie.path, tie.source_param)}")
+                except NodeFailed as failed:
+                    node = g.nodes[nid]
+                    raise CompileError([Problem(failed.message, run.scope, nid, label=node.label,
+                                                param=TIE)]) from None
         ret = ", ".join(w.returns) if w.returns else "None"
         w.body.append(f"return {ret}")
         lines = [*docstring(doc), ""]
@@ -212,5 +228,24 @@ class ModuleWriter:
             return self.by_body[text]
         name = claim_class(self.class_names, base)
         self.by_body[text] = name
-        self.classes.append(ClassText(name, run.scope, lines, w.attrs, w.vars))
+        self.classes.append(ClassText(name, run.scope, lines, w.attrs, w.vars, w.bodies))
+        self.by_name[name] = self.classes[-1]
         return name
+
+    def parameter_path(self, w: ScopeWriter, path: tuple[str, ...], param: str) -> str:
+        """`self.transformer.wte.weight`: the attribute path of a parameter named by node ids from `w`'s scope."""
+        attrs, bodies = {nid: a for a, nid in w.attrs.items()}, w.bodies
+        parts = ["self"]
+        for k, nid in enumerate(path):
+            if nid not in attrs:
+                raise NodeFailed(f"the tie names node {nid!r}, which has no layer of its own here")
+            parts.append(attrs[nid])
+            if k + 1 < len(path):
+                inner = self.by_name.get(bodies.get(nid, ""))
+                if inner is None:
+                    raise NodeFailed(f"the tie reaches through node {nid!r}, which holds no group")
+                attrs, bodies = {n: a for a, n in inner.attrs.items()}, inner.bodies
+        text = ".".join(parts)
+        for piece in param.split(".") if param else ():
+            text += f"[{piece}]" if piece.isdigit() else f".{piece}"
+        return text

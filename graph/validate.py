@@ -17,6 +17,7 @@ from graph.params import check_value
 from graph.ports import find_port, input_ports, node_kind, output_ports
 from graph.problems import Problem
 from graph.registry import Registry
+from graph.ties import tie_problems
 
 
 def scope_digraph(g: Graph) -> nx.MultiDiGraph:
@@ -104,6 +105,7 @@ def _check_scope(doc: Document, scope: str, registry: Registry) -> list[Problem]
             problems.append(Problem(f"unknown node type {n.type!r}", scope, n.id, label=n.label))
             continue
         problems += kind.check(doc, scope, n)
+        problems += tie_problems(doc, scope, n)
         for p in kind.spec.params:
             if p.name in n.params:
                 message = check_value(p, n.params[p.name])

@@ -72,6 +72,8 @@ def load_initial_weights(model: torch.nn.Module, compiled: Compiled, doc: Docume
     """recipe.init_from: pretrained weights for the model or for single nodes/groups (by label)."""
     from safetensors.torch import load_file
 
+    from codegen.export import truly_missing
+
     labels = {node.label: key for key in compiled.attributes
               for node in [doc.scope(key[0]).nodes[key[1]]]}
     for k, spec in enumerate(recipe.init_from):
@@ -93,6 +95,7 @@ def load_initial_weights(model: torch.nn.Module, compiled: Compiled, doc: Docume
         except RuntimeError as exc:
             raise TrainingError(f"recipe.init_from[{k}]: {path.name} does not fit "
                                 f"{spec.node or 'the model'}: {str(exc).splitlines()[1].strip()}") from None
+        result.missing_keys[:] = truly_missing(target, result.missing_keys, state)
         if spec.strict and (result.missing_keys or result.unexpected_keys):
             raise TrainingError(f"recipe.init_from[{k}]: {path.name} does not fit {spec.node or 'the model'} "
                                 f"(missing {result.missing_keys[:3]}, unexpected {result.unexpected_keys[:3]})")

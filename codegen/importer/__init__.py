@@ -20,6 +20,7 @@ from codegen.importer.groups import drop_unused_groups
 from codegen.importer.opaque import keep_user_module
 from codegen.importer.ops import NotExpressible
 from codegen.importer.recording import record_constructors
+from codegen.importer.ties import place_ties
 from codegen.importer.tracer import ForwardFailed, Untraceable, forward_parameters, trace
 from codegen.importer.weights import transfer_weights
 from codegen.runs import DTYPE_NAMES, DTYPES
@@ -78,6 +79,7 @@ def import_module(module: nn.Module, input_shapes: list[list[int]] | None = None
     finally:
         module.train(was_training)
     drop_unused_groups(doc)
+    importer.origin.notes = place_ties(module, doc, importer.origin)
     for nid, pos in layered_positions(doc.graph).items():
         doc.graph.nodes[nid].position = pos
     _assert_valid(doc)

@@ -68,6 +68,8 @@ class Origin:
     doc: Document | None = None
     #: (module path, class, reason) of every module kept whole
     kept: list[tuple[str, str, str]] = field(default_factory=list)
+    #: what the import could not keep as it was (tied weights imported as separate copies)
+    notes: list[str] = field(default_factory=list)
 
 
 def _is_tensor(value: Any) -> bool:

@@ -25,6 +25,8 @@ class ImportSummary:
     opaque: int
     max_abs_diff: float | None
     seconds: float
+    #: what could not be kept as it was (e.g. tied weights imported as separate copies)
+    notes: tuple[str, ...] = ()
 
     def cells(self) -> tuple[str, ...]:
         diff = "n/a" if self.max_abs_diff is None else f"{self.max_abs_diff:.2e}"

@@ -12,7 +12,7 @@ from typing import Any
 import torch
 
 from codegen.kinds.base import CompilerKind
-from codegen.kinds.layer import weight_bytes
+from codegen.kinds.layer import weight_bytes, weight_shapes
 from codegen.render import literal
 from codegen.runs import NodeFailed, SkipNode
 from codegen.shapes import InferCall
@@ -70,6 +70,7 @@ class Code(kinds.CodeKind, CompilerKind):
                 if info.kind == "module":
                     module = obj(**kwargs)
                     call.run.weight_bytes = weight_bytes(module)
+                    call.run.weights = weight_shapes(module)
                     result = module(*args)
                 else:
                     result = obj(*args, **kwargs)

@@ -18,7 +18,7 @@ from torch import nn
 from codegen.kinds.base import CompilerKind
 from codegen.layer import LayerDef
 from codegen.render import constructor_call, forward_expr
-from codegen.runs import NodeFailed, TensorInfo, meta_tensor, tensor_info
+from codegen.runs import DTYPE_NAMES, NodeFailed, TensorInfo, meta_tensor, tensor_info
 from codegen.shapes import InferCall
 from codegen.writer import ScopeWriter
 from graph.document import Node
@@ -88,6 +88,20 @@ def weight_bytes(module: Any) -> int:
     return sum(t.numel() * t.element_size() for t in tensors)
 
 
+def weight_shapes(module: Any) -> dict[str, TensorInfo]:
+    """A module's parameters by name ("" for a bare parameter), as shape and dtype (for checking ties)."""
+    if isinstance(module, nn.Parameter):
+        return {"": tensor_info_of_weight(module)}
+    if not isinstance(module, nn.Module):
+        return {}
+    return {name: tensor_info_of_weight(p) for name, p in module.named_parameters()}
+
+
+def tensor_info_of_weight(t: torch.Tensor) -> TensorInfo:
+    """A weight's shape as it is (no batch dimension in it)."""
+    return TensorInfo(tuple(int(d) for d in t.shape), DTYPE_NAMES.get(t.dtype, str(t.dtype).removeprefix("torch.")))
+
+
 def clear_cache() -> None:
     _CACHE.clear()
 
@@ -104,9 +118,10 @@ class Layer(LayerKind, CompilerKind):
         key = _cache_key(call.node, call.ins)
         hit = _CACHE.get(key) if key is not None else None
         if hit is not None:
-            infos, values, weight_bytes = hit
+            infos, values, weight_bytes, weights = hit
             call.run.params = dict(values)
             call.run.weight_bytes = weight_bytes
+            call.run.weights = dict(weights)
             return {port: meta_tensor(info) for port, info in infos.items()}
         produced = self.evaluate(call)
         if key is not None:
@@ -114,7 +129,7 @@ class Layer(LayerKind, CompilerKind):
                 _CACHE.pop(next(iter(_CACHE)))
             infos = {p: info for p, t in produced.items() if (info := tensor_info(t)) is not None}
             if len(infos) == len(produced):
-                _CACHE[key] = (infos, dict(call.run.params), call.run.weight_bytes)
+                _CACHE[key] = (infos, dict(call.run.params), call.run.weight_bytes, dict(call.run.weights))
         return produced
 
     def resolve_params(self, call: InferCall, flat: dict[str, Any]) -> dict[str, Any]:
@@ -155,6 +170,7 @@ class Layer(LayerKind, CompilerKind):
                 with torch.device("meta"):
                     namespace["m"] = eval(constructor_call(layer, values), namespace)  # noqa: S307
                 call.run.weight_bytes = weight_bytes(namespace["m"])
+                call.run.weights = weight_shapes(namespace["m"])
             expr = self.forward_text(names, values, "m" if layer.module else None)
             result = eval(expr, namespace)  # noqa: S307 - catalogue text
         except NodeFailed:

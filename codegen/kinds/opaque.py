@@ -12,7 +12,7 @@ from typing import Any
 import torch
 
 from codegen.kinds.base import CompilerKind
-from codegen.kinds.layer import short, weight_bytes
+from codegen.kinds.layer import short, weight_bytes, weight_shapes
 from codegen.libref import call_source, decode, resolve
 from codegen.runs import NodeFailed
 from codegen.shapes import InferCall
@@ -42,6 +42,7 @@ class Opaque(kinds.OpaqueKind, CompilerKind):
             with torch.device("meta"):
                 module = self.build(node).eval()
                 call.run.weight_bytes = weight_bytes(module)
+                call.run.weights = weight_shapes(module)
         except Exception as exc:  # noqa: BLE001 - the library's constructor refused the arguments
             raise NodeFailed(f"cannot build {self.target(node)}: {short(exc)}", param="args") from None
         try:

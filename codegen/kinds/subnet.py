@@ -63,6 +63,10 @@ class Group(kinds.GroupKind, CompilerKind):
                 failure = runner.body_failure(name, body)
                 if failure is not None:
                     raise failure
+                if k + 1 < repeat and len(produced) != 1:
+                    # the output is unknown (untrusted code inside): the other copies are the same text
+                    copies += [body] * (repeat - k - 1)
+                    break
                 if k + 1 < repeat:
                     (in_label,), (out_label,) = current.keys(), produced.keys()
                     before, after = tensor_info(current[in_label]), tensor_info(produced[out_label])
@@ -87,6 +91,7 @@ class Group(kinds.GroupKind, CompilerKind):
                              "its input shape", param="repeat")
         cls = class_names.pop()
         attr = w.attribute(node)
+        w.bodies[node.id] = cls
         repeat = len(copies)
         if repeat > 1:
             w.init.append(f"self.{attr} = nn.ModuleList([{cls}() for _ in range({repeat})])")

@@ -19,7 +19,7 @@ from graph.problems import Problem
 from graph.spec import NodeSpec, PortSpec
 
 #: Parameters every node may carry besides its type's own.
-UNIVERSAL_PARAMS = frozenset({"frozen"})
+UNIVERSAL_PARAMS = frozenset({"frozen", "tie"})
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,10 @@ class NodeKind:
     # -- document --------------------------------------------------------------------
     def subnetwork(self, node: Node) -> str | None:
         """The group this node instantiates, or None."""
+        return None
+
+    def tie_through(self, node: Node) -> str | None:
+        """The group whose layers a weight tie may name through this node (it holds one copy), or None."""
         return None
 
     def default_label(self, scope: str) -> str:

@@ -71,6 +71,9 @@ class GroupKind(SubnetKind):
             return f"repeat {repeat} needs the group to have exactly one Input and one Output"
         return None
 
+    def tie_through(self, node: Node) -> str | None:
+        return self.subnetwork(node) if self.repeat(node) == 1 else None
+
     def drawing(self, node: Node) -> Drawing:
         repeat = node.params.get("repeat", 1)
         name = node.params.get("group", "?")

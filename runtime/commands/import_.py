@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from codegen import CompileError, build_from_compiled, compile_document
-from codegen.export import save_weights
+from codegen.export import save_weights, truly_missing
 from codegen.importer import (
     ImportFailed,
     example_inputs,
@@ -85,6 +85,7 @@ def load_into(module: nn.Module, path: str) -> None:
         sizes = [line.strip() for line in str(exc).splitlines() if "size mismatch" in line][:2]
         raise ImportFailed(f"{path}: weights do not fit {type(module).__name__} ({'; '.join(sizes) or exc})") \
             from None
+    result.missing_keys[:] = truly_missing(module, result.missing_keys, state)
     if result.missing_keys or result.unexpected_keys:
         parts = []
         if result.missing_keys:
@@ -127,7 +128,8 @@ def import_file(spec: str, shapes: list[str], dtypes: list[str] | None = None, a
         raise ImportFailed(f"weights not placed: {', '.join(missing[:5])} (a TorchCanvas bug; please report it)")
     diff = compare(original, model, inputs)
     nodes, groups, opaque = count(doc)
-    summary = ImportSummary(cls.__name__, nodes, groups, opaque, diff, time.perf_counter() - start)
+    summary = ImportSummary(cls.__name__, nodes, groups, opaque, diff, time.perf_counter() - start,
+                            tuple(origin.notes))
     return doc, original, model, summary
 
 
@@ -156,4 +158,6 @@ def run(args: argparse.Namespace) -> int:
     weights = out.with_suffix(".safetensors")
     save_weights(model, weights)
     print(f"wrote {out} and {weights.name}: {summary.line()}")
+    for note in summary.notes:
+        print(f"note: {note}")
     return 0

@@ -228,3 +228,18 @@ def test_input_dtype_long_imports_embedding_first_models(tmp_path: Path):
     doc = load(out, project_registry())
     (ids,) = [n for n in doc.graph.nodes.values() if n.label == "ids"]
     assert ids.params["dtype"] == "int64"
+
+
+def test_an_imported_model_with_code_inside_a_repeated_group_is_analysed_before_trust():
+    """nanoGPT's LayerNorm is the user's code inside the ×3 block: opening the project (untrusted) used to
+    crash shape inference; now the shapes after it are unknown and the text for reading keeps ×3."""
+    from codegen.shapes import infer_shapes
+
+    torch.manual_seed(0)
+    with record_constructors():
+        gpt = GPT()
+    doc, _ = import_module(gpt, inputs=[torch.randint(0, 96, (2, 16))])
+    inference = infer_shapes(doc, trusted=False)
+    assert inference.errors == []
+    compiled = compile_document(doc, partial=True)
+    assert "for _ in range(3)" in compiled.source and compiled.unknown_shapes

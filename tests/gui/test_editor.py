@@ -264,3 +264,19 @@ def test_inspector_sets_and_clears_pretrained_weights_for_a_node(window):
     assert window.model.doc.recipe["init_from"] == []
     window.model.undo_stack.undo()
     assert window.model.doc.recipe["init_from"][0]["node"] == "fc1"
+
+
+def test_inspector_shows_a_weight_tie_and_untie_is_one_undoable_click(window, qtbot, tmp_path):
+    from tests.codegen.test_ties import tied_lm
+
+    doc, head = tied_lm()
+    path = tmp_path / "tied.json"
+    save(doc, path)
+    window.open_project(path, interactive=False)
+    window.model.select([head])
+    assert window.inspector.editors["__tie__"].text() == "weight = tok_emb.weight"
+    qtbot.mouseClick(window.inspector.editors["__untie__"], Qt.LeftButton)
+    assert "tie" not in window.model.doc.graph.nodes[head].params
+    assert "__tie__" not in window.inspector.editors
+    window.model.undo_stack.undo()
+    assert window.model.doc.graph.nodes[head].params["tie"]["weight"]["param"] == "weight"

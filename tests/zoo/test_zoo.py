@@ -34,6 +34,9 @@ def test_zoo_model(entry, tmp_path: Path, zoo_rows: list) -> None:
     compiled = compile_document(doc, trusted=True)
     model = build_from_compiled(compiled)
     assert transfer_weights(original, origin, compiled, model) == []
+    # tied weights stay tied (nanoGPT's and GPT-2's head share the token embedding): parameters counted once
+    assert origin.notes == []
+    assert sum(p.numel() for p in model.parameters()) == sum(p.numel() for p in original.parameters())
     py = tmp_path / "model.py"
     py.write_text(compiled.source, encoding="utf-8")
     save_weights(model, tmp_path / "model.safetensors")
