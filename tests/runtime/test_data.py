@@ -79,6 +79,7 @@ BUILTINS = [
     ({"name": "adding", "n": 200, "length": 30}, "regression", (30, 2), None, (1,)),
     ({"name": "copy", "n": 100, "delay": 10, "symbols": 4}, "classification", (18,), 10, (18,)),
     ({"name": "parity", "n": 200, "length": 12}, "classification", (12, 1), 2, ()),
+    ({"name": "addition", "n": 300, "digits": 2}, "classification", (9,), 10, (3,)),
     ({"name": "stdlib_text", "max_chars": 20_000, "block_size": 32}, "language_model", (32,), "vocab", (32,)),
     ({"name": "stdlib_docstrings", "max_per_class": 30, "max_len": 64}, "classification", (64,), 5, ()),
 ]
