@@ -18,6 +18,7 @@ import torch
 from torch import fx, nn
 
 from codegen.importer import ops
+from codegen.importer.equivalents import equivalent_of
 from codegen.importer.fxutil import bind, in_place, simple, tensor_args, used_later
 from codegen.importer.groups import (
     describe,
@@ -426,6 +427,8 @@ class Importer(Patterns):
 
     def _catalogue(self, sub, n, call, add, label, texts, graph, full):
         layer = layer_for(sub)
+        if layer is None and (sub := equivalent_of(sub, call)) is not None:
+            layer = layer_for(sub)  # the user's own LayerNorm that nn.LayerNorm reproduces exactly
         if layer is None:
             return None
         ignored = _IGNORED_KWARGS.get(type(sub), set())

@@ -230,16 +230,95 @@ def test_input_dtype_long_imports_embedding_first_models(tmp_path: Path):
     assert ids.params["dtype"] == "int64"
 
 
+class Gain(nn.Module):
+    """A layer of the user's own that no catalogue layer reproduces: it stays the user's code."""
+
+    def __init__(self, ndim):
+        super().__init__()
+        self.gain = nn.Parameter(torch.ones(ndim))
+
+    def forward(self, x):
+        return x * self.gain
+
+
 def test_an_imported_model_with_code_inside_a_repeated_group_is_analysed_before_trust():
-    """nanoGPT's LayerNorm is the user's code inside the ×3 block: opening the project (untrusted) used to
-    crash shape inference; now the shapes after it are unknown and the text for reading keeps ×3."""
+    """A user's layer inside nanoGPT's ×3 block is code in a repeated group: opening the project (untrusted)
+    used to crash shape inference; now the shapes after it are unknown and the text for reading keeps ×3."""
     from codegen.shapes import infer_shapes
 
     torch.manual_seed(0)
     with record_constructors():
         gpt = GPT()
+        for block in gpt.transformer.h:
+            block.ln_1 = Gain(gpt.config.n_embd)
     doc, _ = import_module(gpt, inputs=[torch.randint(0, 96, (2, 16))])
     inference = infer_shapes(doc, trusted=False)
     assert inference.errors == []
     compiled = compile_document(doc, partial=True)
     assert "for _ in range(3)" in compiled.source and compiled.unknown_shapes
+
+
+class NanoLayerNorm(nn.Module):
+    """nanoGPT's own LayerNorm (optional bias), as its model.py writes it."""
+
+    def __init__(self, ndim, bias, eps=1e-5):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(ndim))
+        self.bias = nn.Parameter(torch.zeros(ndim)) if bias else None
+        self.eps = eps
+
+    def forward(self, input):
+        return F.layer_norm(input, self.weight.shape, self.weight, self.bias, self.eps)
+
+
+class IgnoresItsWeight(nn.Module):
+    """Looks like a LayerNorm (one weight of the right shape) but never uses it."""
+
+    def __init__(self, ndim):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(ndim))
+
+    def forward(self, x):
+        return F.layer_norm(x, x.shape[-1:])
+
+
+class Norms(nn.Module):
+    def __init__(self, norm):
+        super().__init__()
+        self.fc = nn.Linear(6, 8)
+        self.norm = norm
+        self.head = nn.Linear(8, 3)
+
+    def forward(self, x):
+        return self.head(self.norm(self.fc(x)))
+
+
+def test_a_users_layer_that_a_catalogue_layer_reproduces_exactly_becomes_that_node():
+    """nanoGPT's own LayerNorm(ndim, bias) is nn.LayerNorm(ndim, bias=...): a catalogue node, not opaque code."""
+    x = [torch.randn(4, 6)]
+    for bias in (True, False):
+        torch.manual_seed(0)
+        with record_constructors():
+            model = Norms(NanoLayerNorm(8, bias))
+        with torch.no_grad():
+            model.norm.weight.uniform_(0.5, 1.5)  # trained-looking weights, carried over by name
+        doc, compiled = reproduce(model, x)
+        (node,) = [n for n in doc.graph.nodes.values() if n.label == "norm"]
+        assert node.type == "LayerNorm" and node.params.get("bias", True) is bias
+        assert doc.code == {} and "class NanoLayerNorm" not in compiled.source
+
+
+def test_a_users_layer_that_only_looks_like_a_catalogue_layer_stays_code():
+    """Another eps, or a weight the forward ignores: the outputs tell them apart, so the user's code stays."""
+    x = [torch.randn(4, 6)]
+    # the ignored weight is left at ones, where the outputs agree: only the perturbed probe tells them apart
+    for norm, trained in ((lambda: NanoLayerNorm(8, True, eps=1e-3), True), (lambda: IgnoresItsWeight(8), False)):
+        torch.manual_seed(0)
+        with record_constructors():
+            model = Norms(norm())
+        if trained:
+            with torch.no_grad():
+                model.norm.weight.uniform_(0.5, 1.5)
+        doc, _ = reproduce(model, x, trusted=True)
+        (node,) = [n for n in doc.graph.nodes.values() if n.label == "norm"]
+        assert node.type == CODE.type_id
