@@ -36,7 +36,13 @@ def test_zoo_model(entry, tmp_path: Path, zoo_rows: list) -> None:
     assert transfer_weights(original, origin, compiled, model) == []
     # tied weights stay tied (nanoGPT's and GPT-2's head share the token embedding): parameters counted once
     assert origin.notes == []
-    assert sum(p.numel() for p in model.parameters()) == sum(p.numel() for p in original.parameters())
+    trained = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    assert trained == sum(p.numel() for p in original.parameters() if p.requires_grad)
+    # buffers a forward reads (BERT's position_ids) are Parameter nodes with trainable off: never more than those
+    fixed = sum(p.numel() for p in model.parameters() if not p.requires_grad) + \
+        sum(b.numel() for b in model.buffers())
+    assert fixed <= sum(p.numel() for p in original.parameters() if not p.requires_grad) + \
+        sum(b.numel() for b in original.buffers())
     py = tmp_path / "model.py"
     py.write_text(compiled.source, encoding="utf-8")
     save_weights(model, tmp_path / "model.safetensors")
