@@ -5,8 +5,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
@@ -25,7 +25,20 @@ from runtime.data import DATASETS, dataset_problems
 from runtime.recipe import DEVICES, LOSSES, OPTIMIZERS, SCHEDULES, recipe_problems
 
 
+def hooks_summary(hooks: list) -> str:
+    """One line naming the active hooks (the Hooks panel edits them)."""
+    from runtime.hook_catalog import BUILT_INS
+
+    names = [h.get("code") if h.get("name") == "code" else getattr(BUILT_INS.get(h.get("name")), "title", h.get("name"))
+             for h in hooks if isinstance(h, dict) and h.get("enabled", True)]
+    off = sum(1 for h in hooks if isinstance(h, dict) and not h.get("enabled", True))
+    text = ", ".join(str(n) for n in names) if names else "none active"
+    return text + (f" ({off} switched off)" if off else "")
+
+
 class RecipePanel(QWidget):
+    hooks_requested = Signal()  # open the Hooks panel
+
     def __init__(self, model: EditorModel) -> None:
         super().__init__()
         self.model = model
@@ -70,41 +83,32 @@ class RecipePanel(QWidget):
                          ("device", self.device), ("seed", self.seed), ("per-node rates", self.node_lrs)):
             form.addRow(label, w)
         hooks_box = QGroupBox("Hooks between batches")
-        hooks = QFormLayout(hooks_box)
-        self.revert = QCheckBox("revert + noise")
-        self.revert.setToolTip("After every step: if the validation loss did not improve, undo the step and "
-                               "add Gaussian noise to every layer instead (runtime.policies.RevertAndNoise).")
-        self.sigma = QDoubleSpinBox(decimals=4, minimum=0.0, maximum=1.0, singleStep=0.001, value=0.01)
-        self.scale_by_std = QCheckBox("σ × weight std per layer")
-        self.early = QCheckBox("early stopping")
-        self.patience = QSpinBox(minimum=0, maximum=1000, value=5)
-        self.user_hook = QComboBox()
-        hooks.addRow(self.revert)
-        hooks.addRow("σ", self.sigma)
-        hooks.addRow(self.scale_by_std)
-        hooks.addRow(self.early)
-        hooks.addRow("patience", self.patience)
-        hooks.addRow("your hook", self.user_hook)
+        hooks = QVBoxLayout(hooks_box)
+        self.hooks_summary = QLabel()
+        self.hooks_summary.setWordWrap(True)
+        self.hooks_button = QPushButton("Edit hooks…")
+        self.hooks_button.setToolTip("The Hooks panel: built-in policies (revert + noise, early stopping, grow "
+                                     "forest, …) and your own, with their settings")
+        self.hooks_button.clicked.connect(self.hooks_requested.emit)
+        hooks.addWidget(self.hooks_summary)
+        hooks.addWidget(self.hooks_button)
         self.problems = QLabel()
         self.problems.setWordWrap(True)
         self.problems.setStyleSheet("color: #ff6b6b;")
-        for combo in (self.dataset, self.loss, self.optimizer, self.schedule, self.device, self.user_hook):
+        for combo in (self.dataset, self.loss, self.optimizer, self.schedule, self.device):
             combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
             combo.setMinimumContentsLength(8)
         for box in (data_box, train_box, hooks_box):
             layout.addWidget(box)
         layout.addWidget(self.problems)
         layout.addStretch(1)
-        for w in (self.epochs, self.batch_size, self.seed, self.patience):
+        for w in (self.epochs, self.batch_size, self.seed):
             w.setKeyboardTracking(False)
             w.valueChanged.connect(self.commit)
-        for w in (self.lr, self.sigma):
-            w.setKeyboardTracking(False)
-            w.valueChanged.connect(self.commit)
-        for w in (self.dataset, self.loss, self.optimizer, self.schedule, self.device, self.user_hook):
+        self.lr.setKeyboardTracking(False)
+        self.lr.valueChanged.connect(self.commit)
+        for w in (self.dataset, self.loss, self.optimizer, self.schedule, self.device):
             w.currentIndexChanged.connect(self.commit)
-        for w in (self.revert, self.scale_by_std, self.early):
-            w.toggled.connect(self.commit)
         self.dataset_path.editingFinished.connect(self.commit)
         self.node_lrs.editingFinished.connect(self.commit)
         model.changed.connect(self.load)
@@ -127,23 +131,7 @@ class RecipePanel(QWidget):
         self.seed.setValue(int(r.get("seed", 0)))
         self.node_lrs.setText(", ".join(f"{label}={g['lr']:g}" for g in r.get("param_groups", [])
                                         for label in g.get("nodes", [])))
-        hooks = {h.get("name"): h for h in r.get("hooks", []) if isinstance(h, dict)}
-        revert = hooks.get("revert_noise")
-        self.revert.setChecked(bool(revert and revert.get("enabled", True)))
-        if revert:
-            self.sigma.setValue(float(revert.get("params", {}).get("sigma", 0.01)))
-            self.scale_by_std.setChecked(bool(revert.get("params", {}).get("scale_by_std", False)))
-        early = hooks.get("early_stopping")
-        self.early.setChecked(bool(early and early.get("enabled", True)))
-        if early:
-            self.patience.setValue(int(early.get("params", {}).get("patience", 5)))
-        self.user_hook.clear()
-        self.user_hook.addItem("(none)", "")
-        for name in self.model.doc.code:
-            self.user_hook.addItem(name, name)
-        code_hook = hooks.get("code")
-        if code_hook:
-            self.user_hook.setCurrentIndex(max(0, self.user_hook.findData(code_hook.get("code", ""))))
+        self.hooks_summary.setText(hooks_summary(r.get("hooks", [])))
         self._loading = False
         self._show_problems(r)
 
@@ -174,15 +162,6 @@ class RecipePanel(QWidget):
                 continue  # half-typed entries are ignored until they read as label=rate
         if groups or "param_groups" in r:
             r["param_groups"] = groups
-        hooks = [h for h in r.get("hooks", []) if h.get("name") not in ("revert_noise", "early_stopping", "code")]
-        if self.revert.isChecked():
-            hooks.append({"name": "revert_noise", "params": {"sigma": self.sigma.value(),
-                                                             "scale_by_std": self.scale_by_std.isChecked()}})
-        if self.early.isChecked():
-            hooks.append({"name": "early_stopping", "params": {"patience": self.patience.value()}})
-        if self.user_hook.currentData():
-            hooks.append({"name": "code", "code": self.user_hook.currentData()})
-        r["hooks"] = hooks
         return r
 
     def commit(self, *_args) -> None:

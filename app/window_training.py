@@ -12,6 +12,7 @@ from app.paths import app_home
 from app.recipe_panel import RecipePanel
 from app.runs_panel import RunsPanel
 from app.training import TrainingController
+from app.window_experiments import ExperimentsMixin
 from graph.fileformat import dumps
 from graph.problems import Problem
 from runtime.events import FitEnded
@@ -19,7 +20,7 @@ from runtime.run_folder import new_run_dir
 from runtime.runs import read_metrics
 
 
-class TrainingMixin:
+class TrainingMixin(ExperimentsMixin):
     """Mixed into MainWindow; keeps the editor file about editing."""
 
     def setup_training(self) -> None:
@@ -69,6 +70,7 @@ class TrainingMixin:
         for key in ("train", "pause", "stop"):
             self.toolbar.addAction(self.actions[key])
         self.model.selection_changed.connect(self._show_node_stats)
+        self.setup_experiments()
         self._training_buttons()
 
     # -- starting and stopping -------------------------------------------------------
@@ -135,6 +137,7 @@ class TrainingMixin:
     # -- events ---------------------------------------------------------------------------
     def _on_training_events(self, events: list) -> None:
         self.plots.handle(events)
+        self.experiment_events(events)
         self.node_stats.handle(events)
         self.status_text.handle(events)
         text = self.status_text.text()
@@ -160,6 +163,7 @@ class TrainingMixin:
             self.statusBar().showMessage(f"Training {ended.status} after {ended.step} steps: {metrics}", 15000)
         self.runs_panel.set_folder(self.runs_dir())
         run_dir = self.trainer.run_dir
+        self.adopt_run_revision(self.run_revision, run_dir.name if run_dir else "the last run", quiet=True)
         if run_dir is not None and (run_dir / "weights.safetensors").exists():
             self.load_run_weights(str(run_dir / "weights.safetensors"), quiet=True)
 
@@ -174,6 +178,9 @@ class TrainingMixin:
         try:
             load_weights(model, path)
         except ExportError as exc:
+            # A run that grew a forest: the document takes its revision first, then the weights fit.
+            if self.adopt_revision_of(path, quiet):
+                return self.load_run_weights(path, quiet)
             if not quiet:
                 QMessageBox.warning(self, "Load weights", str(exc))
             return False

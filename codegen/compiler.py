@@ -160,7 +160,8 @@ def _attribute_paths(doc: Document, classes: list[ClassText], model_name: str, k
     paths: dict[tuple[str, str], str] = {}
     by_scope: dict[str, ClassText] = {}
     for cls in classes:
-        by_scope.setdefault(cls.scope, cls)
+        if cls.body:
+            by_scope.setdefault(cls.scope, cls)
     model = next(c for c in classes if c.name == model_name)
 
     def walk(cls: ClassText, prefix: str, depth: int) -> None:

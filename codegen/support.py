@@ -137,6 +137,28 @@ class ComplexBatchNorm(nn.Module):
     def extra_repr(self) -> str:
         return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
 ''',
+    "copy_units": '''\
+@torch.no_grad()
+def copy_units(source: nn.Module, target: nn.Module, k: int, select: str) -> list[int]:
+    """Hand-off: k units (rows of every weight: neurons, filters) of source into target.
+
+    select: "norm" takes the k units with the largest weight norm, "first" the
+    first k, "random" k at random. They keep their positions; the target's
+    other units keep their fresh start. Returns the units copied.
+    """
+    rows = source.weight.shape[0]
+    if select == "norm":
+        norms = source.weight.detach().reshape(rows, -1).abs().norm(dim=1)
+        units = norms.topk(k).indices.sort().values
+    elif select == "random":
+        units = torch.randperm(rows)[:k].sort().values.to(source.weight.device)
+    else:
+        units = torch.arange(k, device=source.weight.device)
+    for name, param in source.named_parameters(recurse=False):
+        if param.dim() >= 1 and param.shape[0] == rows:
+            getattr(target, name)[units] = param[units]
+    return units.tolist()
+''',
 }
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from codegen.errors import CompileError
 from codegen.escape import docstring
@@ -53,6 +53,19 @@ class ClassText:
     vars: dict[str, str]
     #: group node id → the class its attribute holds (for ties that reach into it)
     bodies: dict[str, str] = field(default_factory=dict)
+    #: False for a class a kind writes beside the scope bodies (a forest's class), so attribute paths
+    #: into groups still find each group's body class.
+    body: bool = True
+
+
+class ScopeExtension(Protocol):
+    """Lets a kind add to a body class it asks `write_scope` for (a lateral forest's members)."""
+
+    def after(self, w: ScopeWriter, node: Node, ins: dict[str, list[str]]) -> None:
+        """Called after each node's lines are emitted."""
+
+    def finish(self, w: ScopeWriter) -> None:
+        """Called after the last node, before the forward signature and return are written."""
 
 
 @dataclass
@@ -184,7 +197,7 @@ class ModuleWriter:
         #: library classes used by Opaque nodes (their `from … import …` lines)
         self.library = Imports(self.class_names.used)
 
-    def write_scope(self, run: ScopeRun, hint: str, doc: str) -> str:
+    def write_scope(self, run: ScopeRun, hint: str, doc: str, extension: ScopeExtension | None = None) -> str:
         """Writes (or reuses) the class for one run of a scope; returns its name."""
         g = self.doc.scope(run.scope)
         w = ScopeWriter(self, run)
@@ -204,6 +217,8 @@ class ModuleWriter:
             except NodeFailed as failed:
                 raise CompileError([Problem(failed.message, run.scope, node.id, label=node.label,
                                             param=failed.param, hint=failed.hint)]) from None
+            if extension is not None:
+                extension.after(w, node, ins)
         for nid in order:  # ties last: both layers exist by then
             for tie in ties_of(run.scope, g.nodes[nid]):
                 try:
@@ -213,6 +228,8 @@ class ModuleWriter:
                     node = g.nodes[nid]
                     raise CompileError([Problem(failed.message, run.scope, nid, label=node.label,
                                                 param=TIE)]) from None
+        if extension is not None:
+            extension.finish(w)
         ret = ", ".join(w.returns) if w.returns else "None"
         w.body.append(f"return {ret}")
         lines = [*docstring(doc), ""]

@@ -25,6 +25,7 @@ from graph.problems import Problem, ProblemError, errors
 from graph.registry import Registry
 from graph.validate import validate
 from runtime.data import dataset_problems, load_dataset
+from runtime.hook_catalog import hook_problems
 from runtime.recipe import Recipe, check_recipe
 
 #: Where a memory problem points in the recipe (the setting that raises the limit).
@@ -124,6 +125,8 @@ def analyse(doc: Document, *, project_dir: Path | None = None, trusted: bool = F
     data = {**doc.recipe, **(overrides or {})}
     analysis.recipe, problems = check_recipe(data)
     analysis.problems += problems
+    if analysis.recipe is not None:
+        analysis.problems += hook_problems(doc, [h.model_dump() for h in analysis.recipe.hooks])
     spec = data.get("dataset", Recipe.model_fields["dataset"].default_factory())
     problems = dataset_problems(spec, project_dir)
     analysis.problems += problems

@@ -14,6 +14,21 @@ if TYPE_CHECKING:
     from runtime.engine import Trainer
 
 
+#: Every hook point, in the order a fit reaches them: what is true there, and the nearest Keras callback.
+HOOK_POINTS: dict[str, tuple[str, str]] = {
+    "on_fit_start": ("before the first batch; the model, optimizer and data are ready", "on_train_begin"),
+    "on_epoch_start": ("at the start of every epoch", "on_epoch_begin"),
+    "on_batch_start": ("the batch is in trainer.batch; nothing is computed yet", "on_train_batch_begin"),
+    "on_after_backward": ("gradients are ready, no step taken yet; raise CancelStepException to "
+                          "skip the step", "none (train_step)"),
+    "on_after_step": ("the optimizer stepped; trainer.loss is this batch's loss; trainer.revert_step() undoes the "
+                      "step", "on_train_batch_end"),
+    "on_eval_end": ("validation metrics are in trainer.last_eval", "on_test_end"),
+    "on_epoch_end": ("at the end of every epoch", "on_epoch_end"),
+    "on_fit_end": ("after the last batch, also when training was stopped", "on_train_end"),
+}
+
+
 class CancelBatchException(Exception):
     """Skip the rest of this batch (no step, no batch-end event)."""
 

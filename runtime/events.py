@@ -93,6 +93,31 @@ class ModelCompiled(NamedTuple):
     kind = "model_compiled"
 
 
+class RevisionCreated(NamedTuple):
+    """Training changed the model's structure (a forest grew): the project as it now is.
+
+    `project` is the revised project file's text; the run folder's project.json
+    and model.py hold it too, so exported, reloaded and reopened models equal
+    the one that trained.
+    """
+
+    step: int
+    revision: int
+    summary: str
+    project: str
+    kind = "revision_created"
+
+
+class MemberContributions(NamedTuple):
+    """How much each forest member helps: the validation loss without it minus the loss with all members."""
+
+    step: int
+    forest: str
+    loss: float
+    contributions: tuple[float, ...]
+    kind = "member_contributions"
+
+
 class LogMessage(NamedTuple):
     text: str
     level: str = "info"
@@ -110,11 +135,11 @@ class FitEnded(NamedTuple):
 
 
 Event = FitStarted | BatchEnded | EvalEnded | HookDecision | EpochEnded | ActivationStats | CheckpointSaved \
-    | ModelCompiled | LogMessage | FitEnded
+    | ModelCompiled | RevisionCreated | MemberContributions | LogMessage | FitEnded
 
 KINDS = {cls.kind: cls for cls in (
     FitStarted, BatchEnded, EvalEnded, HookDecision, EpochEnded, ActivationStats, CheckpointSaved, ModelCompiled,
-    LogMessage, FitEnded)}
+    RevisionCreated, MemberContributions, LogMessage, FitEnded)}
 
 
 def to_record(event: Any) -> dict[str, Any]:

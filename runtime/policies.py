@@ -36,7 +36,7 @@ class RevertAndNoise(Callback):
       random walk that drifts away once the yardstick stops improving);
     * the noise: N(0, σ²) per element, σ constant or annealed (cosine from
       `sigma` to `sigma_end` over `anneal_steps` steps); on every trainable
-      layer or only `layers` (attribute paths); with `scale_by_std`, σ is
+      layer or only `layers` (node labels or attribute paths); with `scale_by_std`, σ is
       relative to each tensor's own standard deviation.
     """
 
@@ -59,6 +59,7 @@ class RevertAndNoise(Callback):
         self.scale_by_std, self.tolerance = scale_by_std, tolerance
         self.layers = tuple(s.strip() for s in layers.split(",") if s.strip()) if isinstance(layers, str) \
             else tuple(layers)
+        self.paths = self.layers
         self.anneal, self.sigma_end, self.anneal_steps = anneal, sigma_end, anneal_steps
         self.generator = torch.Generator().manual_seed(seed)
         self.best: float | None = None
@@ -87,7 +88,9 @@ class RevertAndNoise(Callback):
             raise ValueError("the revert+noise policy needs a validation split")
         if self.on != "split":
             self.fixed = list(itertools.islice(iter(trainer.val_loader), 1 if self.on == "batch" else self.batches))
-        layer_parameters(trainer.model, self.layers)  # a wrong layer name fails now, not at the first revert
+        labels = getattr(trainer, "layer_paths", {})  # node labels → attribute paths (the app's trainer)
+        self.paths = tuple(labels.get(name, name) for name in self.layers)
+        layer_parameters(trainer.model, self.paths)  # a wrong layer name fails now, not at the first revert
         self.best = self._val_loss(trainer)
         if self.start == "best":
             self.best_weights = capture_state(trainer.model).weights
@@ -108,7 +111,7 @@ class RevertAndNoise(Callback):
         if self.start == "best" and self.best_weights is not None:
             restore_weights(trainer.model, self.best_weights)
         sigma = self.sigma_at(trainer.step)
-        self.last_noise = add_gaussian_noise(trainer.model, sigma, self.scale_by_std, self.generator, self.layers)
+        self.last_noise = add_gaussian_noise(trainer.model, sigma, self.scale_by_std, self.generator, self.paths)
         self.reverted += 1
         trainer.emit(HookDecision(trainer.step + 1, self.name, "reverted+noise",
                                   {"val_loss": loss, "best": self.best, "sigma": sigma}))
@@ -180,27 +183,48 @@ class FreezeSchedule(Callback):
 
 
 class GrowForest(Callback):
-    """Every `every` epochs, adds a freshly initialised member to an ensemble and freezes the old ones."""
+    """Every `every` epochs, a forest gains a member, up to `max_members`.
+
+    `forest.grow()` (written by the compiler from the Forest node) seeds the
+    newcomer by the node's hand-off rule — a copied slice of the newest
+    member's layer, lateral connections from the older members, or nothing —
+    and freezes the older members when the rule says so; the newcomer's
+    weights then join the optimizer. `forest` is the Forest node's label (or
+    its attribute path); empty means the model's only forest.
+    """
 
     name = "grow_forest"
 
-    def __init__(self, ensemble: str, every: int = 1, max_members: int = 8, freeze_old: bool = True) -> None:
-        self.ensemble, self.every, self.max_members, self.freeze_old = ensemble, every, max_members, freeze_old
+    def __init__(self, forest: str = "", every: int = 1, max_members: int = 8) -> None:
+        if every < 1 or max_members < 1:
+            raise ValueError("'every' and 'max_members' must be at least 1")
+        self.forest, self.every, self.max_members = forest, every, max_members
+        self.module: nn.Module | None = None
+
+    def on_fit_start(self, trainer) -> None:
+        self.module = find_forest(trainer.model, self.forest, getattr(trainer, "layer_paths", {}))
 
     def on_epoch_end(self, trainer) -> None:
-        members = trainer.model.get_submodule(self.ensemble)
-        if not isinstance(members, nn.ModuleList) or len(members) == 0:
-            raise ValueError(f"{self.ensemble!r} is not an ensemble (nn.ModuleList) in the model")
-        if (trainer.epoch + 1) % self.every or len(members) >= self.max_members:
+        forest = self.module
+        if forest is None or (trainer.epoch + 1) % self.every or len(forest.members) >= self.max_members:
             return
-        newcomer = type(members[0])().to(next(members[0].parameters()).device)
-        if self.freeze_old:
-            for m in members:
-                m.requires_grad_(False)
-        members.append(newcomer)
-        trainer.add_parameters(list(newcomer.parameters()))
-        trainer.emit(HookDecision(trainer.step, self.name, "grow", {"members": float(len(members))}))
-        trainer.emit(LogMessage(f"{self.ensemble}: added member {len(members)}"))
+        trainer.add_parameters(forest.grow())
+        trainer.emit(HookDecision(trainer.step, self.name, "grow", {"members": float(len(forest.members))}))
+        trainer.emit(LogMessage(f"{self.forest or 'the forest'}: member {len(forest.members)} joined"))
+
+
+def find_forest(model: nn.Module, name: str = "", paths: dict[str, str] | None = None) -> nn.Module:
+    """The forest module `name` names (node label or attribute path), or the only one when `name` is empty."""
+    forests = {path: m for path, m in model.named_modules()
+               if callable(getattr(m, "grow", None)) and isinstance(getattr(m, "members", None), nn.ModuleList)}
+    path = (paths or {}).get(name, name)
+    if path in forests:
+        return forests[path]
+    if not name and len(forests) == 1:
+        return next(iter(forests.values()))
+    known = ", ".join(sorted(forests)) or "none"
+    raise ValueError(f"no forest named {name!r} in the model (forests: {known})" if name else
+                     f"the model has {len(forests)} forests ({known}); name one")
 
 
 POLICIES: dict[str, type[Callback]] = {

@@ -20,9 +20,11 @@ from runtime.checkpoint import Checkpointer, load_checkpoint
 from runtime.engine import Flags, Trainer, TrainingError, resolve_device
 from runtime.event_stream import EventStream, Subscriber
 from runtime.events import LogMessage
+from runtime.forest_monitor import MemberContributionMonitor
 from runtime.optim import build_loss, build_optimizer, build_scheduler
 from runtime.policies import POLICIES
 from runtime.recipe import Recipe
+from runtime.revisions import RevisionRecorder, forest_nodes
 from runtime.run_folder import MetricsWriter, write_result, write_start
 from runtime.sampling import EpochSampler
 from runtime.tensorboard_writer import TensorBoardWriter
@@ -41,6 +43,8 @@ class Job:
     callbacks: list[Callback] = field(default_factory=list)
     #: Everything the trainer emits goes here; `run` closes its subscribers (files flush) at the end.
     events: EventStream = field(default_factory=EventStream)
+    #: With a forest that may grow: the project revisions the run writes (`revisions.doc` is the latest).
+    revisions: RevisionRecorder | None = None
 
 
 def _param_groups(model: torch.nn.Module, compiled: Compiled, doc: Document, recipe: Recipe) -> list[dict]:
@@ -192,6 +196,13 @@ def prepare(
         from runtime.activations import ActivationMonitor
 
         callbacks.append(ActivationMonitor(recipe.activation_every))
+    revisions = None
+    forests = forest_nodes(doc, compiled)
+    if forests:  # a forest may grow: record the revisions, measure what each member contributes
+        revisions = RevisionRecorder(doc, compiled, trusted=trusted, run_dir=run_dir)
+        callbacks.append(revisions)
+        labels = [(doc.scope(scope).nodes[nid].label, path) for scope, nid, path in forests]
+        callbacks.append(MemberContributionMonitor(labels, recipe.eval_batches))
     events = EventStream([emit, *(subscribers or [])])
     if run_dir is not None:
         write_start(run_dir, dumps(doc), doc.name, recipe.model_dump(), compiled.source, run_meta)
@@ -208,7 +219,7 @@ def prepare(
     if resume_from is not None:
         info = load_checkpoint(trainer, Path(resume_from))
         trainer.step, trainer.epoch = int(info.get("step", 0)), int(info.get("epoch", 0))
-    return Job(doc, recipe, compiled, trainer, run_dir, bundle, callbacks, events)
+    return Job(doc, recipe, compiled, trainer, run_dir, bundle, callbacks, events, revisions)
 
 
 def run(job: Job) -> dict[str, float]:

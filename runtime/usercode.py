@@ -11,6 +11,7 @@ from typing import Any
 
 from codegen.usercode import base_namespace, code_filename, register_source, user_line
 from runtime.callbacks import (
+    HOOK_POINTS,
     Callback,
     CancelBatchException,
     CancelFitException,
@@ -18,8 +19,7 @@ from runtime.callbacks import (
 )
 from runtime.engine import TrainingError
 
-HOOK_METHODS = ("on_fit_start", "on_epoch_start", "on_batch_start", "on_after_backward", "on_after_step",
-                "on_eval_end", "on_epoch_end", "on_fit_end")
+HOOK_METHODS = tuple(HOOK_POINTS)
 _CANCEL = (CancelBatchException, CancelStepException, CancelFitException)
 
 

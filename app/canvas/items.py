@@ -15,6 +15,8 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsSimpleTextItem
 
+from app.canvas.forest_badge import badge_height, members_text, paint_members
+
 NODE_WIDTH = 180.0
 HEADER = 26.0
 PORT_GAP = 20.0
@@ -36,7 +38,7 @@ class NodeItem(QGraphicsItem):
     """A node box: coloured header with the label, the type below, ports on both sides."""
 
     def __init__(self, node_id: str, label: str, type_id: str, category: str, inputs: list[str],
-                 outputs: list[str], subtitle: str = "") -> None:
+                 outputs: list[str], subtitle: str = "", members: tuple = (), handoff: str = "") -> None:
         super().__init__()
         self.node_id = node_id
         self.label = label
@@ -49,15 +51,18 @@ class NodeItem(QGraphicsItem):
         self.frozen = False
         self.edges: list[EdgeItem] = []
         rows = max(len(inputs), len(outputs), 1)
-        self.height = HEADER + 18 + rows * PORT_GAP
+        self.members, self.handoff = members, handoff  # a forest's members (app.canvas.forest_badge)
+        self.ports_bottom = HEADER + 18 + rows * PORT_GAP
+        self.height = self.ports_bottom + badge_height(members)
         self.setFlags(QGraphicsItem.ItemIsSelectable | QGraphicsItem.ItemIsMovable
                       | QGraphicsItem.ItemSendsGeometryChanges)
         self.setAcceptHoverEvents(True)
         self.setZValue(1)
-        self.setToolTip(f"{label} ({type_id})")
+        self.setToolTip(f"{label} ({type_id})" + (f"\n{members_text(members)}" if members else ""))
 
     def signature(self) -> tuple:
-        return (self.label, self.type_id, self.subtitle, tuple(self.inputs), tuple(self.outputs))
+        return (self.label, self.type_id, self.subtitle, tuple(self.inputs), tuple(self.outputs), self.members,
+                self.handoff)
 
     def boundingRect(self) -> QRectF:
         return QRectF(-PORT_RADIUS - 2, -2, NODE_WIDTH + 2 * PORT_RADIUS + 4, self.height + 4)
@@ -126,6 +131,8 @@ class NodeItem(QGraphicsItem):
         painter.setPen(QColor("#aab0bc"))
         sub = QFontMetricsF(font).elidedText(self.subtitle, Qt.ElideRight, NODE_WIDTH - 18)
         painter.drawText(QRectF(9, HEADER, NODE_WIDTH - 18, 18), Qt.AlignVCenter | Qt.AlignLeft, sub)
+        if self.members:
+            paint_members(painter, self.ports_bottom - PORT_GAP / 2, NODE_WIDTH, self.members, self.handoff)
         for direction, ports, color in (("in", self.inputs, PORT_IN), ("out", self.outputs, PORT_OUT)):
             for name in ports:
                 p = self.port_local(name, direction)

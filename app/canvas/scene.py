@@ -20,6 +20,13 @@ def subtitle(node, registry) -> str:
     return kind.drawing(node).subtitle if kind is not None else node.type
 
 
+def members(node, registry) -> tuple[tuple, str]:
+    """A forest's members and hand-off rule as its kind draws them (empty for other nodes)."""
+    kind = node_kind(node, registry)
+    drawing = kind.drawing(node) if kind is not None else None
+    return (drawing.members, drawing.handoff) if drawing is not None else ((), "")
+
+
 class GraphScene(QGraphicsScene):
     refused = Signal(str)  # why a connection or edit was not made
     node_activated = Signal(str)  # double-click on a node (enter a group, focus the inspector)
@@ -56,12 +63,13 @@ class GraphScene(QGraphicsScene):
         reg = self.model.registry
         return (node.label, node.type, subtitle(node, reg),
                 tuple(p.name for p in input_ports(self.model.doc, node, reg)),
-                tuple(p.name for p in output_ports(self.model.doc, node, reg)))
+                tuple(p.name for p in output_ports(self.model.doc, node, reg)), *members(node, reg))
 
     def _make_item(self, node, signature: tuple) -> NodeItem:
         spec = self.model.registry.get(node.type)
-        label, type_id, sub, inputs, outputs = signature
-        item = NodeItem(node.id, label, type_id, spec.category if spec else "", list(inputs), list(outputs), sub)
+        label, type_id, sub, inputs, outputs, marks, handoff = signature
+        item = NodeItem(node.id, label, type_id, spec.category if spec else "", list(inputs), list(outputs), sub,
+                        marks, handoff)
         item.frozen = bool(node.params.get("frozen", False))
         return item
 

@@ -13,13 +13,14 @@ from typing import Any
 from codegen.kinds.base import CompilerKind
 from codegen.kinds.boundary import INPUT, OUTPUT
 from codegen.kinds.code import CODE
+from codegen.kinds.forest import FOREST_KIND
 from codegen.kinds.layer import Layer
 from codegen.kinds.opaque import OPAQUE
 from codegen.kinds.subnet import ENSEMBLE, GROUP
 from codegen.layer import LayerDef
 from codegen.runs import NodeFailed
 
-STRUCTURAL: dict[str, CompilerKind] = {k.type_id: k for k in (INPUT, OUTPUT, GROUP, ENSEMBLE, CODE, OPAQUE)}
+STRUCTURAL: dict[str, CompilerKind] = {k.type_id: k for k in (INPUT, OUTPUT, GROUP, ENSEMBLE, FOREST_KIND, CODE, OPAQUE)}
 
 _LAYERS: dict[int, Layer] = {}
 

@@ -11,6 +11,7 @@ from graph.document import Graph, Node
 from graph.kinds.base import UNIVERSAL_PARAMS, Drawing, LayerKind, NodeKind
 from graph.kinds.boundary import INPUT, OUTPUT, InputKind, OutputKind
 from graph.kinds.code import CODE, CodeKind
+from graph.kinds.forest import FOREST, ForestKind, MemberMark
 from graph.kinds.opaque import OPAQUE, OpaqueKind
 from graph.kinds.subnet import ENSEMBLE, GROUP, EnsembleKind, GroupKind, SubnetKind
 from graph.spec import NodeSpec
@@ -27,7 +28,7 @@ def register_kind(kind: NodeKind) -> NodeKind:
     return kind
 
 
-for _kind in (INPUT, OUTPUT, GROUP, ENSEMBLE, CODE, OPAQUE):
+for _kind in (INPUT, OUTPUT, GROUP, ENSEMBLE, FOREST, CODE, OPAQUE):
     register_kind(_kind)
 
 
@@ -66,7 +67,8 @@ def outputs_of(g: Graph) -> list[Node]:
 
 
 __all__ = [
-    "CODE", "ENSEMBLE", "GROUP", "INPUT", "OPAQUE", "OUTPUT", "OpaqueKind", "UNIVERSAL_PARAMS", "CodeKind", "Drawing", "EnsembleKind",
+    "CODE", "ENSEMBLE", "FOREST", "GROUP", "ForestKind", "MemberMark", "INPUT", "OPAQUE", "OUTPUT", "OpaqueKind",
+    "UNIVERSAL_PARAMS", "CodeKind", "Drawing", "EnsembleKind",
     "GroupKind", "InputKind", "LayerKind", "NodeKind", "OutputKind", "SubnetKind", "inputs_of", "kind_of",
     "outputs_of", "register_kind", "structural_kinds", "structural_specs",
 ]

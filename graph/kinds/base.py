@@ -29,6 +29,9 @@ class Drawing:
     subtitle: str
     #: The group a double-click opens, or None.
     enters: str | None = None
+    #: A forest's members (`graph.kinds.forest.MemberMark`: frozen, seeded from) and its hand-off rule.
+    members: tuple[Any, ...] = ()
+    handoff: str = ""
 
 
 class NodeKind:

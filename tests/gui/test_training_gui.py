@@ -111,8 +111,11 @@ def test_revert_noise_policy_from_settings_marks_decisions(window, qtbot):
     panel = window.recipe_panel
     panel.epochs.setValue(2)
     panel.lr.setValue(0.05)  # large steps: some of them make the validation loss worse
-    panel.revert.setChecked(True)
+    qtbot.mouseClick(panel.hooks_button, Qt.LeftButton)  # the Hooks panel holds every hook
+    assert window.docks["Hooks"].isVisible()
+    window.hooks_panel.add_actions["revert_noise"].trigger()
     assert any(h["name"] == "revert_noise" for h in window.model.doc.recipe["hooks"])
+    assert "revert + noise" in panel.hooks_summary.text()
     click(qtbot, window, "train")
     wait_finished(qtbot, window)
     counts = window.plots.counts()

@@ -1,0 +1,77 @@
+"""The window's side of the experiments: the Hooks panel, the Forest view, growth markers, run revisions.
+
+Mixed into the training side of the main window (`TrainingMixin`), so the
+editor and training files only call `setup_experiments`, `experiment_events`
+and `adopt_run_revision`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
+
+from app.run_revision import revision_edit, revision_from_text, run_folder
+from graph import ProjectFileError
+
+
+class ExperimentsMixin:
+    def setup_experiments(self) -> None:
+        from app.hooks_panel import HooksPanel
+        from app.plots.forest_view import ForestView, GrowthMarkers
+
+        self.hooks_panel = HooksPanel(self.model)
+        self.hooks_panel.trust_requested.connect(self.trust_current)
+        self.forest_view = ForestView()
+        self.growth_markers = GrowthMarkers(self.plots.loss_plot)
+        self._dock("Hooks", self.hooks_panel, Qt.LeftDockWidgetArea)
+        self._dock("Forest", self.forest_view, Qt.BottomDockWidgetArea)
+        self.tabifyDockWidget(self.docks["Training settings"], self.docks["Hooks"])
+        self.tabifyDockWidget(self.docks["Problems"], self.docks["Forest"])
+        self.docks["Layers"].raise_()
+        self.docks["Problems"].raise_()
+        for dock in ("Hooks", "Forest"):
+            self.view_menu.addAction(self.docks[dock].toggleViewAction())
+        self.recipe_panel.hooks_requested.connect(self.show_hooks)
+        self.run_revision: str | None = None
+
+    def show_hooks(self) -> None:
+        self.docks["Hooks"].show()
+        self.docks["Hooks"].raise_()
+
+    def experiment_events(self, events: list) -> None:
+        for e in events:
+            kind = getattr(e, "kind", "")
+            if kind == "fit_started":
+                self.growth_markers.clear()
+                self.run_revision = None
+            elif kind == "revision_created":
+                self.run_revision = e.project
+                self.statusBar().showMessage(f"revision {e.revision}: {e.summary}", 8000)
+        self.growth_markers.handle(events)
+        self.forest_view.handle(events)
+
+    def adopt_run_revision(self, project: str | None, run_name: str, quiet: bool = False) -> bool:
+        """Gives the document's forests the members a run grew (one undoable step); True if it changed."""
+        if not project:
+            return False
+        try:
+            edit = revision_edit(self.model.doc, revision_from_text(project), f"forest as trained in {run_name}")
+        except ProjectFileError as exc:
+            if not quiet:
+                QMessageBox.warning(self, "Load weights", f"{run_name}: {exc}")
+            return False
+        if edit is None:
+            return False
+        self.model.push(edit, edit.text)
+        self.statusBar().showMessage(f"the project now describes the model as trained in {run_name} "
+                                     "(Edit › Undo to go back)", 10000)
+        return True
+
+    def adopt_revision_of(self, weights: str, quiet: bool = False) -> bool:
+        """The revision of the run a weights file comes from (its folder's project.json), if it grew."""
+        folder = run_folder(Path(weights))
+        if folder is None or not (folder / "revisions.jsonl").exists():
+            return False
+        return self.adopt_run_revision((folder / "project.json").read_text(encoding="utf-8"), folder.name, quiet)
