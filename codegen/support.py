@@ -140,12 +140,10 @@ class ComplexBatchNorm(nn.Module):
     "copy_units": '''\
 @torch.no_grad()
 def copy_units(source: nn.Module, target: nn.Module, k: int, select: str) -> list[int]:
-    """Hand-off: k units (rows of every weight: neurons, filters) of source into target.
-
-    select: "norm" takes the k units with the largest weight norm, "first" the
-    first k, "random" k at random. They keep their positions; the target's
-    other units keep their fresh start. Returns the units copied.
-    """
+    """Hand-off: k units (weight rows: neurons, filters) of source into target."""
+    # select: "norm" takes the k units with the largest weight norm, "first" the first
+    # k, "random" k at random. They keep their positions; the target's other units keep
+    # their fresh start. Returns the units copied.
     rows = source.weight.shape[0]
     if select == "norm":
         norms = source.weight.detach().reshape(rows, -1).abs().norm(dim=1)

@@ -77,6 +77,9 @@ HORIZON = Param("horizon", "int", 1, "future values to predict", minimum=1, maxi
 TRANSFORM = Param("transform", "choice", "none", "none, diff (changes) or log_diff (growth rates)",
                   choices=("none", "diff", "log_diff"))
 TS_STANDARDIZE = Param("standardize", "bool", True, "z-score with the training period's mean and std")
+HOLDOUT = Param("holdout", "float", 0.0, "last share of the series kept out entirely: a test period that is "
+                "neither trained nor validated on (tune on validation, report on it later)", minimum=0.0,
+                maximum=0.9)
 
 
 def _noise(default: float) -> Param:
@@ -127,7 +130,7 @@ def _build() -> dict[str, DatasetInfo]:
             params += (Param("classes", "int", classes, "number of classes", minimum=2, maximum=20),)
         infos.append(DatasetInfo(name, text, "classification", "toy 2-D", params + (VAL_FRACTION, SEED),
                                  "toy2d:load_toy", loader_args=(name,)))
-    ts = (HORIZON, TS_STANDARDIZE, VAL_FRACTION, FLAT)
+    ts = (HORIZON, TS_STANDARDIZE, VAL_FRACTION, HOLDOUT, FLAT)
     infos += [
         DatasetInfo("sunspots", "Yearly sunspot numbers 1700-2008 (statsmodels), as forecast windows",
                     "forecast", "time series", (_window(20), *ts, TRANSFORM), "timeseries:load_sunspots"),
@@ -143,6 +146,13 @@ def _build() -> dict[str, DatasetInfo]:
         DatasetInfo("sine", "A noisy sine wave, as forecast windows", "forecast", "time series",
                     (*_series(1000), Param("period", "float", 50.0, "steps per cycle", minimum=2.0),
                      _noise(0.05), _window(32), *ts, SEED), "timeseries:load_sine"),
+        DatasetInfo("mackey_glass", "The Mackey-Glass chaotic series (delay tau = 17), generated offline",
+                    "forecast", "time series",
+                    (*_series(1500), Param("tau", "int", 17, "delay; 17 and above are chaotic", minimum=1,
+                                           maximum=1000),
+                     Param("step", "int", 6, "time units between samples (6: the classic benchmark)", minimum=1,
+                           maximum=100), _noise(0.0), _window(20), *ts, SEED),
+                    "timeseries:load_mackey_glass"),
         DatasetInfo("ar2", "A synthetic AR(2) process x[t] = phi1 x[t-1] + phi2 x[t-2] + noise",
                     "forecast", "time series",
                     (*_series(1000), Param("phi1", "float", 0.6, "lag-1 coefficient"),

@@ -36,6 +36,8 @@ def windowed_bundle(series: np.ndarray, p: dict[str, Any], name: str,
                     time: list[Any] | None = None) -> DatasetBundle:
     """Cuts a 1-D series into chronological train/val windows (see the module docstring)."""
     series = np.asarray(series, dtype=np.float64)
+    holdout = int(round(len(series) * p.get("holdout", 0.0)))
+    series = series[: len(series) - holdout]  # the test period: never seen by training or validation
     window, horizon, val_fraction = p["window"], p["horizon"], p["val_fraction"]
     n = len(series)
     split = n - int(round(n * val_fraction))
@@ -144,6 +146,32 @@ def load_sine(p: dict[str, Any]) -> DatasetBundle:
     t = np.arange(p["n"])
     values = np.sin(2 * np.pi * t / p["period"]) + rng.normal(0, p["noise"], p["n"])
     return windowed_bundle(values, p, f"sine (period {p['period']:g}, noise {p['noise']:g})")
+
+
+def mackey_glass(n: int, tau: int = 17, step: int = 6, dt: float = 0.1, burn: int = 100) -> np.ndarray:
+    """dx/dt = 0.2 x(t-tau) / (1 + x(t-tau)^10) - 0.1 x(t), Euler steps of dt, a sample every `step` time units.
+
+    Mackey and Glass (1977); chaotic for tau >= 17. Sampled every 6 time units,
+    forecasting the next sample is the classic "6 steps ahead" task (Lapedes and
+    Farber 1987). The history before t = 0 is 1.2 and the first `burn` samples
+    (the transient) are dropped.
+    """
+    lag = int(round(tau / dt))
+    every = int(round(step / dt))
+    steps = (n + burn) * every
+    x = np.empty(steps + lag)
+    x[: lag + 1] = 1.2
+    for t in range(lag, steps + lag - 1):
+        delayed = x[t - lag]
+        x[t + 1] = x[t] + dt * (0.2 * delayed / (1.0 + delayed**10) - 0.1 * x[t])
+    return x[lag::every][burn : burn + n]
+
+
+def load_mackey_glass(p: dict[str, Any]) -> DatasetBundle:
+    values = mackey_glass(p["n"], p["tau"], p["step"])
+    if p["noise"]:
+        values = values + rng_for(p["seed"], GENERATE).normal(0, p["noise"], len(values))
+    return windowed_bundle(values, p, f"mackey_glass (tau {p['tau']}, a sample every {p['step']} time units)")
 
 
 def ar2_is_stationary(phi1: float, phi2: float) -> bool:
