@@ -26,7 +26,7 @@ from runtime.commands.check import project_registry
 from runtime.data import load_dataset
 from runtime.session import prepare, run
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(10_800)]
 
 TEST, VAL = 0.15, 0.15
 SEEDS = 5
