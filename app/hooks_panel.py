@@ -17,6 +17,7 @@ import json
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -57,6 +58,7 @@ def help_html() -> str:
 
 class HooksPanel(QWidget):
     trust_requested = Signal()
+    code_opened = Signal()  # a new hook's code is shown: room to write it, please
 
     def __init__(self, model: EditorModel) -> None:
         super().__init__()
@@ -109,7 +111,11 @@ class HooksPanel(QWidget):
         self.code.setMinimumHeight(260)
         self.code._highlighter = PythonHighlighter(self.code.document())
         self.apply_button = QPushButton("Apply code")
+        self.apply_button.setToolTip("Ctrl+Return in the editor")
         self.apply_button.clicked.connect(self.apply_code)
+        apply = QShortcut(QKeySequence("Ctrl+Return"), self.code)
+        apply.setContext(Qt.WidgetShortcut)
+        apply.activated.connect(self.apply_code)
         self.help = QLabel(help_html())
         self.help.setWordWrap(True)
         self.help.setTextInteractionFlags(Qt.TextSelectableByMouse)
@@ -211,6 +217,7 @@ class HooksPanel(QWidget):
         hooks.append({"name": "code", "code": entry, "params": {}})
         self._push_hooks(hooks, f"new hook {entry}", [SetCode(entry, hook_skeleton(entry))])
         self.select(len(hooks) - 1)
+        self.code_opened.emit()
         self.code.setFocus()
         return entry
 
@@ -298,8 +305,8 @@ class HooksPanel(QWidget):
             except HookEntryError:
                 info = None
             self.title.setText(f"{info.name if info else entry}  ·  your code (entry {entry!r})")
-            self.summary.setText("Hook points used: " + (", ".join(info.methods) if info and info.methods else
-                                                           "none yet") + ". Settings are __init__'s arguments.")
+            used = ", ".join(info.methods) if info and info.methods else "none yet (fill in a method below)"
+            self.summary.setText(f"Hook points with code: {used}. Settings are __init__'s arguments.")
             for name, default in (info.params.items() if info else ()):
                 value = params.get(name, default)
                 editor = QLineEdit(repr(value))

@@ -23,6 +23,7 @@ class ExperimentsMixin:
 
         self.hooks_panel = HooksPanel(self.model)
         self.hooks_panel.trust_requested.connect(self.trust_current)
+        self.hooks_panel.code_opened.connect(self._room_for_code)
         self.forest_view = ForestView()
         self.growth_markers = GrowthMarkers(self.plots.loss_plot)
         self._dock("Hooks", self.hooks_panel, Qt.LeftDockWidgetArea)
@@ -35,10 +36,22 @@ class ExperimentsMixin:
             self.view_menu.addAction(self.docks[dock].toggleViewAction())
         self.recipe_panel.hooks_requested.connect(self.show_hooks)
         self.run_revision: str | None = None
+        self.model.title_changed.connect(self._list_runs)  # a project opened or saved elsewhere: its runs
+
+    def _list_runs(self) -> None:
+        folder = self.runs_dir()
+        if self.runs_panel.runs_dir != folder:
+            self.runs_panel.set_folder(folder)
 
     def show_hooks(self) -> None:
         self.docks["Hooks"].show()
         self.docks["Hooks"].raise_()
+
+    def _room_for_code(self) -> None:
+        """Writing a hook needs a wider dock than a list of settings does."""
+        dock = self.docks["Hooks"]
+        if not dock.isFloating() and dock.width() < 620:
+            self.resizeDocks([dock], [min(680, self.width() // 2)], Qt.Horizontal)
 
     def experiment_events(self, events: list) -> None:
         for e in events:

@@ -117,7 +117,7 @@ BUILT_INS: dict[str, BuiltIn] = {b.name: b for b in (
 
 @dataclass(frozen=True)
 class HookInfo:
-    """A code entry read as a hook: its class, its settings (constructor arguments) and hook points."""
+    """A code entry read as a hook: its class, its settings (constructor arguments), the hook points it fills."""
 
     name: str
     params: dict[str, Any]
@@ -151,8 +151,15 @@ def read_hook(source: str) -> HookInfo:
                     params[arg.arg] = ast.literal_eval(default) if default is not None else None
                 except ValueError:
                     params[arg.arg] = None
-    methods = tuple(f.name for f in cls.body if isinstance(f, ast.FunctionDef) and f.name in HOOK_POINTS)
+    methods = tuple(f.name for f in cls.body if isinstance(f, ast.FunctionDef) and f.name in HOOK_POINTS
+                    and not _empty(f))
     return HookInfo(cls.name, params, methods)
+
+
+def _empty(function: ast.FunctionDef) -> bool:
+    """Only a docstring, `pass` or `...`: a hook point the skeleton offers but nobody filled in."""
+    return all(isinstance(s, ast.Pass) or isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant)
+               for s in function.body)
 
 
 def _forest_labels(doc: Document) -> list[str]:

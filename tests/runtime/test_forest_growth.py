@@ -84,7 +84,7 @@ def test_grown_forest_exported_reloaded_and_reopened_equals_the_trained_model(tm
     # the last checkpoint fits the revision too
     checkpoint = folder / "checkpoints" / "last.safetensors"
     if checkpoint.exists():
-        build_from_compiled(compile_document(revision)).load_state_dict(load_file(str(checkpoint)), strict=True)
+        load_weights(build_from_compiled(compile_document(revision)), checkpoint, strict=True)
     contributions = [e for e in events if isinstance(e, MemberContributions)]
     assert contributions and len(contributions[-1].contributions) == 3
     assert json.loads((folder / "run.json").read_text())["name"] == "sunspot forest"
