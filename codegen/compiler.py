@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from torch import nn
 
@@ -29,7 +30,7 @@ from codegen.usercode import base_namespace, register_source
 from codegen.writer import INDENT, ClassText, ModuleWriter
 from graph.codeinfo import CodeEntryError, read_code
 from graph.document import ROOT, Document
-from graph.kinds import inputs_of, kind_of, outputs_of
+from graph.kinds import FOREST, inputs_of, kind_of, outputs_of
 from graph.problems import Problem, Severity
 from graph.registry import Registry
 from graph.trust import UntrustedCode
@@ -143,14 +144,14 @@ def _write(doc: Document, layers: Mapping[str, LayerDef], inference: Inference,
     for cls in writer.classes:
         lines = [f"class {cls.name}(nn.Module):"] + [(INDENT + s if s else "") for s in cls.lines]
         sections.append("\n".join(lines))
-    sections.append(metadata_block(doc))
+    attributes = _attribute_paths(doc, writer.classes, model_name, kinds)
+    sections.append(metadata_block(doc, _forest_records(doc, attributes)))
     sections.append(main_block(doc, model_name))
     body = "\n\n\n".join(sections)
     note = UNTRUSTED_NOTE.format(nodes=", ".join(unknown)) if unknown else ""
     source = header(doc, body, imports, note) + "\n\n\n" + body + "\n"
     source = format_source(source)
     source_map = build_source_map(source, {c.name: c for c in writer.classes}, dict(writer.code_used))
-    attributes = _attribute_paths(doc, writer.classes, model_name, kinds)
     return Compiled(source, model_name, source_map, inference, attributes,
                     [n.label for n in inputs_of(doc.graph)], [n.label for n in outputs_of(doc.graph)],
                     code_entries=tuple(writer.code_used), unknown_shapes=unknown)
@@ -178,6 +179,16 @@ def _attribute_paths(doc: Document, classes: list[ClassText], model_name: str, k
 
     walk(model, "", 0)
     return paths
+
+
+def _forest_records(doc: Document, attributes: dict[tuple[str, str], str]) -> dict[str, dict[str, Any]]:
+    """Attribute path → a Forest node's hand-off and growth parameters (read back by import)."""
+    records = {}
+    for (scope, nid), path in attributes.items():
+        node = doc.scope(scope).nodes[nid]
+        if node.type == FOREST.type_id:
+            records[path] = {k: v for k, v in sorted(node.params.items()) if k not in ("group", "members")}
+    return records
 
 
 def compile_to_source(doc: Document, *, trusted: bool = False) -> str:

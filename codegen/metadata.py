@@ -1,7 +1,9 @@
 """The TORCHCANVAS block of an exported module: the project's name, description and recipe.
 
 An exported `.py` ends with `TORCHCANVAS = {...}` so that importing the file
-again keeps what its code cannot say. The block holds project strings, so it
+again keeps what its code cannot say: the recipe, and for each Forest (by its
+attribute path) the hand-off rule and growth record that `grow()` and the
+constructor only spell out as code. The block holds project strings, so it
 is written as one JSON document inside a string literal made by `repr` (no
 project text can close it or become code) and read back with `json`, never
 executed on its own.
@@ -19,9 +21,11 @@ from graph.document import Document
 NAME = "TORCHCANVAS"
 
 
-def metadata_block(doc: Document) -> str:
+def metadata_block(doc: Document, forests: dict[str, dict[str, Any]] | None = None) -> str:
     data = {"format": "TorchCanvas-export", "version": 1, "name": doc.name, "description": doc.description,
             "recipe": doc.recipe}
+    if forests:
+        data["forests"] = forests
     text = json.dumps(data, sort_keys=True, ensure_ascii=True)
     chunks = [text[k:k + 76] for k in range(0, len(text), 76)]
     body = "\n".join(f"    {escape(chunk, 'literal')}" for chunk in chunks)
@@ -39,4 +43,4 @@ def read_metadata(module: ModuleType | None) -> dict[str, Any] | None:
         return None
     if not isinstance(data, dict) or data.get("format") != "TorchCanvas-export":
         return None
-    return {k: data[k] for k in ("name", "description", "recipe") if k in data}
+    return {k: data[k] for k in ("name", "description", "recipe", "forests") if k in data}

@@ -352,8 +352,11 @@ class Importer(Patterns):
             self.origin.rel[(scope, node.id)] = target
             self._set_outputs(n, outputs, texts, structures)
             return
+        from codegen.importer.forest import import_forest
         from codegen.importer.opaque import exported_entry_name, is_library_class
 
+        if import_forest(self, sub, n, call, scope, graph, add, connect, texts, structures, full, label):
+            return
         try:
             if not list(sub.children()) and not is_library_class(type(sub)) and not _exported_group(type(sub)):
                 raise KeepWhole("a layer of your own (kept as your code)")

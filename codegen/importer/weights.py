@@ -56,10 +56,11 @@ def weight_mapping(doc: Document, origin: Any, attributes: dict[tuple[str, str],
             key = (scope, nid)
             if key in origin.instances and key in rel_gen:
                 copies = origin.instances[key]
+                kind = kinds(node.type)
                 for k, inst in enumerate(copies):
-                    target = _join(gen, rel_gen[key]) + (f".{k}" if len(copies) > 1 else "")
-                    walk(kinds(node.type).subnetwork(node), target, _join(orig, inst), depth + 1)
-            elif key in origin.rel and key in rel_gen:
+                    target = kind.instance_path(_join(gen, rel_gen[key]), k, len(copies))
+                    walk(kind.subnetwork(node), target, _join(orig, inst), depth + 1)
+            if key in origin.rel and key in rel_gen:
                 mapping.setdefault(_join(orig, origin.rel[key]), _join(gen, rel_gen[key]))
 
     walk(ROOT, "", "", 0)

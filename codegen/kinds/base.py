@@ -31,3 +31,7 @@ class CompilerKind:
     def body_prefix(self, node: Node, path: str) -> str | None:
         """For a node whose attribute holds a group's class: the attribute path prefix of the body's layers."""
         return None
+
+    def instance_path(self, path: str, k: int, copies: int) -> str:
+        """Where the k-th of `copies` instances of a node's group lives, given the node's attribute path."""
+        return f"{path}.{k}" if copies > 1 else path

@@ -170,6 +170,9 @@ class Forest(ForestKind, CompilerKind):
     def body_prefix(self, node: Node, path: str) -> str | None:
         return f"{path}.members.0."
 
+    def instance_path(self, path: str, k: int, copies: int) -> str:
+        return f"{path}.members.{k}"
+
 
 def _attribute(w: ScopeWriter, member_class: str, label: str, body: ScopeRun) -> str:
     """The attribute name the member class gave the hand-off layer."""

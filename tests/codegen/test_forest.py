@@ -132,3 +132,20 @@ def test_hand_off_problems_are_on_the_forest_node_before_training():
     node.params.update(frozen_members=[5], seeded_from=[-1, 1])
     params = {p.param for p in validate(bad, project_registry()) if p.node_id == node.id}
     assert params == {"frozen_members", "seeded_from"}
+
+
+@pytest.mark.parametrize("handoff,combine", [("copy", "mean"), ("lateral", "learned"), ("fresh", "boosting")])
+def test_a_grown_forest_exported_and_imported_is_the_same_forest(handoff, combine, tmp_path):
+    """export → import → export: the Forest node, its rule and growth record come back, weights included."""
+    from tests.codegen.roundtrip import fixed_point
+
+    doc = forest_doc(handoff, combine, members=3)
+    node = next(n for n in doc.graph.nodes.values() if n.label == "forest")
+    node.params.update(frozen_members=[0, 1], seeded_from=[-1, 0, 1])
+    first, second, keys1, keys2, summary, doc2 = fixed_point(doc, tmp_path)
+    assert second == first and keys2 == keys1 and summary.max_abs_diff == 0.0
+    forest = next(n for n in doc2.graph.nodes.values() if n.type == "Forest")
+    assert forest.params["members"] == 3 and forest.params["handoff"] == handoff
+    assert forest.params["frozen_members"] == [0, 1] and forest.params["seeded_from"] == [-1, 0, 1]
+    assert [n.label for n in doc2.groups[forest.params["group"]].graph.nodes.values()] == \
+        ["x", "hidden", "act", "out", "y"]

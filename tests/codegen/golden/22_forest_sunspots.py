@@ -124,12 +124,13 @@ TORCHCANVAS = (
     "vision of the project (members, hand-off map, frozen members), so the run's "
     "model.py and weights, and an export, describe it. docs/templates.md has the "
     "5-seed benchmark against a single net of equal size, seasonal naive and AR(p"
-    ').", "format": "TorchCanvas-export", "name": "A forest of nets for sunspots"'
-    ', "recipe": {"batch_size": 32, "dataset": {"flat": true, "name": "sunspots",'
-    ' "window": 20}, "epochs": 60, "hooks": [{"name": "grow_forest", "params": {"'
-    'every": 10, "forest": "forest", "max_members": 6}}], "loss": {"name": "mse"}'
-    ', "metrics": ["mse", "mae"], "optimizer": {"lr": 0.005, "name": "adam"}}, "v'
-    'ersion": 1}'
+    ').", "forests": {"forest": {"combine": "mean", "handoff": "copy", "layer": "'
+    'hidden", "select": "norm", "units": 8}}, "format": "TorchCanvas-export", "na'
+    'me": "A forest of nets for sunspots", "recipe": {"batch_size": 32, "dataset"'
+    ': {"flat": true, "name": "sunspots", "window": 20}, "epochs": 60, "hooks": ['
+    '{"name": "grow_forest", "params": {"every": 10, "forest": "forest", "max_mem'
+    'bers": 6}}], "loss": {"name": "mse"}, "metrics": ["mse", "mae"], "optimizer"'
+    ': {"lr": 0.005, "name": "adam"}}, "version": 1}'
 )
 
 
