@@ -8,12 +8,16 @@ on everything before the test period and scored on it, 5 seeds each for the
 nets: one-step-ahead MSE on the standardised scale (1.0 = predicting the
 training mean). Baselines: seasonal naive (the value one season ago) and
 AR(p) fitted by statsmodels (p by AIC on the training period). Run with
-`make bench` or `pytest -m slow -s tests/bench/test_forest_bench.py`.
+`make bench` or `pytest -m slow -s tests/bench/test_forest_bench.py`; on a busy
+machine `FOREST_BENCH_SERIES=sunspots` runs one series at a time and
+`FOREST_BENCH_SEEDS` / `FOREST_BENCH_TUNING_SEEDS` lower the seed counts (the
+printed header says which were used).
 """
 
 from __future__ import annotations
 
 import copy
+import os
 import statistics
 import time
 
@@ -29,7 +33,8 @@ from runtime.session import prepare, run
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(10_800)]
 
 TEST, VAL = 0.15, 0.15
-SEEDS = 5
+SEEDS = int(os.environ.get("FOREST_BENCH_SEEDS", 5))
+TUNING_SEEDS = int(os.environ.get("FOREST_BENCH_TUNING_SEEDS", 2))
 SERIES = {
     "sunspots": ({"name": "sunspots", "window": 20, "flat": True}, 11, 32),
     "co2 (weekly changes)": ({"name": "co2", "window": 52, "flat": True, "transform": "diff"}, 52, 64),
@@ -131,15 +136,18 @@ def mean_std(values: list[float]) -> str:
 def test_forest_hand_off_modes_against_a_single_net_and_classical_baselines():
     started = time.perf_counter()
     report = []
+    chosen = [s.strip() for s in os.environ.get("FOREST_BENCH_SERIES", "").split(",") if s.strip()]
     for name, (spec, season, batch) in SERIES.items():
+        if chosen and not any(name.startswith(c) for c in chosen):
+            continue
         window = spec["window"]
-        # 1. choices on the validation period (2 seeds), with the copy hand-off
+        # 1. choices on the validation period (TUNING_SEEDS seeds), with the copy hand-off
         scores = {}
         for combine in COMBINES:
             for width in WIDTHS:
                 for freeze in (True, False) if combine != "boosting" else (True,):
                     doc = forest_doc(window, width, combine, "copy", tuning(spec), batch, freeze)
-                    scores[(combine, width, freeze)] = statistics.fmean(train(doc, seed)[0] for seed in range(2))
+                    scores[(combine, width, freeze)] = statistics.fmean(train(doc, seed)[0] for seed in range(TUNING_SEEDS))
         combine, width, freeze = min(scores, key=scores.get)
         tuned = ", ".join(f"{c}/{w}/{'frozen' if f else 'trainable'}: {v:.4f}"
                           for (c, w, f), v in sorted(scores.items()))
@@ -163,7 +171,7 @@ def test_forest_hand_off_modes_against_a_single_net_and_classical_baselines():
         rows.append((f"AR({p}), statsmodels", [ar], p + 1))
         report.append((name, tuned, f"{combine}, older members {'frozen' if freeze else 'trainable'}", width, rows))
     print(f"\n[bench] forest hand-off benchmark ({time.perf_counter() - started:.0f} s): test-period MSE, "
-          "standardised scale, mean ± std over seeds")
+          f"standardised scale, mean ± std over {SEEDS} seeds (choices on {TUNING_SEEDS})")
     for name, tuned, combine, width, rows in report:
         print(f"\n{name}: validation choice {combine}, width {width} (validation MSE by combine/width: {tuned})")
         print("| method | parameters | test MSE |")

@@ -50,6 +50,6 @@ def test_forest_vs_single_net_of_equal_size():
     xs = torch.stack([job.bundle.val[k][0] for k in range(len(job.bundle.val))])
     ys = torch.stack([job.bundle.val[k][1] for k in range(len(job.bundle.val))]).reshape(len(xs), -1)[:, 0]
     naive = float(((xs[:, -1] - ys) ** 2).mean())  # tomorrow = today
-    print(f"\n[bench] signature 3: grown forest ({len(job.trainer.model.forest)} members, {budget} parameters) val MSE {f['val_mse']:.4f} vs single net "
+    print(f"\n[bench] signature 3: grown forest ({len(job.trainer.model.forest.members)} members, {budget} parameters) val MSE {f['val_mse']:.4f} vs single net "
           f"({single} parameters) {s['val_mse']:.4f}; naive last-value forecast {naive:.4f}")
     assert abs(single - budget) / budget < 0.1

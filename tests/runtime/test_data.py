@@ -75,6 +75,7 @@ BUILTINS = [
     ({"name": "macrodata", "column": "unemp", "transform": "none"}, "forecast", (8, 1), None, (1,)),
     ({"name": "sine", "flat": True}, "forecast", (32,), None, (1,)),
     ({"name": "ar2", "n": 300}, "forecast", (16, 1), None, (1,)),
+    ({"name": "mackey_glass", "n": 400}, "forecast", (20, 1), None, (1,)),
     ({"name": "teacher", "n": 300, "dim": 8}, "regression", (8,), None, (1,)),
     ({"name": "adding", "n": 200, "length": 30}, "regression", (30, 2), None, (1,)),
     ({"name": "copy", "n": 100, "delay": 10, "symbols": 4}, "classification", (18,), 10, (18,)),
@@ -403,3 +404,13 @@ def test_importing_runtime_data_stays_light():
             " if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_mackey_glass_is_the_chaotic_attractor_not_its_transient():
+    from runtime.data.timeseries import mackey_glass
+
+    x = mackey_glass(1500)
+    assert x.shape == (1500,) and 0.2 < x.min() and x.max() < 1.45  # the attractor's known range
+    assert x.std() > 0.15  # tau = 17 keeps oscillating irregularly
+    steady = mackey_glass(300, tau=2)  # a short delay: the fixed point x = 1
+    assert abs(steady[-50:] - 1.0).max() < 1e-3
