@@ -24,18 +24,13 @@ from PySide6.QtWidgets import (
 from app.codeview import monospace
 from app.editor.model import EditorModel
 from app.highlighter import PythonHighlighter
+from app.wheel_guard import guard_wheel
 from graph import MISSING, ParamSpec
 from graph.codeinfo import CodeEntryError, read_code
-from graph.edits import SetCode, SetLabel, SetParam
+from graph.edits import Batch, SetCode, SetLabel, SetParam
 from graph.kinds import CodeKind, kind_of
-from graph.params import check_value, effective_params
+from graph.params import effective_params, parse_text, value_text
 from graph.ties import source_text, ties_of
-
-
-def parse_ints(text: str) -> list[int] | int:
-    values = [int(v) for v in text.replace("(", "").replace(")", "").replace("[", "").replace("]", "").split(",")
-              if v.strip()]
-    return values[0] if len(values) == 1 else values
 
 
 class Inspector(QWidget):
@@ -57,6 +52,8 @@ class Inspector(QWidget):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.form_host)
+        self.scroll = scroll
+        self.apply_code_button: QPushButton | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.title)
@@ -64,6 +61,7 @@ class Inspector(QWidget):
         layout.addWidget(scroll, 1)
         self.node_id: str | None = None
         model.selection_changed.connect(self.rebuild)
+        model.registry_changed.connect(self.rebuild)
         model.changed.connect(self._on_changed)
         model.analysed.connect(self.update_info)
         self._building = False
@@ -99,14 +97,15 @@ class Inspector(QWidget):
             return
         spec = self.model.registry.get(node.type)
         self.title.setText(f"{node.label}  ·  {node.type}")
+        self.apply_code_button = None
         label = QLineEdit(node.label)
         label.editingFinished.connect(lambda: self._set_label(label.text()))
         self.form.addRow("label", label)
         self.editors["__label__"] = label
+        kind = kind_of(node.type, spec)
         if spec is not None:
             for p in sorted(spec.params, key=lambda p: not p.primary):
                 self._add_editor(p, node)
-        kind = kind_of(node.type, spec)
         if isinstance(kind, CodeKind):
             self._code_editors(node)
         enters = kind.drawing(node).enters
@@ -114,7 +113,7 @@ class Inspector(QWidget):
             button = QPushButton("Enter group  (double-click)")
             button.clicked.connect(lambda: self.enter_group.emit(enters))
             self.form.addRow("", button)
-        if kind.has_weights:
+        if kind.has_weights and self._holds_weights(node):
             self._weights_row(node)
         if ties_of(self.model.scope, node):
             self._ties_row(node)
@@ -125,7 +124,15 @@ class Inspector(QWidget):
             self.form.addRow("frozen", frozen)
             self.editors["frozen"] = frozen
         self._building = False
+        guard_wheel(self.form_host)
         self.update_info()
+
+    def _holds_weights(self, node) -> bool:
+        """A node with parameters of its own, or a sub-network (by its kind); ReLU has nothing to load."""
+        if kind_of(node.type).subnetwork(node) is not None:
+            return True
+        run = self.model.inference.node(self.model.scope, node.id) if self.model.inference else None
+        return run is None or run.weight_bytes > 0
 
     def _add_editor(self, p: ParamSpec, node) -> None:
         value = effective_params(node, self.model.registry.get(node.type)).get(p.name)
@@ -150,7 +157,7 @@ class Inspector(QWidget):
             editor = QPlainTextEdit(value or "")
             editor.setFont(monospace())
         else:
-            editor = QLineEdit("" if value is None else self._text(value))
+            editor = QLineEdit(value_text(value))
             if p.optional:
                 editor.setPlaceholderText("auto")
             editor.editingFinished.connect(lambda n=p.name, e=editor, s=p: self._set_text(s, e))
@@ -214,17 +221,19 @@ class Inspector(QWidget):
         self.rebuild()
 
     def _code_editors(self, node) -> None:
-        entry = node.params.get("code", "")
-        source = self.model.doc.code.get(entry, "")
+        """The entry's source with its Apply button above it (always in view), then its arguments."""
+        source = self.model.doc.code.get(node.params.get("code", ""), "")
         editor = QPlainTextEdit(source)
         editor.setFont(monospace())
-        editor.setMinimumHeight(220)
+        editor.setMinimumHeight(160)
         editor.setLineWrapMode(QPlainTextEdit.NoWrap)
         editor._highlighter = PythonHighlighter(editor.document())
         apply = QPushButton("Apply code")
-        apply.clicked.connect(lambda: self.model.push(SetCode(entry, editor.toPlainText()), f"edit code {entry}"))
-        self.form.addRow("source", editor)
-        self.form.addRow("", apply)
+        apply.setToolTip("Store this source as the node's code entry (one undo step)")
+        apply.clicked.connect(lambda: self.apply_code(editor.toPlainText()))
+        self.apply_code_button = apply
+        self.form.insertRow(1, "source", apply)
+        self.form.insertRow(2, editor)
         self.editors["__code__"] = editor
         try:
             info = read_code(source)
@@ -238,20 +247,39 @@ class Inspector(QWidget):
             self.editors[name] = editor_
             self.form.addRow(name, editor_)
 
-    @staticmethod
-    def _text(value: Any) -> str:
-        if isinstance(value, (list, tuple)):
-            return ", ".join(str(v) for v in value)
-        return str(value)
+    def apply_code(self, source: str) -> bool:
+        """Stores `source` under the entry the node names now (typed a moment ago, perhaps).
+
+        A node without an entry name gets one after its label, set in the same
+        undo step, so the source is never stored under an empty name.
+        """
+        node = self._node()
+        if node is None:
+            return False
+        entry = str(node.params.get("code") or "").strip()
+        edits = []
+        if not entry:
+            entry = node.label
+            k = 2
+            while entry in self.model.doc.code:
+                entry, k = f"{node.label}_{k}", k + 1
+            edits.append(SetParam(self.model.scope, node.id, "code", entry))
+        edits.insert(0, SetCode(entry, source))
+        return self.model.push(Batch(edits, f"edit code {entry}"))
 
     def _refresh_values(self) -> None:
         node = self._node()
         if node is None:
             return
         label = self.editors.get("__label__")
-        if isinstance(label, QLineEdit) and not label.hasFocus() and label.text() != node.label:
+        if isinstance(label, QLineEdit) and label.text() != node.label and not label.isModified():
             label.setText(node.label)
-            self.title.setText(f"{node.label}  ·  {node.type}")
+        self.title.setText(f"{node.label}  ·  {node.type}")
+        code = self.editors.get("__code__")
+        entry = node.params.get("code")
+        if isinstance(code, QPlainTextEdit) and entry in self.model.doc.code and \
+                not code.document().isModified() and code.toPlainText() != self.model.doc.code[entry]:
+            code.setPlainText(self.model.doc.code[entry])  # another entry chosen: show its source
         spec = self.model.registry.get(node.type)
         values = effective_params(node, spec)
         self._building = True
@@ -266,7 +294,7 @@ class Inspector(QWidget):
             elif isinstance(editor, QComboBox) and editor.currentText() != str(value):
                 editor.setCurrentText(str(value))
             elif isinstance(editor, QLineEdit) and not editor.hasFocus():
-                text = "" if value is None else self._text(value)
+                text = value_text(value)
                 if editor.text() != text:
                     editor.setText(text)
         self._building = False
@@ -302,33 +330,31 @@ class Inspector(QWidget):
 
     def _set_label(self, text: str) -> None:
         node = self._node()
-        if node is None or not text.strip() or text == node.label:
+        box = self.editors.get("__label__")
+        if isinstance(box, QLineEdit):
+            box.setModified(False)
+        text = text.strip()
+        if node is None or not text or text == node.label:
             return
-        self.model.push(SetLabel(self.model.scope, node.id, text.strip()))
+        taken = {n.label for n in self.model.doc.scope(self.model.scope).nodes.values() if n.id != node.id}
+        if text in taken:
+            self.model.refused.emit(f"not renamed: another node here is already called {text!r}")
+            if isinstance(box, QLineEdit):
+                box.setText(node.label)
+            return
+        self.model.push(SetLabel(self.model.scope, node.id, text))
 
     def _set_text(self, spec: ParamSpec, editor: QLineEdit) -> None:
-        text = editor.text().strip()
+        """Reads the box with the one parser (graph.params.parse_text); a bad value is refused, not stored."""
         try:
-            if text == "" and spec.optional:
-                value: Any = MISSING
-            elif spec.kind == "ints":
-                value = parse_ints(text)
-            elif spec.kind == "int":
-                value = int(text)
-            elif spec.kind == "float":
-                value = float(text)
-            else:
-                value = text
-        except ValueError:
+            value = parse_text(spec, editor.text())
+        except ValueError as exc:
             editor.setStyleSheet("border: 1px solid #ff6b6b;")
-            editor.setToolTip(f"{spec.name}: cannot read {text!r} as {spec.kind}")
-            return
-        problem = None if value is MISSING else check_value(spec, value)
-        if problem:
-            editor.setStyleSheet("border: 1px solid #ff6b6b;")
-            editor.setToolTip(f"{spec.name}: {problem}")
+            editor.setToolTip(str(exc))
+            self.model.refused.emit(str(exc))
             return
         editor.setStyleSheet("")
+        editor.setToolTip(spec.help)
         self._set(spec.name, value)
 
     def _set_literal(self, name: str, editor: QLineEdit) -> None:

@@ -37,6 +37,9 @@ class ParamSpec:
     optional: bool = False
     #: Shown first in the inspector and written positionally in generated code.
     primary: bool = False
+    #: An "ints" value that is always a list, even of one entry (a shape, a permutation),
+    #: where other "ints" parameters (kernel sizes) also take a single number.
+    sequence: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in PARAM_KINDS:

@@ -41,7 +41,10 @@ class GraphScene(QGraphicsScene):
         self._from: tuple[NodeItem, str, str] | None = None
         self._syncing = False
         self._press_positions: dict[str, QPointF] = {}
+        #: True between a press and its release on the canvas: only then do items snap and moves count.
+        self.user_moving = False
         model.changed.connect(self.sync)
+        model.registry_changed.connect(self.sync)  # ports of layers known only now
         model.scope_changed.connect(self.rebuild)
         model.analysed.connect(self.show_analysis)
         model.selection_changed.connect(self._select_from_model)
@@ -50,6 +53,7 @@ class GraphScene(QGraphicsScene):
 
     # -- mirroring the document ------------------------------------------------------
     def rebuild(self) -> None:
+        self._press_positions = {}  # a press in the scope we leave moves nothing in the next one
         self._syncing = True
         for edge in self.edges.values():
             self.removeItem(edge)
@@ -185,8 +189,7 @@ class GraphScene(QGraphicsScene):
                 self.addItem(self._temp)
                 event.accept()
                 return
-            self._press_positions = {i.node_id: i.pos() for i in self.nodes.values()}
-            self.model.begin_drag()
+            self.begin_move()
         super().mousePressEvent(event)
 
     def mouseMoveEvent(self, event) -> None:
@@ -204,6 +207,7 @@ class GraphScene(QGraphicsScene):
             return
         super().mouseReleaseEvent(event)
         self._commit_moves()
+        self.user_moving = False
 
     def _finish_connection(self, pos: QPointF) -> None:
         item, direction, port = self._from
@@ -234,12 +238,23 @@ class GraphScene(QGraphicsScene):
         self.model.push(Connect(self.model.scope, edge))
         return True
 
+    def begin_move(self) -> None:
+        """A press on the canvas: remember where every node was, so the release knows what moved."""
+        self._press_positions = {nid: i.pos() for nid, i in self.nodes.items()}
+        self.user_moving = True
+        self.model.begin_drag()
+
     def _commit_moves(self) -> None:
+        """The nodes this press-drag-release moved become one undo step; nothing else is touched."""
         g = self.model.doc.scope(self.model.scope)
         moves = []
         for nid, item in self.nodes.items():
-            if nid in g.nodes and tuple(g.nodes[nid].position) != (item.pos().x(), item.pos().y()):
+            before = self._press_positions.get(nid)
+            if before is None or item.pos() == before or nid not in g.nodes:
+                continue  # not dragged (or created, or in another scope since the press)
+            if tuple(g.nodes[nid].position) != (item.pos().x(), item.pos().y()):
                 moves.append(MoveNode(self.model.scope, nid, (item.pos().x(), item.pos().y())))
+        self._press_positions = {}
         if moves:
             self.model.push_move(Batch(moves, "move"))
 

@@ -11,15 +11,24 @@ MOVE_ID = 1001
 
 
 class EditCommand(QUndoCommand):
-    """redo applies the edit and keeps its inverse; undo applies the inverse."""
+    """redo applies the edit and keeps its inverse; undo applies the inverse.
 
-    def __init__(self, doc: Document, edit: Edit, text: str | None = None) -> None:
+    The editor applies an edit before pushing its command (so a refused edit
+    never reaches the stack); the command is then built with the inverse and
+    its first redo, which QUndoStack.push calls, does nothing.
+    """
+
+    def __init__(self, doc: Document, edit: Edit, text: str | None = None, inverse: Edit | None = None) -> None:
         super().__init__(text or getattr(edit, "text", "edit"))
         self.doc = doc
         self.edit = edit
-        self.inverse: Edit | None = None
+        self.inverse: Edit | None = inverse
+        self._applied = inverse is not None
 
     def redo(self) -> None:
+        if self._applied:
+            self._applied = False
+            return
         self.inverse = apply(self.doc, self.edit)
 
     def undo(self) -> None:
@@ -30,8 +39,8 @@ class EditCommand(QUndoCommand):
 class MoveCommand(EditCommand):
     """Consecutive moves of the same nodes in one drag merge into one undo step."""
 
-    def __init__(self, doc: Document, edit: Edit, drag_id: int) -> None:
-        super().__init__(doc, edit, "move")
+    def __init__(self, doc: Document, edit: Edit, drag_id: int, inverse: Edit | None = None) -> None:
+        super().__init__(doc, edit, "move", inverse)
         self.drag_id = drag_id
 
     def id(self) -> int:

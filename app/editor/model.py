@@ -2,21 +2,30 @@
 
 Every widget reads from here and changes the document only through `push`,
 so the canvas, inspector, problems list and code view never disagree.
+
+The analysis and the compiler import torch (seconds). With `deferred=True`
+the model starts on a registry that needs no torch (the cached catalogue or
+the structural types) and analyses nothing until `engine_ready` hands it the
+full registry, which the window's background loader does after it is on
+screen. Without it (scripts, tests), the engine is imported on first use.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 
 from app.editor.commands import EditCommand, MoveCommand, is_move
-from codegen import Compiled, CompileError, Inference, compile_document
-from graph import ROOT, Document, Edit, Problem, load, save
+from graph import ROOT, Document, Edit, EditError, Problem, apply, load, save
 from graph.fileformat import dumps
-from runtime.analysis import analyse
-from runtime.commands.check import project_registry
+from graph.recovery import new_identity
+from graph.registry import Registry, base_registry
+
+if TYPE_CHECKING:
+    from codegen import Compiled, Inference
 
 
 class EditorModel(QObject):
@@ -26,12 +35,23 @@ class EditorModel(QObject):
     selection_changed = Signal()
     scope_changed = Signal()
     title_changed = Signal()
+    document_replaced = Signal()  # another document (new, opened, recovered): views drop what they showed
+    refused = Signal(str)  # an edit that did not fit the document, and why (never on the undo stack)
+    registry_changed = Signal()  # the full catalogue replaced the early one: palette and items refresh
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, deferred: bool = False,
+                 early_registry: Registry | None = None) -> None:
         super().__init__(parent)
-        self.registry = project_registry()
+        #: True once torch, the compiler and the analysis are imported and `registry` is the full one.
+        self.engine = not deferred
+        self.registry = (early_registry or base_registry()) if deferred else _full_registry()
+        #: The registry files are checked against: a partial one (structural types only) checks nothing
+        #: yet, rather than refusing every layer; the analysis reports unknown types once the engine is up.
+        self.complete_registry = not deferred or early_registry is not None
         self.doc = Document()
         self.path: Path | None = None
+        #: Who this open document is (for its autosave copy); new on every set_document.
+        self.identity = new_identity()
         self.trusted = True
         self.scope = ROOT
         self.selection: list[str] = []
@@ -60,18 +80,25 @@ class EditorModel(QObject):
         self.doc.changed.disconnect(self._on_doc_changed)
         self._bind(doc)
         self.path = Path(path) if path else None
+        self.identity = new_identity()
         self.trusted = trusted
         self.scope = ROOT
         self.selection = []
         self.undo_stack.clear()
         self.undo_stack.setClean()
+        self.document_replaced.emit()
         self.scope_changed.emit()
+        self.selection_changed.emit()
         self._on_doc_changed(None)
         self.title_changed.emit()
 
+    @property
+    def file_registry(self) -> Registry | None:
+        return self.registry if self.complete_registry else None
+
     def open(self, path: Path, trusted: bool = True) -> None:
         """Raises ProjectFileError; the current document stays as it was."""
-        doc = load(path, self.registry)
+        doc = load(path, self.file_registry)
         self.set_document(doc, path, trusted)
 
     def save(self, path: Path | None = None) -> Path:
@@ -96,24 +123,48 @@ class EditorModel(QObject):
         return dumps(self.doc)
 
     # -- edits ----------------------------------------------------------------
-    def push(self, edit: Edit, text: str | None = None) -> None:
-        self.undo_stack.push(EditCommand(self.doc, edit, text))
+    def push(self, edit: Edit, text: str | None = None) -> bool:
+        """Applies `edit` and puts it on the undo stack; an edit the document refuses goes nowhere.
+
+        The edit is applied before the command exists, so a refusal (EditError)
+        is reported through `refused` with its reason and leaves both the
+        document and the undo history as they were.
+        """
+        inverse = self._apply(edit)
+        if inverse is None:
+            return False
+        self.undo_stack.push(EditCommand(self.doc, edit, text, inverse))
+        return True
+
+    def _apply(self, edit: Edit) -> Edit | None:
+        try:
+            return apply(self.doc, edit)
+        except (EditError, KeyError) as exc:
+            self.refused.emit(f"not done: {exc.args[0] if exc.args else exc}")
+            return None
 
     def begin_drag(self) -> None:
         self._drag += 1
 
-    def push_move(self, edit: Edit) -> None:
+    def push_move(self, edit: Edit) -> bool:
         """Moves during one drag gesture become one undo step."""
         assert is_move(edit)
-        self.undo_stack.push(MoveCommand(self.doc, edit, self._drag))
+        inverse = self._apply(edit)
+        if inverse is None:
+            return False
+        self.undo_stack.push(MoveCommand(self.doc, edit, self._drag, inverse))
+        return True
 
     def _on_doc_changed(self, edit: Edit | None) -> None:
         g = self.doc.scope(self.scope) if self.scope in self.doc.scopes() else self.doc.graph
-        self.selection = [i for i in self.selection if i in g.nodes]
+        kept = [i for i in self.selection if i in g.nodes]
         if self.scope not in self.doc.scopes():
             self.scope = ROOT
             self.scope_changed.emit()
         self.changed.emit()
+        if kept != self.selection:  # deleted nodes leave the selection, and the views hear of it
+            self.selection = kept
+            self.selection_changed.emit()
         if edit is None or not is_move(edit):
             self.analyse()
         self.title_changed.emit()
@@ -122,8 +173,21 @@ class EditorModel(QObject):
     def project_dir(self) -> Path | None:
         return self.path.parent if self.path else None
 
+    def engine_ready(self, registry: Registry) -> None:
+        """The background import finished: the full catalogue, then the analysis that waited for it."""
+        self.registry = registry
+        self.engine = True
+        self.complete_registry = True
+        self.registry_changed.emit()
+        self.analyse()
+
     def analyse(self) -> None:
         """The one analysis (runtime.analysis) now; code generation shortly after, reusing its shapes."""
+        if not self.engine:
+            self.analysed.emit()  # structure only for now; shapes come with engine_ready
+            return
+        from runtime.analysis import analyse
+
         analysis = analyse(self.doc, project_dir=self.project_dir(), trusted=self.trusted, registry=self.registry)
         self.problems = analysis.problems
         self.inference = analysis.inference
@@ -140,6 +204,10 @@ class EditorModel(QObject):
         return [*self.problems, *(p for p in self.run_problems if p not in self.problems)]
 
     def recompile(self) -> None:
+        if not self.engine:
+            return
+        from codegen import CompileError, compile_document
+
         try:
             self.compiled = compile_document(self.doc, trusted=self.trusted, inference=self.inference)
             self.compile_error = None
@@ -169,3 +237,9 @@ class EditorModel(QObject):
 
     def breadcrumb(self) -> list[str]:
         return [ROOT] if self.scope == ROOT else [ROOT, self.scope]
+
+
+def _full_registry() -> Any:
+    from runtime.commands.check import project_registry
+
+    return project_registry()

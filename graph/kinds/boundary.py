@@ -40,7 +40,7 @@ INPUT = InputKind(NodeSpec(
     inputs=(),
     outputs=(PortSpec("out", "out"),),
     params=(
-        ParamSpec("shape", "ints", default=(1,), help="Shape of one sample, without the batch dimension."),
+        ParamSpec("shape", "ints", default=(1,), sequence=True, help="Shape of one sample, without the batch dimension."),
         ParamSpec("dtype", "enum", default="float32", choices=("float32", "float64", "complex64", "int64"),
                   help="Element type of the input tensor."),
     ),

@@ -9,7 +9,13 @@ from graph.builder import Builder
 from graph.clipboard import copy_payload, paste_edit
 from graph.edits import apply
 from graph.fileformat import dumps
-from graph.recovery import clear_recovery, read_recovery, recovery_path, write_recovery
+from graph.recovery import (
+    clear_recovery,
+    new_identity,
+    read_recovery,
+    recovery_path,
+    write_recovery,
+)
 
 
 def chain() -> Document:
@@ -44,8 +50,9 @@ def test_a_malformed_payload_pastes_nothing():
 def test_recovery_round_trip_and_a_broken_copy_is_one_error(tmp_path):
     doc = chain()
     project = tmp_path / "p.json"
-    path = write_recovery(tmp_path / "home", project, doc)
-    assert path == recovery_path(tmp_path / "home", project) and path.exists()
+    identity = new_identity()
+    path = write_recovery(tmp_path / "home", identity, project, doc)
+    assert path == recovery_path(tmp_path / "home", identity) and path.exists()
     assert dumps(read_recovery(path)) == dumps(doc)
     path.write_text("{not json")
     try:
@@ -54,5 +61,5 @@ def test_recovery_round_trip_and_a_broken_copy_is_one_error(tmp_path):
         assert "recovery copy" in str(exc)
     else:
         raise AssertionError("a broken recovery copy must raise ProjectFileError")
-    clear_recovery(tmp_path / "home", project)
+    clear_recovery(tmp_path / "home", identity)
     assert not path.exists()

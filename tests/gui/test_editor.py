@@ -120,7 +120,7 @@ def test_random_gui_edits_undo_and_redo_to_identical_documents(window):
         elif choice == "layout":
             window.auto_layout()
         elif choice == "move" and ids:
-            window.model.begin_drag()
+            window.scene.begin_move()
             item = window.scene.nodes[rng.choice(ids)]
             item.setPos(item.pos() + QPointF(40, 20))
             window.scene._commit_moves()
