@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QHBoxLayout,
+    QMenu,
+    QMessageBox,
     QPushButton,
     QTreeWidget,
     QTreeWidgetItem,
@@ -30,6 +34,8 @@ class RunsPanel(QWidget):
         self.tree.setSelectionMode(QTreeWidget.ExtendedSelection)
         self.tree.setRootIsDecorated(False)
         self.tree.itemSelectionChanged.connect(self._selection_changed)
+        self.tree.setContextMenuPolicy(Qt.CustomContextMenu)
+        self.tree.customContextMenuRequested.connect(self._context_menu)
         self.load_button = QPushButton("Load weights into model")
         self.load_button.clicked.connect(self._load)
         self.refresh_button = QPushButton("Refresh")
@@ -72,6 +78,37 @@ class RunsPanel(QWidget):
 
     def _selection_changed(self) -> None:
         self.overlay_requested.emit([str(r.path) for r in self._selected()])
+
+    def menu_for(self, item: QTreeWidgetItem) -> QMenu:
+        """Right-click on a run: show it, load its weights, open its folder, delete it."""
+        if not item.isSelected():
+            self.tree.clearSelection()
+            item.setSelected(True)
+        path = Path(item.data(0, PATH_ROLE))
+        run = next((r for r in self.runs if r.path == path), None)
+        menu = QMenu(self)
+        menu.addAction("Show on the dashboard", lambda: self.overlay_requested.emit([str(path)]))
+        load = menu.addAction("Load weights into model", self._load)
+        load.setEnabled(run is not None and run.weights is not None)
+        menu.addAction("Open folder", lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))))
+        menu.addSeparator()
+        menu.addAction("Delete run…", lambda: self.delete_run(path))
+        return menu
+
+    def _context_menu(self, pos) -> None:
+        item = self.tree.itemAt(pos)
+        if item is not None:
+            menu = self.menu_for(item)
+            menu.exec(self.tree.viewport().mapToGlobal(pos))
+            menu.deleteLater()
+
+    def delete_run(self, path: Path, ask: bool = True) -> bool:
+        if ask and QMessageBox.question(self, "Delete run", f"Delete the run folder {path.name} and its files?",
+                                        QMessageBox.Yes | QMessageBox.No, QMessageBox.No) != QMessageBox.Yes:
+            return False
+        shutil.rmtree(path, ignore_errors=True)
+        self.refresh()
+        return True
 
     def _load(self) -> None:
         selected = self._selected()

@@ -1,14 +1,15 @@
-"""The file side of the main window: new, open (with the trust question), save, export, templates, recovery.
+"""Files in the main window: new, open, save, export, recent files, templates, autosave and recovery.
 
-Mixed into MainWindow like the training side; the policies themselves live
-below app/ (`graph.recovery` for autosave, `graph.fileformat` for saving), so
-this file only asks and shows.
+The recovery policy (copies keyed by the document's identity, removed on
+save, offered only when newer than the file and their writer is gone) is
+`graph.recovery`; this mixin asks the person and shows the result.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
@@ -17,16 +18,23 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 from app.paths import app_home
 from app.trust_dialog import ask_trust
 from graph import Document, ProjectFileError, load
-from graph.recovery import clear_recovery, read_recovery, recovery_path, write_recovery
+from graph.document import make_identifier
+from graph.recovery import (
+    RecoveryCopy,
+    clear_recovery,
+    read_recovery,
+    recovery_offers,
+    write_recovery,
+)
 from graph.trust import GRANT_GUI, has_code
 
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 
 
 class FilesMixin:
-    """Mixed into MainWindow; keeps the editor file about editing."""
+    """Mixed into MainWindow (needs `model`, `settings`, `trust_store`, `statusBar`)."""
 
-    # -- files ---------------------------------------------------------------------------
+    # -- asking before work is lost --------------------------------------------------------------
     def confirm_discard(self) -> bool:
         if not self.model.modified:
             return True
@@ -36,15 +44,40 @@ class FilesMixin:
             return self.save()
         return answer == QMessageBox.Discard
 
+    def confirm_leave(self) -> bool:
+        """Before the document is replaced: unsaved changes, and a run still training."""
+        return self.confirm_discard() and self.confirm_quit()
+
+    def dialog_dir(self) -> Path:
+        """Where file dialogs open: the project's folder, else the last one used, else the working folder."""
+        if self.model.path is not None:
+            return self.model.path.resolve().parent
+        last = self.settings.value("files/last_dir", "", str)
+        if last and Path(last).is_dir():
+            return Path(last)
+        return Path.cwd()
+
+    def _remember_dir(self, chosen: str | Path) -> None:
+        self.settings.setValue("files/last_dir", str(Path(chosen).resolve().parent))
+
+    def suggested_name(self, suffix: str) -> str:
+        stem = self.model.path.stem if self.model.path else make_identifier(self.model.doc.name or "project")
+        return f"{stem}.{suffix}"
+
+    # -- documents ---------------------------------------------------------------------------------
     def new_project(self) -> None:
-        if self.confirm_discard():
-            self.model.set_document(Document())
+        if self.confirm_leave():
+            self._replace_document(Document())
+
+    def _replace_document(self, doc: Document, path: Path | None = None, trusted: bool = True) -> None:
+        clear_recovery(app_home(), self.model.identity)  # the one we leave was saved or discarded
+        self.model.set_document(doc, path, trusted)
 
     def open_project(self, path: Path, interactive: bool = True, trust: bool | None = None) -> bool:
         """Opens a project; a bad file leaves the current document untouched and says why."""
         path = Path(path)
         try:
-            doc = load(path, self.model.registry)
+            doc = load(path, self.model.file_registry)
         except ProjectFileError as exc:
             if interactive:
                 QMessageBox.critical(self, "Cannot open project", str(exc))
@@ -52,13 +85,13 @@ class FilesMixin:
                 print(f"error: {exc}", file=sys.stderr)
             return False
         trusted = trust if trust is not None else self.trust_store.is_trusted(doc)
-        if not trusted and interactive and has_code(doc):
+        if not trusted and interactive and self.has_code(doc):
             trusted = self.ask_trust(doc)
-        self.model.set_document(doc, path, trusted)
+        self._replace_document(doc, path, trusted)
         self._remember_recent(path)
         self._offer_recovery(path, interactive)
-        QTimer.singleShot(0, self.fit_view)
-        if not trusted and has_code(doc):
+        QTimer.singleShot(0, self.view.show_graph)
+        if not trusted and self.has_code(doc):
             self.statusBar().showMessage("This project's code has not been trusted: code nodes are shown but "
                                          "not run. Use Train › Trust project code to run it.")
         return True
@@ -88,41 +121,51 @@ class FilesMixin:
         return False
 
     def open_dialog(self) -> None:
-        if not self.confirm_discard():
+        if not self.confirm_leave():
             return
-        name, _ = QFileDialog.getOpenFileName(self, "Open project", str(self._last_dir()),
+        name, _ = QFileDialog.getOpenFileName(self, "Open project", str(self.dialog_dir()),
                                               "TorchCanvas projects (*.json)")
         if name:
+            self._remember_dir(name)
             self.open_project(Path(name))
 
     def import_dialog(self) -> None:
         from app.import_dialog import ImportDialog
 
-        if not self.confirm_discard():
+        if not self.confirm_leave():
             return
         dialog = ImportDialog(self)
         if dialog.exec() and dialog.document is not None:
-            self.model.set_document(dialog.document, None, True)
-            self.fit_view()
+            self._replace_document(dialog.document, None, True)
+            self.view.show_graph()
 
     def save(self) -> bool:
         if self.model.path is None:
             return self.save_as()
-        self.model.save()
-        self._keep_trust()
-        self._clear_recovery()
-        self.statusBar().showMessage(f"saved {self.model.path}", 3000)
-        return True
+        return self._save_to(self.model.path)
 
     def save_as(self) -> bool:
-        name, _ = QFileDialog.getSaveFileName(self, "Save project", str(self._last_dir() / "project.json"),
+        name, _ = QFileDialog.getSaveFileName(self, "Save project", str(self.dialog_dir() / self.suggested_name("json")),
                                               "TorchCanvas projects (*.json)")
         if not name:
             return False
-        self.model.save(Path(name))
+        self._remember_dir(name)
+        return self._save_to(Path(name))
+
+    def _save_to(self, path: Path) -> bool:
+        first_save = self.model.path is None
+        old_runs = self.runs_dir() if hasattr(self, "runs_dir") else None
+        try:
+            self.model.save(path)
+        except OSError as exc:
+            QMessageBox.critical(self, "Cannot save", f"{path}: {exc.strerror or exc}")
+            return False
         self._keep_trust()
-        self._remember_recent(Path(name))
-        self._clear_recovery()
+        clear_recovery(app_home(), self.model.identity)
+        self._remember_recent(path)
+        if first_save and old_runs is not None and hasattr(self, "adopt_runs"):
+            self.adopt_runs(old_runs)
+        self.statusBar().showMessage(f"saved {path}", 3000)
         return True
 
     def _keep_trust(self) -> None:
@@ -147,11 +190,11 @@ class FilesMixin:
         if compiled is None:
             QMessageBox.warning(self, "Export", f"The model does not compile yet:\n{self.model.compile_error}")
             return
-        suffix = {"py": "py", "safetensors": "safetensors", "onnx": "onnx"}[kind]
-        base = (self.model.path.with_suffix(f".{suffix}") if self.model.path else Path(f"model.{suffix}"))
-        name, _ = QFileDialog.getSaveFileName(self, "Export", str(base), f"*.{suffix}")
+        name, _ = QFileDialog.getSaveFileName(self, "Export", str(self.dialog_dir() / self.suggested_name(kind)),
+                                              f"*.{kind}")
         if not name:
             return
+        self._remember_dir(name)
         try:
             if kind == "py":
                 export_python(compiled, name)
@@ -166,10 +209,10 @@ class FilesMixin:
             return
         self.statusBar().showMessage(f"exported {name}", 4000)
 
-    def _last_dir(self) -> Path:
-        return self.model.path.parent if self.model.path else Path.home()
-
+    # -- recent files and templates -------------------------------------------------------------
     def _remember_recent(self, path: Path) -> None:
+        if RESOURCES in Path(path).resolve().parents:
+            return  # templates are in their own menu
         recent = [p for p in self.settings.value("recent", [], list) if p != str(path)]
         self.settings.setValue("recent", [str(path), *recent][:10])
         self._fill_recent()
@@ -178,12 +221,11 @@ class FilesMixin:
         self.recent_menu.clear()
         settings = getattr(self, "settings", None)
         for p in (settings.value("recent", [], list) if settings else []):
-            self.recent_menu.addAction(p, lambda p=p: self.confirm_discard() and self.open_project(Path(p)))
+            self.recent_menu.addAction(p, lambda p=p: self.confirm_leave() and self.open_project(Path(p)))
 
     def _fill_templates(self) -> None:
         self.templates_menu.clear()
-        folders = [RESOURCES / "templates", RESOURCES / "examples"]
-        for folder in folders:
+        for folder in (RESOURCES / "templates", RESOURCES / "examples"):
             for path in sorted(folder.glob("*.json")) if folder.exists() else []:
                 try:
                     title = json.loads(path.read_text()).get("name", path.stem)
@@ -192,60 +234,60 @@ class FilesMixin:
                 self.templates_menu.addAction(title, lambda p=path: self.new_from_template(p))
 
     def new_from_template(self, path: Path) -> None:
-        if self.confirm_discard() and self.open_project(path, trust=True):
+        if self.confirm_leave() and self.open_project(path, trust=True):
             self.model.path = None  # a template is a starting point, not the file to overwrite
             for entry in self.model.doc.recipe.get("init_from", []):  # keep pretrained files reachable
                 if not Path(entry["file"]).is_absolute():
                     entry["file"] = str((path.parent / entry["file"]).resolve())
             self.model.undo_stack.resetClean()
-            self._update_title()
+            self.model.title_changed.emit()
 
-    # -- autosave and recovery ----------------------------------------------------------------
-    def recovery_path(self) -> Path:
-        return recovery_path(app_home(), self.model.path)
-
+    # -- autosave and recovery ----------------------------------------------------------------------
     def autosave(self) -> Path | None:
+        """Writes the recovery copy of the open document if it has unsaved changes."""
         if not self.model.modified:
             return None
-        return write_recovery(app_home(), self.model.path, self.model.doc)
+        return write_recovery(app_home(), self.model.identity, self.model.path, self.model.doc)
 
-    def _clear_recovery(self) -> None:
-        clear_recovery(app_home(), self.model.path)
+    def _ask_recover(self, copy_: RecoveryCopy, what: str) -> bool:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(copy_.saved_at))
+        answer = QMessageBox.question(self, "Recover unsaved work?",
+                                      f"TorchCanvas ended without saving {what}. An automatic copy from {when} "
+                                      "is newer than the saved file. Restore it?")
+        return answer == QMessageBox.Yes
 
-    def _offer_recovery(self, path: Path | None, interactive: bool) -> None:
-        rec = self.recovery_path()
-        if not rec.exists():
+    def _offer_recovery(self, path: Path, interactive: bool) -> None:
+        offers = recovery_offers(app_home(), path)
+        if not offers:
             return
-        if interactive:
-            answer = QMessageBox.question(self, "Recover unsaved work?",
-                                          "TorchCanvas closed without saving this project. Restore the "
-                                          "automatically saved copy?")
-            if answer != QMessageBox.Yes:
-                return
-        self.restore_recovery(rec)
+        newest = offers[0]
+        if not interactive or self._ask_recover(newest, f"changes to {path.name}"):
+            self.restore_recovery(newest)
+        for copy_ in offers:
+            copy_.file.unlink(missing_ok=True)
 
     def offer_untitled_recovery(self) -> bool:
-        """At start-up: an unsaved, never-named project from a session that crashed."""
-        rec = recovery_path(app_home(), None)
-        if not rec.exists():
+        """At start-up: an unsaved, never-named project from a session that ended without saving it."""
+        offers = recovery_offers(app_home(), None)
+        if not offers:
             return False
-        answer = QMessageBox.question(self, "Recover unsaved work?", "TorchCanvas closed without saving an "
-                                      "untitled project. Restore the automatically saved copy?")
-        if answer != QMessageBox.Yes:
-            rec.unlink(missing_ok=True)
-            return False
-        restored = self.restore_recovery(rec)
-        self.model.path = None
+        newest = offers[0]
+        restored = self._ask_recover(newest, f"an untitled project ({newest.name or 'untitled'})") and \
+            self.restore_recovery(newest)
+        for copy_ in offers:
+            copy_.file.unlink(missing_ok=True)
+        if restored:
+            self.model.path = None
+            self.model.title_changed.emit()
         return restored
 
-    def restore_recovery(self, rec: Path) -> bool:
+    def restore_recovery(self, copy_: RecoveryCopy) -> bool:
         try:
-            doc = read_recovery(rec, self.model.registry)
+            doc = read_recovery(copy_.file, self.model.file_registry)
         except ProjectFileError as exc:
             self.statusBar().showMessage(str(exc))
             return False
-        path = self.model.path
-        self.model.set_document(doc, path, self.trust_store.is_trusted(doc))
+        self.model.set_document(doc, self.model.path, self.trust_store.is_trusted(doc))
         self.model.undo_stack.resetClean()  # recovered work is unsaved work
-        self._update_title()
+        self.model.title_changed.emit()
         return True
