@@ -27,13 +27,20 @@ def launch(args: argparse.Namespace) -> int:
     from app.theme import apply_dark_theme
 
     apply_dark_theme(app)
-    window = MainWindow()
+    # a screenshot after training uses the warm worker like the app; a plain one needs no background work
+    window = MainWindow(background=not args.screenshot or args.train_for > 0)
     project = None if args.empty else Path(args.project) if args.project else EXAMPLE
-    if project is not None and not window.open_project(project, interactive=not args.screenshot):
+    bundled = project is not None and RESOURCES.resolve() in project.resolve().parents
+    # a bundled template is ours, trusted as File › New from template trusts it
+    if project is not None and not window.open_project(project, interactive=not args.screenshot,
+                                                       trust=True if bundled else None):
         if args.screenshot:
             return 1
     window.resize(1400, 860)
     window.show()
+    from app.testprobe import attach_if_requested
+
+    window._probe = attach_if_requested(window)
     if not args.screenshot:
         window.offer_untitled_recovery()
     if args.screenshot:
@@ -42,6 +49,8 @@ def launch(args: argparse.Namespace) -> int:
 
 
 def _screenshot(app, window, out: Path, train_for: float) -> int:
+    import time
+
     from PySide6.QtCore import QEventLoop, QTimer
 
     def settle(ms: int) -> None:
@@ -51,9 +60,13 @@ def _screenshot(app, window, out: Path, train_for: float) -> int:
 
     settle(300)
     if train_for > 0 and hasattr(window, "start_training"):
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline and not (window.model.engine and (window.trainer.warm is None
+                                                                            or window.trainer.warm.check())):
+            settle(100)  # the engine and the warm worker get ready as in the app, before Train is pressed
         window.start_training()
         settle(int(train_for * 1000))
-    window.fit_view()
+    window.view.show_graph()
     window.plots.flush()
     settle(200)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -8,29 +8,29 @@ every name with its parameters; ``load_dataset`` turns a spec into a
 (``download_mnist`` only runs when called), and nothing imports Qt.
 """
 
-from runtime.data.bundle import TASKS, DatasetBundle, Task
-from runtime.data.catalog import DATASETS, DatasetInfo
-from runtime.data.cifar import read_cifar10_batch
-from runtime.data.errors import DatasetError
-from runtime.data.idx import download_mnist, read_idx, write_idx
-from runtime.data.loading import dataset_problems, load_dataset, validate_dataset_spec
-from runtime.data.params import Param
-from runtime.data.preview import preview
+import importlib
+from typing import Any
 
-__all__ = [
-    "DATASETS",
-    "TASKS",
-    "DatasetBundle",
-    "DatasetError",
-    "DatasetInfo",
-    "Param",
-    "Task",
-    "dataset_problems",
-    "download_mnist",
-    "load_dataset",
-    "preview",
-    "read_cifar10_batch",
-    "read_idx",
-    "validate_dataset_spec",
-    "write_idx",
-]
+#: name → module that defines it; imported on first use, so listing datasets
+#: (the GUI's dataset box at start-up) does not import torch.
+_WHERE = {
+    "TASKS": "bundle", "DatasetBundle": "bundle", "Task": "bundle",
+    "DATASETS": "catalog", "DatasetInfo": "catalog",
+    "read_cifar10_batch": "cifar",
+    "DatasetError": "errors",
+    "download_mnist": "idx", "read_idx": "idx", "write_idx": "idx",
+    "dataset_problems": "loading", "load_dataset": "loading", "validate_dataset_spec": "loading",
+    "Param": "params",
+    "preview": "preview",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module 'runtime.data' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"runtime.data.{_WHERE[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+__all__ = sorted(_WHERE)

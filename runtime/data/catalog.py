@@ -11,9 +11,8 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from runtime.data.bundle import DatasetBundle
 from runtime.data.params import (
     FLAT,
     IMAGE_TASK,
@@ -23,6 +22,9 @@ from runtime.data.params import (
     VAL_FRACTION,
     Param,
 )
+
+if TYPE_CHECKING:
+    from runtime.data.bundle import DatasetBundle
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graph.problems import Problem
-from runtime.data.bundle import DatasetBundle
 from runtime.data.catalog import DATASETS, DatasetInfo
 from runtime.data.errors import DATASET_PATH, DatasetError, dataset_problem
 from runtime.data.params import resolve_path
+
+if TYPE_CHECKING:
+    from runtime.data.bundle import DatasetBundle
 
 
 def _known() -> str:
