@@ -12,6 +12,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from runtime.events import FitEnded
+from runtime.warm_worker import WarmRun, WarmWorker
 from runtime.worker import TrainingProcess, WorkerRequest
 
 POLL_MS = 33
@@ -22,9 +23,11 @@ class TrainingController(QObject):
     started = Signal(str)  # run folder
     finished = Signal(object)  # the FitEnded event
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, warm: WarmWorker | None = None) -> None:
         super().__init__(parent)
-        self.process: TrainingProcess | None = None
+        #: With a warm worker, runs go to it (started early, reused); else each run spawns a process.
+        self.warm = warm
+        self.process: TrainingProcess | WarmRun | None = None
         self.run_dir: Path | None = None
         self.paused = False
         self.timer = QTimer(self, interval=POLL_MS)
@@ -35,15 +38,19 @@ class TrainingController(QObject):
         return self.process is not None and self.process.running
 
     def start(self, project_text: str, project_dir: Path | None, run_dir: Path, trusted: bool,
-              overrides: dict | None = None, num_threads: int | None = None) -> None:
+              overrides: dict | None = None, num_threads: int | None = None, runs_user_code: bool = False) -> None:
+        """Starts a run; `runs_user_code` retires the warm worker after it (no user state leaks onwards)."""
         if self.running:
             raise RuntimeError("a training run is already going")
         self.run_dir = run_dir
         self.paused = False
-        self.process = TrainingProcess(WorkerRequest(project_text, str(project_dir) if project_dir else None,
-                                                     trusted, overrides or {}, str(run_dir),
-                                                     num_threads=num_threads))
-        self.process.start()
+        request = WorkerRequest(project_text, str(project_dir) if project_dir else None, trusted, overrides or {},
+                                str(run_dir), num_threads=num_threads)
+        if self.warm is not None:
+            self.process = self.warm.submit(request, retire_after=runs_user_code)
+        else:
+            self.process = TrainingProcess(request)
+            self.process.start()
         self.timer.start()
         self.started.emit(str(run_dir))
 
@@ -57,7 +64,9 @@ class TrainingController(QObject):
         if not self.process.running:
             self.timer.stop()
             ended = self.process.finished
-            self.process.process.join(timeout=2)
+            self.process.join(timeout=2)
+            if self.warm is not None:
+                self.warm.start()  # a worker that died is replaced now, not when Train is pressed
             self.finished.emit(ended if ended is not None else FitEnded("failed", 0, {}, "no result"))
 
     def stop(self) -> None:
@@ -73,9 +82,12 @@ class TrainingController(QObject):
 
     def shutdown(self) -> None:
         """Ends the child for good (window closing): stop, then kill if it does not listen."""
-        if self.process is None:
-            return
-        self.process.stop()
-        self.process.process.join(timeout=2)
-        self.process.kill()
         self.timer.stop()
+        if self.process is not None:
+            self.process.stop()
+            self.process.pause(False)
+            self.process.join(timeout=2)
+            if self.process.running:
+                self.process.kill()
+        if self.warm is not None:
+            self.warm.shutdown()

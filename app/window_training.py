@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
+import shutil
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QKeySequence
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QMessageBox, QScrollArea
 
 from app.paths import app_home
+from app.perspectives import TRAIN
 from app.recipe_panel import RecipePanel
 from app.runs_panel import RunsPanel
 from app.training import TrainingController
 from app.window_experiments import ExperimentsMixin
+from graph.document import make_identifier
 from graph.fileformat import dumps
 from graph.problems import Problem
+from graph.trust import has_code
 from runtime.events import FitEnded
 from runtime.run_folder import new_run_dir
 from runtime.runs import read_metrics
+from runtime.warm_worker import WarmWorker
 
 
 class TrainingMixin(ExperimentsMixin):
@@ -28,7 +33,8 @@ class TrainingMixin(ExperimentsMixin):
         from app.plots.node_stats import NodeStatsView
         from app.plots.status import TrainingStatus
 
-        self.trainer = TrainingController(self)
+        background = getattr(self, "loader", None) is not None
+        self.trainer = TrainingController(self, WarmWorker(num_threads=1) if background else None)
         self.trainer.events.connect(self._on_training_events)
         self.trainer.finished.connect(self._on_training_finished)
         self.plots = TrainingPlots()
@@ -49,7 +55,11 @@ class TrainingMixin(ExperimentsMixin):
         scroll.setWidget(self.recipe_panel)
         self._dock("Training settings", scroll, Qt.LeftDockWidgetArea)
         self._dock("Runs", self.runs_panel, Qt.BottomDockWidgetArea)
-        self._dock("Layer statistics", self.node_stats, Qt.RightDockWidgetArea)
+        stats_scroll = QScrollArea()
+        stats_scroll.setWidgetResizable(True)
+        stats_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        stats_scroll.setWidget(self.node_stats)
+        self._dock("Layer statistics", stats_scroll, Qt.RightDockWidgetArea)
         self.tabifyDockWidget(self.docks["Layers"], self.docks["Training settings"])
         self.docks["Layers"].raise_()
         self.tabifyDockWidget(self.docks["Problems"], self.docks["Runs"])
@@ -58,12 +68,11 @@ class TrainingMixin(ExperimentsMixin):
         self.tabifyDockWidget(self.docks["Inspector"], self.docks["Layer statistics"])
         self.docks["Inspector"].raise_()
         menu = self.menuBar().addMenu("&Train")
-        self._action("train", "&Train", self.start_training, QKeySequence("F5"), menu,
-                     "Validate, compile and train in a separate process")
-        self._action("pause", "&Pause / resume", self.toggle_pause, QKeySequence("F6"), menu)
-        self._action("stop", "&Stop", self.stop_training, QKeySequence("Shift+F5"), menu)
+        self._action("train", "&Train", self.start_training, menu, "Validate, compile and train in a separate process")
+        self._action("pause", "&Pause / resume", self.toggle_pause, menu)
+        self._action("stop", "&Stop", self.stop_training, menu)
         menu.addSeparator()
-        self._action("trust", "Trust project code", self.trust_current, None, menu)
+        self._action("trust", "Trust project code", self.trust_current, menu)
         for dock in ("Dashboard", "Training settings", "Runs", "Layer statistics"):
             self.view_menu.addAction(self.docks[dock].toggleViewAction())
         self.toolbar.addSeparator()
@@ -71,13 +80,55 @@ class TrainingMixin(ExperimentsMixin):
             self.toolbar.addAction(self.actions[key])
         self.model.selection_changed.connect(self._show_node_stats)
         self.setup_experiments()
+        self.model.document_replaced.connect(self._forget_runs_of_previous_document)
         self._training_buttons()
+
+    def _forget_runs_of_previous_document(self) -> None:
+        """Another model: its curves, layer statistics and trained weights are not this one's."""
+        if self.trainer.running:
+            self.trainer.shutdown()
+        self.plots.clear()
+        self.plots.clear_overlays()
+        self.node_stats.clear()
+        self.status_text.reset()
+        self.train_label.setText("")
+        self.trained_model = None
+        self.runs_panel.set_folder(self.runs_dir())
+        self._training_buttons()
+
+    def confirm_quit(self) -> bool:
+        """Asks before a running training is ended (closing, or replacing the document)."""
+        if not self.trainer.running:
+            return True
+        answer = QMessageBox.question(self, "Training is running",
+                                      "A training run is still going. Stop it and continue?",
+                                      QMessageBox.Yes | QMessageBox.Cancel, QMessageBox.Cancel)
+        return answer == QMessageBox.Yes
 
     # -- starting and stopping -------------------------------------------------------
     def runs_dir(self) -> Path:
+        """Beside the project file; for a project never saved, a folder of its own that follows it on save."""
         if self.model.path is not None:
             return self.model.path.resolve().parent / "runs"
-        return app_home() / "runs"
+        return app_home() / "runs" / self.model.identity
+
+    def next_run_dir(self) -> Path:
+        """A new run folder named after the project (its file, else its name), never 'untitled'."""
+        name = self.model.path.stem if self.model.path else make_identifier(self.model.doc.name or "project")
+        return new_run_dir(self.runs_dir(), name)
+
+    def adopt_runs(self, old_runs: Path) -> None:
+        """First save of a project that already trained: its runs move beside the file, and stay listed."""
+        new_runs = self.runs_dir()
+        if old_runs.resolve() != new_runs.resolve() and old_runs.is_dir():
+            new_runs.mkdir(parents=True, exist_ok=True)
+            for run in sorted(old_runs.iterdir()):
+                target = new_runs / run.name
+                if run.is_dir() and not target.exists():
+                    shutil.move(str(run), str(target))
+            with contextlib.suppress(OSError):
+                old_runs.rmdir()
+        self.runs_panel.set_folder(new_runs)
 
     def training_problems(self) -> list[Problem]:
         """The analysis' errors: what would make a run fail at once (nodes and settings show theirs too).
@@ -96,26 +147,24 @@ class TrainingMixin(ExperimentsMixin):
             return False
         problems = self.training_problems()
         if problems:
+            self.docks["Problems"].show()
             self.docks["Problems"].raise_()
             self.statusBar().showMessage("Not started: " + problems[0].text(), 10000)
-            self.train_label.setText("✖ not started")
+            self.train_label.setText("✖ not started: " + problems[0].text())
+            if problems[0].node_id:
+                self.model.select([problems[0].node_id], problems[0].scope)
             return False
-        name = self.model.path.stem if self.model.path else "untitled"
-        run_dir = new_run_dir(self.runs_dir(), name)
+        run_dir = self.next_run_dir()
         self.plots.clear()
         self.status_text.reset()
         self.trainer.start(dumps(self.model.doc), self.model.path.parent if self.model.path else None, run_dir,
-                           self.model.trusted, num_threads=1)
+                           self.model.trusted, num_threads=1, runs_user_code=has_code(self.model.doc))
+        self.switch_perspective(TRAIN)
         self.docks["Dashboard"].show()
         self.docks["Dashboard"].raise_()
-        QTimer.singleShot(0, self._grow_dashboard)
         self.train_label.setText("▶ starting…")
         self._training_buttons()
         return True
-
-    def _grow_dashboard(self) -> None:
-        if self.docks["Dashboard"].height() < self.height() * 0.4:
-            self.resizeDocks([self.docks["Dashboard"]], [int(self.height() * 0.48)], Qt.Vertical)
 
     def stop_training(self) -> None:
         self.trainer.stop()
@@ -123,10 +172,15 @@ class TrainingMixin(ExperimentsMixin):
 
     def toggle_pause(self) -> None:
         paused = self.trainer.toggle_pause()
-        self.train_label.setText("⏸ paused" if paused else "▶ training")
+        self.status_text.set_paused(paused)
+        self.plots.set_paused(paused)
+        self.train_label.setText("⏸ " + self.status_text.text() if paused else "▶ training")
 
     def shutdown(self) -> None:
+        """Ends the training child and waits for the background import (exiting inside it aborts)."""
         self.trainer.shutdown()
+        if getattr(self, "loader", None) is not None:
+            self.loader.wait()
 
     def _training_buttons(self) -> None:
         running = self.trainer.running
@@ -151,15 +205,20 @@ class TrainingMixin(ExperimentsMixin):
         self.node_stats.flush()
         metrics = "  ".join(f"{k} {v:.4f}" for k, v in ended.metrics.items())
         if ended.status == "failed":
-            self.train_label.setText("✖ failed")
-            self.statusBar().showMessage(f"Training failed: {ended.message.splitlines()[0] if ended.message else ''}",
-                                         15000)
+            problems = [Problem.from_dict(p) for p in ended.problems]
+            first = problems[0].text() if problems else (ended.message.splitlines()[0] if ended.message else "")
+            self.train_label.setText(f"✖ failed: {first}" if ended.step else f"✖ not started: {first}")
+            self.train_label.setToolTip(ended.message)
+            self.statusBar().showMessage(f"Training failed: {first}", 15000)
             self.last_failure = ended.message
-            self.model.show_run_problems([Problem.from_dict(p) for p in ended.problems])
-            if ended.problems:
+            self.model.show_run_problems(problems)
+            if problems:
+                self.docks["Problems"].show()
                 self.docks["Problems"].raise_()
         else:
-            self.train_label.setText(f"✓ {ended.status} · {metrics}")
+            best = "".join(f" · best {key} {value:.4f} (step {step:,})"
+                           for key, (value, step) in self.status_text.best.items() if key in ended.metrics)
+            self.train_label.setText(f"✓ {ended.status} · {metrics}{best}")
             self.statusBar().showMessage(f"Training {ended.status} after {ended.step} steps: {metrics}", 15000)
         self.runs_panel.set_folder(self.runs_dir())
         run_dir = self.trainer.run_dir
@@ -190,12 +249,16 @@ class TrainingMixin(ExperimentsMixin):
         return True
 
     def _overlay_runs(self, folders: list) -> None:
+        """Chosen runs are drawn on the dashboard, so the dashboard comes to the front."""
         self.plots.clear_overlays()
         from runtime.runs import read_run
 
         for folder in folders:
             info = read_run(Path(folder))
             self.plots.add_overlay(Path(folder).name, read_metrics(Path(folder)), info.variant)
+        if folders:
+            self.docks["Dashboard"].show()
+            self.docks["Dashboard"].raise_()
 
     def _show_node_stats(self) -> None:
         sel = self.model.selection

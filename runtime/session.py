@@ -150,6 +150,7 @@ def prepare(
     num_threads: int | None = None,
     subscribers: list[Subscriber] | None = None,
     run_meta: dict[str, Any] | None = None,
+    dataset_loader: Callable[[dict[str, Any], Path | None], Any] | None = None,
 ) -> Job:
     """Analyses the project (nothing is allocated before it passes), loads data, compiles, wires the Trainer.
 
@@ -158,7 +159,8 @@ def prepare(
     the project has code that would run (code nodes, code hooks, a code loss) and
     `trusted` is False. Events go to `emit`, to each of `subscribers` (e.g. a
     TensorBoard writer) and, with a `run_dir`, to the run folder's metrics file and
-    TensorBoard event file, in that order.
+    TensorBoard event file, in that order. `dataset_loader` replaces
+    `runtime.data.load_dataset` (the warm worker passes one that caches).
     """
     from runtime.analysis import analyse, input_fit
     from runtime.data import load_dataset
@@ -172,7 +174,7 @@ def prepare(
     torch.manual_seed(recipe.seed)
     if num_threads:
         torch.set_num_threads(num_threads)
-    bundle = load_dataset(recipe.dataset, project_dir)
+    bundle = (dataset_loader or load_dataset)(recipe.dataset, project_dir)
     fit = input_fit(doc, bundle.input_shape, bundle.input_dtype, recipe.dataset.get("name", "?"))
     if fit:
         raise TrainingError(fit)

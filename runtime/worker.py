@@ -14,6 +14,7 @@ import multiprocessing as mp
 import queue
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,14 +36,20 @@ class WorkerRequest:
     num_threads: int | None = None
 
 
-def _child(request: WorkerRequest, events: Any, stop: Any, pause: Any) -> None:
+def run_request(request: WorkerRequest, send: Callable[[list[Any]], None], stop: Any, pause: Any,
+                dataset_loader: Callable[..., Any] | None = None) -> None:
+    """Trains `request` in this process, passing event batches to `send`; never raises.
+
+    Shared by the one-run child (`_child`) and the warm worker, which calls it
+    once per run with a dataset loader that remembers what it loaded.
+    """
     buffer: list[Any] = []
     last = time.monotonic()
 
     def flush() -> None:
         nonlocal last
         if buffer:
-            events.put(list(buffer))
+            send(list(buffer))
             buffer.clear()
         last = time.monotonic()
 
@@ -73,7 +80,7 @@ def _child(request: WorkerRequest, events: Any, stop: Any, pause: Any) -> None:
                       flags=Flags(stop=stop.is_set, paused=paused),
                       run_dir=Path(request.run_dir) if request.run_dir else None,
                       resume_from=Path(request.resume_from) if request.resume_from else None,
-                      num_threads=request.num_threads)
+                      num_threads=request.num_threads, dataset_loader=dataset_loader)
         run(job)
     except ProblemError as exc:  # expected: the records say where (node, recipe setting, file line)
         if not ended:
@@ -85,6 +92,12 @@ def _child(request: WorkerRequest, events: Any, stop: Any, pause: Any) -> None:
             emit(FitEnded("failed", 0, {}, f"{type(exc).__name__}: {exc}"))
     finally:
         flush()
+
+
+def _child(request: WorkerRequest, events: Any, stop: Any, pause: Any) -> None:
+    try:
+        run_request(request, events.put, stop, pause)
+    finally:
         events.close()
         events.join_thread()
 
@@ -117,6 +130,9 @@ class TrainingProcess:
     def kill(self) -> None:
         if self.process.is_alive():
             self.process.kill()
+
+    def join(self, timeout: float | None = None) -> None:
+        self.process.join(timeout)
 
     def poll(self, timeout: float = 0.0) -> list[Any]:
         """Events received so far (never blocks longer than `timeout`)."""
