@@ -19,7 +19,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.dataset_box import DatasetBox, default_dataset, effective_dataset
 from app.editor.model import EditorModel
+from app.wheel_guard import guard_wheel
 from graph.edits import SetRecipe
 from runtime.data import DATASETS, dataset_problems
 from runtime.recipe import DEVICES, LOSSES, OPTIMIZERS, SCHEDULES, recipe_problems
@@ -47,10 +49,8 @@ class RecipePanel(QWidget):
         layout.setContentsMargins(6, 6, 6, 6)
         data_box = QGroupBox("Data")
         data = QFormLayout(data_box)
-        self.dataset = QComboBox()
-        for name, info in DATASETS.items():
-            self.dataset.addItem(name, name)
-            self.dataset.setItemData(self.dataset.count() - 1, info.description, 3)  # tooltip role
+        self.dataset = DatasetBox(DATASETS)
+        self.dataset.chosen.connect(self.commit)
         self.dataset_path = QLineEdit(placeholderText="file or folder")
         self.dataset_path.setToolTip("For CSV, NPZ, image folders, text files, MNIST IDX or CIFAR-10 binaries")
         self.preview = QLabel()
@@ -107,18 +107,19 @@ class RecipePanel(QWidget):
             w.valueChanged.connect(self.commit)
         self.lr.setKeyboardTracking(False)
         self.lr.valueChanged.connect(self.commit)
-        for w in (self.dataset, self.loss, self.optimizer, self.schedule, self.device):
+        for w in (self.loss, self.optimizer, self.schedule, self.device):
             w.currentIndexChanged.connect(self.commit)
         self.dataset_path.editingFinished.connect(self.commit)
         self.node_lrs.editingFinished.connect(self.commit)
         model.changed.connect(self.load)
         self.load()
+        guard_wheel(self)
 
     def load(self) -> None:
         r = self.model.doc.recipe
         self._loading = True
-        ds = r.get("dataset", {"name": "digits"})
-        self.dataset.setCurrentIndex(max(0, self.dataset.findData(ds.get("name", "digits"))))
+        ds = effective_dataset(r)
+        self.dataset.show_recipe(r)
         self.dataset_path.setText(str(ds.get("path", "")))
         self.epochs.setValue(int(r.get("epochs", 10)))
         self.batch_size.setValue(int(r.get("batch_size", 64)))
@@ -138,14 +139,15 @@ class RecipePanel(QWidget):
     def recipe(self) -> dict[str, Any]:
         r = copy.deepcopy(self.model.doc.recipe)
         name = self.dataset.currentData()
-        ds = dict(r.get("dataset", {})) if r.get("dataset", {}).get("name") == name else {"name": name}
-        ds["name"] = name
+        old = effective_dataset(r)
+        ds = dict(old) if old.get("name") == name else {"name": name}
         path = self.dataset_path.text().strip()
         if path:
             ds["path"] = path
         else:
             ds.pop("path", None)
-        r["dataset"] = ds
+        if "dataset" in r or ds != default_dataset():  # an untouched default stays implicit
+            r["dataset"] = ds
         r["epochs"] = self.epochs.value()
         r["batch_size"] = self.batch_size.value()
         r["loss"] = {**r.get("loss", {}), "name": self.loss.currentText()}
@@ -175,7 +177,7 @@ class RecipePanel(QWidget):
         """Loads the dataset as the recipe describes it and shows sizes, shapes and class balance."""
         from runtime.data import DatasetError, load_dataset, preview
 
-        spec = self.model.doc.recipe.get("dataset", {"name": "digits"})
+        spec = effective_dataset(self.model.doc.recipe)
         try:
             info = preview(load_dataset(spec, self.model.path.parent if self.model.path else None), n=1)
         except (DatasetError, ValueError, OSError) as exc:
@@ -192,8 +194,8 @@ class RecipePanel(QWidget):
 
     def _show_problems(self, recipe: dict[str, Any]) -> None:
         problems = recipe_problems(recipe)
-        problems += dataset_problems(recipe.get("dataset", {}), self.model.project_dir())
+        problems += dataset_problems(effective_dataset(recipe), self.model.project_dir())
         self.problems.setText("\n".join(p.text() for p in problems))
-        ds = recipe.get("dataset", {})
+        ds = effective_dataset(recipe)
         info = DATASETS.get(ds.get("name", ""))
         self.preview.setText(info.description if info else "")
