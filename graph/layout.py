@@ -11,11 +11,14 @@ COLUMN = 290.0
 ROW = 120.0
 
 
-def layered_positions(g: Graph, band: int = 5) -> dict[str, tuple[float, float]]:
+def layered_positions(g: Graph, band: int = 0) -> dict[str, tuple[float, float]]:
     """x by longest path from the inputs (so every edge points right), y spread within a column.
 
-    Long chains wrap into bands of `band` columns, one below the other, so a
-    deep network stays readable on a screen instead of becoming one thin line.
+    A chain stays on one line, left to right, however long: rows appear only
+    where the network branches (several nodes at the same depth). Wrapping a
+    chain into bands joined by long diagonal edges made templates hard to
+    read; the canvas has a minimap for graphs wider than the view instead.
+    `band` > 0 still wraps every `band` columns (for pictures of huge graphs).
     """
     dg = nx.DiGraph(scope_digraph(g))
     if not nx.is_directed_acyclic_graph(dg):

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsSimpleT
 from app.canvas.forest_badge import badge_height, members_text, paint_members
 
 NODE_WIDTH = 180.0
-HEADER = 26.0
+HEADER = 28.0
 PORT_GAP = 20.0
 PORT_RADIUS = 6.0
 GRID = 10.0
@@ -34,6 +34,27 @@ PORT_IN = QColor("#8cc8ff")
 PORT_OUT = QColor("#ffcf7a")
 
 
+def title_font() -> QFont:
+    """Node titles: 14 px at 100 % zoom (the canvas opens at 100 %), so ≥ 11 px down to ~80 %."""
+    font = QFont()
+    font.setPixelSize(14)
+    font.setBold(True)
+    return font
+
+
+def subtitle_font() -> QFont:
+    font = QFont()
+    font.setPixelSize(12)
+    return font
+
+
+def edge_font() -> QFont:
+    """Tensor shapes on edges: 13 px at 100 %, ≥ 10 px at the smallest zoom a graph opens at."""
+    font = QFont()
+    font.setPixelSize(13)
+    return font
+
+
 class NodeItem(QGraphicsItem):
     """A node box: coloured header with the label, the type below, ports on both sides."""
 
@@ -44,6 +65,7 @@ class NodeItem(QGraphicsItem):
         self.label = label
         self.type_id = type_id
         self.subtitle = subtitle or type_id
+        self.category = category
         self.color = QColor(CATEGORY_COLORS.get(category, "#555a66"))
         self.inputs = inputs
         self.outputs = outputs
@@ -93,7 +115,8 @@ class NodeItem(QGraphicsItem):
         self.update()
 
     def itemChange(self, change, value):
-        if change == QGraphicsItem.ItemPositionChange and self.scene() is not None:
+        if change == QGraphicsItem.ItemPositionChange and getattr(self.scene(), "user_moving", False):
+            # only a person's drag snaps to the grid; the document's own positions are drawn as they are
             return QPointF(round(value.x() / GRID) * GRID, round(value.y() / GRID) * GRID)
         if change == QGraphicsItem.ItemPositionHasChanged:
             for edge in self.edges:
@@ -116,17 +139,14 @@ class NodeItem(QGraphicsItem):
         header.addRoundedRect(QRectF(0.5, 0.5, NODE_WIDTH - 1, HEADER), 7, 7)
         header.addRect(QRectF(0.5, HEADER / 2, NODE_WIDTH - 1, HEADER / 2))
         painter.fillPath(header.simplified(), self.color.darker(130) if self.frozen else self.color)
-        font = QFont()
-        font.setPointSizeF(9.5)
-        font.setBold(True)
+        font = title_font()
         painter.setFont(font)
         painter.setPen(QColor("white"))
         label = QFontMetricsF(font).elidedText(self.label, Qt.ElideRight, NODE_WIDTH - 20)
         painter.drawText(QRectF(9, 0, NODE_WIDTH - 18, HEADER), Qt.AlignVCenter | Qt.AlignLeft, label)
         if self.frozen:
             painter.drawText(QRectF(9, 0, NODE_WIDTH - 18, HEADER), Qt.AlignVCenter | Qt.AlignRight, "❄")
-        font.setBold(False)
-        font.setPointSizeF(8.0)
+        font = subtitle_font()
         painter.setFont(font)
         painter.setPen(QColor("#aab0bc"))
         sub = QFontMetricsF(font).elidedText(self.subtitle, Qt.ElideRight, NODE_WIDTH - 18)
@@ -158,9 +178,7 @@ class EdgeItem(QGraphicsPathItem):
         self.setZValue(0)
         self.label = QGraphicsSimpleTextItem(self)
         self.label.setBrush(QColor("#9fe0a8"))
-        font = QFont()
-        font.setPointSizeF(7.5)
-        self.label.setFont(font)
+        self.label.setFont(edge_font())
         src.edges.append(self)
         dst.edges.append(self)
         self.refresh()

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtCore import QPoint, QPointF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsView
 
 from app.canvas.scene import GraphScene
 
 NODE_MIME = "application/x-torchcanvas-node-type"
+#: The smallest zoom a graph is opened at: node titles (14 px at 100 %) stay ≥ 11 px on screen.
+READABLE_ZOOM = 0.8
 
 
 class GraphView(QGraphicsView):
     dropped = Signal(str, QPointF)  # type id, scene position
+    first_painted = Signal()  # the canvas is on screen (the window starts its background import then)
+    context_menu_requested = Signal(QPointF, QPoint)  # scene position, global position
+    transformed = Signal()  # zoom or size changed (the minimap follows)
 
     def __init__(self, scene: GraphScene) -> None:
         super().__init__(scene)
@@ -29,19 +34,61 @@ class GraphView(QGraphicsView):
         current = self.transform().m11()
         factor = max(0.1 / current, min(3.0 / current, factor))
         self.scale(factor, factor)
+        self.transformed.emit()
+
+    def reset_zoom(self) -> None:
+        centre = self.center_scene_pos()
+        self.resetTransform()
+        self.centerOn(centre)
+        self.transformed.emit()
+
+    def graph_rect(self):
+        from app.canvas.items import NodeItem
+
+        rect = None
+        for item in self.scene().items() if self.scene() is not None else []:
+            if isinstance(item, NodeItem):
+                r = item.sceneBoundingRect()
+                rect = r if rect is None else rect.united(r)
+        return rect
+
+    def show_graph(self) -> None:
+        """How a graph first appears: all of it if that keeps titles readable, else from its inputs.
+
+        The zoom is 100 % when the graph fits, else as far down as READABLE_ZOOM
+        (node titles ≥ 11 px) to show more; a graph still wider starts at its
+        inputs on the left, and the minimap shows the rest.
+        """
+        rect = self.graph_rect()
+        self.resetTransform()
+        if rect is not None:
+            margin = 60
+            view = self.viewport().rect()
+            fit = min(view.width() / (rect.width() + 2 * margin), view.height() / (rect.height() + 2 * margin))
+            scale = max(READABLE_ZOOM, min(1.0, fit))
+            self.scale(scale, scale)
+            if fit >= scale:
+                self.centerOn(rect.center())
+            else:
+                self.centerOn(rect.left() - margin + view.width() / scale / 2, rect.center().y())
+        self.transformed.emit()
 
     def wheelEvent(self, event) -> None:
         self.zoom(1.0015 ** event.angleDelta().y())
 
     def fit(self) -> None:
-        rect = self.scene().itemsBoundingRect()
-        if rect.isEmpty():
+        """The whole graph in view; a graph that fits at 100 % is never shown smaller (at most 120 %)."""
+        rect = self.graph_rect()
+        if rect is None:
             return
-        self.fitInView(rect.adjusted(-80, -80, 80, 80), Qt.KeepAspectRatio)
-        if self.transform().m11() > 1.2:
-            self.resetTransform()
-            self.scale(1.2, 1.2)
-            self.centerOn(rect.center())
+        rect = rect.adjusted(-60, -60, 60, 60)
+        view = self.viewport().rect()
+        scale = min(view.width() / rect.width(), view.height() / rect.height())
+        scale = min(1.2, scale) if scale >= 1.0 else max(0.1, scale)
+        self.resetTransform()
+        self.scale(scale, scale)
+        self.centerOn(rect.center())
+        self.transformed.emit()
 
     def center_scene_pos(self) -> QPointF:
         return self.mapToScene(self.viewport().rect().center())
@@ -72,6 +119,20 @@ class GraphView(QGraphicsView):
             self.unsetCursor()
             return
         super().mouseReleaseEvent(event)
+
+    def contextMenuEvent(self, event) -> None:
+        self.context_menu_requested.emit(self.mapToScene(event.pos()), event.globalPos())
+        event.accept()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.transformed.emit()
+
+    def paintEvent(self, event) -> None:
+        super().paintEvent(event)
+        if not getattr(self, "_painted", False):
+            self._painted = True
+            self.first_painted.emit()
 
     def drawBackground(self, painter: QPainter, rect) -> None:
         super().drawBackground(painter, rect)
