@@ -20,9 +20,11 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from app.plots.buffers import LayerMatrix, Series
+from app.plots.decisions import DecisionBand
+from app.plots.legible import LayerAxis, ReadableAxis, legend_below, readable_axes
 from app.plots.pacing import FramePacer
 
 PALETTE = ["#4fc3f7", "#ffb74d", "#81c784", "#e57373", "#ba68c8", "#fff176", "#4db6ac", "#f06292", "#a1887f",
@@ -46,19 +48,31 @@ class TrainingPlots(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view)
-        self.loss_plot = self.view.addPlot(row=0, col=0, title="loss")
-        self.metric_plot = self.view.addPlot(row=0, col=1, title="validation metrics")
-        self.rate_plot = self.view.addPlot(row=0, col=2, title="learning rate")
-        self.grad_plot = self.view.addPlot(row=1, col=0, title="gradient norm per layer (click legend to hide)")
-        self.heat_plot = self.view.addPlot(row=1, col=1, colspan=2, title="log₁₀ gradient norm: layer × step")
+        self.paused_badge = QLabel("⏸  Paused", self)
+        self.paused_badge.setStyleSheet("background: #ffb74d; color: #1b1d23; font-weight: bold; font-size: 11pt;"
+                                        " padding: 4px 12px; border-radius: 4px;")
+        self.paused_badge.hide()
+        plot = self.view.addPlot
+        self.loss_plot = plot(row=0, col=0, title="loss", axisItems=readable_axes())
+        self.metric_plot = plot(row=0, col=1, title="validation metrics", axisItems=readable_axes())
+        self.rate_plot = plot(row=0, col=2, title="learning rate", axisItems=readable_axes())
+        self.decision_band = DecisionBand(self.loss_plot)
+        self.view.addItem(self.decision_band, row=1, col=0)
+        self.grad_plot = plot(row=2, col=0, title="gradient norm per layer (click a legend entry to hide it)",
+                              axisItems=readable_axes())
+        self.heat_axis = LayerAxis()
+        self.heat_plot = plot(row=2, col=1, colspan=2, title="log₁₀ gradient norm: layer × step",
+                              axisItems={"left": self.heat_axis, "bottom": ReadableAxis("bottom")})
+        self.view.ci.layout.setRowStretchFactor(0, 3)
+        self.view.ci.layout.setRowStretchFactor(2, 3)
         for p in (self.loss_plot, self.metric_plot, self.rate_plot, self.grad_plot):
             p.showGrid(x=True, y=True, alpha=0.15)
             p.setLabel("bottom", "step")
         self.grad_plot.setLogMode(y=True)
         self.rate_plot.getAxis("left").enableAutoSIPrefix(True)
-        self.loss_legend = self.loss_plot.addLegend(offset=(-10, 10), labelTextSize="8pt")
-        self.metric_legend = self.metric_plot.addLegend(offset=(-10, -10))
-        self.grad_legend = self.grad_plot.addLegend(offset=(10, 10), labelTextSize="7pt")
+        self.loss_legend = legend_below(self.loss_plot, columns=3)
+        self.metric_legend = legend_below(self.metric_plot, columns=2)
+        self.grad_legend = legend_below(self.grad_plot, columns=3)
         self.series: dict[str, Series] = {name: Series() for name in (
             "loss", "loss_smooth", "lr", "samples_per_s", "decisions_reverted", "decisions_accepted")}
         self.curves: dict[str, Any] = {
@@ -67,13 +81,6 @@ class TrainingPlots(QWidget):
             "lr": _curve(self.rate_plot, "#ffb74d", 1.5),
         }
         self.val_curves: dict[str, Any] = {}
-        self.reverted = pg.ScatterPlotItem(symbol="x", size=9, pen=pg.mkPen("#ff5252", width=2), brush=None,
-                                           name="reverted + noise")
-        self.accepted = pg.ScatterPlotItem(symbol="o", size=3, pen=None, brush=pg.mkBrush("#81c78499"),
-                                           name="accepted")
-        self.loss_plot.addItem(self.accepted)
-        self.loss_plot.addItem(self.reverted)
-        self.loss_legend.addItem(self.reverted, "reverted + noise")
         self.layer_series: dict[str, Series] = {}
         self.layer_curves: dict[str, Any] = {}
         self.heat = LayerMatrix()
@@ -100,6 +107,20 @@ class TrainingPlots(QWidget):
         self.timer.timeout.connect(self._tick)
         self.timer.start()
 
+    def set_paused(self, paused: bool) -> None:
+        """A badge over the plots while training is paused (the curves stop for a reason)."""
+        self.paused_badge.setVisible(paused)
+        self._place_badge()
+
+    def _place_badge(self) -> None:
+        self.paused_badge.adjustSize()
+        self.paused_badge.move((self.width() - self.paused_badge.width()) // 2, 6)
+        self.paused_badge.raise_()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._place_badge()
+
     # -- data in ------------------------------------------------------------------------
     def handle(self, events: list) -> None:
         batches: list = []
@@ -116,6 +137,7 @@ class TrainingPlots(QWidget):
                     self.series.setdefault(name, Series()).append(e.step, value)
             elif kind == "hook_decision":
                 self.counts_[e.decision] = self.counts_.get(e.decision, 0) + 1
+                self.decision_band.add(e.step, e.decision)
                 y = self._loss_at.get(e.step, self._last_loss)
                 if e.decision.startswith("reverted"):
                     self.series["decisions_reverted"].append(e.step, y)
@@ -198,10 +220,8 @@ class TrainingPlots(QWidget):
                 curve = self.val_curves.get(name) or self._val_curve(
                     name, self.metric_plot, PALETTE[(len(self.val_curves) + 2) % len(PALETTE)])
             curve.setData(s.x, s.y)
-        for name, item in (("decisions_reverted", self.reverted), ("decisions_accepted", self.accepted)):
-            s = self.series[name]
-            if self._changed(name, s.version):
-                item.setData(s.x, s.y)
+        if self._changed("decisions", self.decision_band.version):
+            self.decision_band.redraw()
         if self.counts_ and self._changed("counts", sum(self.counts_.values())):
             text = " · ".join(f"{k} {v}" for k, v in sorted(self.counts_.items()))
             self.loss_plot.setTitle(f"loss  <span style='color:#9aa0aa'>({text})</span>")
@@ -226,10 +246,11 @@ class TrainingPlots(QWidget):
         steps = self.heat.steps
         first, last = float(steps[0]), float(steps[-1])
         self.heat_image.setRect(first, -0.5, max(1.0, last - first), len(self.heat.layers))
-        if self.heat.layers != self._heat_layers:  # axis ticks only when the layers change
+        if self.heat.layers != self._heat_layers:  # axis labels only when the layers change
             self._heat_layers = list(self.heat.layers)
-            self.heat_plot.getAxis("left").setTicks([list(enumerate(self._heat_layers))])
+            self.heat_axis.set_layers(self._heat_layers)
             self.heat_plot.invertY(False)
+            self.heat_plot.setYRange(-0.5, len(self._heat_layers) - 0.5, padding=0)
 
     def _val_curve(self, name: str, plot, color: str):
         curve = plot.plot([], [], pen=pg.mkPen(color, width=2), symbol="o", symbolSize=5,
@@ -252,6 +273,7 @@ class TrainingPlots(QWidget):
         return bool(curve and curve.isVisible())
 
     def clear(self) -> None:
+        self.set_paused(False)
         for s in (*self.series.values(), *self.layer_series.values()):
             s.clear()
         for name in [n for n in self.series if n.startswith("val_")]:
@@ -262,6 +284,8 @@ class TrainingPlots(QWidget):
         self.layer_curves, self.layer_series = {}, {}
         self.heat.clear()
         self.heat_image.clear()
+        self.heat_axis.set_layers([])
+        self.decision_band.clear_data()
         self.counts_ = {}
         self.loss_plot.setTitle("loss")
         self._ema = None
@@ -297,8 +321,22 @@ class TrainingPlots(QWidget):
     def clear_overlays(self) -> None:
         for plot, curve in self.overlays:
             plot.removeItem(curve)
+            if plot.legend is not None:
+                plot.legend.removeItem(curve)
         self.overlays = []
         self._overlay_groups, self._named = {}, set()
+
+    def legends(self) -> dict[Any, Any]:
+        """Each plot's legend (all sit under their plot's x axis, never on the data)."""
+        return {p: p.legend for p in (self.loss_plot, self.metric_plot, self.grad_plot) if p.legend is not None}
+
+    def legend_names(self) -> list[str]:
+        """Every legend entry's text, all plots (what a person can read next to the curves)."""
+        names = []
+        for plot in (self.loss_plot, self.metric_plot, self.rate_plot, self.grad_plot):
+            if plot.legend is not None:
+                names += [label.text for _, label in plot.legend.items]
+        return names
 
     def flush(self) -> None:
         """Draws everything now (before a screenshot or an export)."""

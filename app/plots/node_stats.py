@@ -12,13 +12,19 @@ import math
 import time
 
 import pyqtgraph as pg
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from app.plots.buffers import Series
+from app.plots.legible import legend_below, readable_axes
+
+#: Node statistics plots are never shorter than this (the dock scrolls instead).
+MIN_PLOT_PX = 150
+
+SELECT_TEXT = "Select a layer on the canvas to see its statistics during training."
 
 
 def _histogram_plot(title: str, x_label: str, color: str) -> tuple[pg.PlotWidget, pg.BarGraphItem]:
-    plot = pg.PlotWidget(title=title)
+    plot = pg.PlotWidget(title=title, axisItems=readable_axes())
     plot.setLabel("bottom", x_label)
     plot.setLabel("left", "count")
     bars = pg.BarGraphItem(x=[], height=[], width=1.0, brush=color)
@@ -35,31 +41,34 @@ def _set_bars(bars: pg.BarGraphItem, counts: tuple[float, ...], edges: tuple[flo
 class NodeStatsView(QWidget):
     def __init__(self) -> None:
         super().__init__()
-        self.title = QLabel("Select a layer on the canvas to see its statistics during training.")
+        self.title = QLabel(SELECT_TEXT)
         self.title.setWordWrap(True)
-        self.plot = pg.PlotWidget(title="norms over steps")
+        self.plot = pg.PlotWidget(title="norms over steps", axisItems=readable_axes())
         self.plot.setLogMode(y=True)
         self.plot.setLabel("bottom", "step")
-        self.plot.addLegend()
+        self.legend = legend_below(self.plot.getPlotItem(), columns=2)
         self.grad_curve = self.plot.plot([], [], pen=pg.mkPen("#4fc3f7", width=1.5), name="gradient norm")
         self.weight_curve = self.plot.plot([], [], pen=pg.mkPen("#ffb74d", width=1.5), name="weight norm")
         self.hist_plot, self.bars = _histogram_plot("output distribution (latest)", "value", "#81c784")
         self.phase_plot, self.phase_bars = _histogram_plot("phase ∠z (latest)", "∠z (radians)", "#ba68c8")
         self.phase_plot.setXRange(-math.pi, math.pi)
-        self.scatter_plot = pg.PlotWidget(title="real vs imaginary (sample)")
+        self.scatter_plot = pg.PlotWidget(title="real vs imaginary (sample)", axisItems=readable_axes())
         self.scatter_plot.setLabel("bottom", "Re z")
         self.scatter_plot.setLabel("left", "Im z")
         self.scatter_plot.setAspectLocked(True)
         self.scatter = pg.ScatterPlotItem(size=3, pen=None, brush=pg.mkBrush("#4fc3f7aa"))
         self.scatter_plot.addItem(self.scatter)
+        for plot in (self.plot, self.hist_plot, self.phase_plot, self.scatter_plot):  # never squeezed unreadable
+            plot.setMinimumHeight(MIN_PLOT_PX)
+            plot.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
         complex_row = QHBoxLayout()
         complex_row.addWidget(self.phase_plot)
         complex_row.addWidget(self.scatter_plot)
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
-        layout.addWidget(self.plot)
-        layout.addWidget(self.hist_plot)
-        layout.addLayout(complex_row)
+        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.hist_plot, 1)
+        layout.addLayout(complex_row, 1)
         self.activations: dict[str, object] = {}
         self.layer: str | None = None
         self.grads: dict[str, Series] = {}
@@ -97,6 +106,15 @@ class NodeStatsView(QWidget):
         """Draws the latest numbers now (the run ended)."""
         if self.layer:
             self._draw()
+
+    def clear(self) -> None:
+        """Forgets the layer and its numbers (another project, or a new run of another model)."""
+        self.layer = None
+        self.grads, self.weights, self.activations = {}, {}, {}
+        self.grad_curve.setData([], [])
+        self.weight_curve.setData([], [])
+        self.bars.setOpts(x=[], height=[], width=1.0)
+        self.title.setText(SELECT_TEXT)
 
     def show_layer(self, name: str) -> None:
         self.layer = name

@@ -1,0 +1,127 @@
+"""What makes a plot readable at a glance: axis labels that never crowd, decades on log axes,
+legends beside the data instead of on it, and row labels that never overlap.
+
+pyqtgraph's defaults are tuned for scientific displays with large windows:
+8 pt tick labels, as many ticks as fit, log axes labelled at 2, 3, ... 9 as
+well (which collide), legends floating over the curves. These pieces change
+only the presentation and are shared by the dashboard and the layer
+statistics.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont, QFontMetricsF
+
+TICK_PX = 11
+#: The smallest distance between two labelled ticks, in pixels (a label and some air).
+MIN_LABEL_GAP = 48
+SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def tick_font(px: int = TICK_PX) -> QFont:
+    font = QFont()
+    font.setPixelSize(px)
+    return font
+
+
+def decade_text(exponent: int) -> str:
+    return "10" + str(exponent).translate(SUPERSCRIPT)
+
+
+class ReadableAxis(pg.AxisItem):
+    """Labels only the major ticks, at least `MIN_LABEL_GAP` px apart; a log axis is labelled at decades."""
+
+    def __init__(self, orientation: str, **kwargs) -> None:
+        super().__init__(orientation, **kwargs)
+        self.setStyle(tickFont=tick_font(), tickTextOffset=4, autoExpandTextSpace=True)
+        self._major_spacing: float | None = None
+        if orientation == "bottom":
+            self.enableAutoSIPrefix(False)  # steps are plain counts: no "(x0.001)"
+
+    def tickValues(self, minVal: float, maxVal: float, size: float):  # noqa: N802, N803 - pyqtgraph's names
+        lo, hi = sorted((minVal, maxVal))
+        room = max(2, int(size / MIN_LABEL_GAP))
+        if self.logMode:
+            first, last = math.ceil(lo - 1e-9), math.floor(hi + 1e-9)
+            count = last - first + 1
+            if count < 1:  # less than a decade in view: label its ends' nearest decade only
+                return [(1.0, [round(lo)])] if abs(lo - round(lo)) < (hi - lo) else [(1.0, [])]
+            step = max(1, math.ceil(count / room))
+            majors = [float(v) for v in range(first, last + 1) if v % step == 0]
+            minors: list[float] = []
+            if step == 1 and size / max(hi - lo, 1e-9) >= 4 * MIN_LABEL_GAP / 3:  # room for 2..9 marks
+                minors = [d + math.log10(m) for d in range(first - 1, last + 1) for m in range(2, 10)
+                          if lo < d + math.log10(m) < hi]
+            self._major_spacing = float(step)
+            return [(float(step), majors), (None, minors)]
+        levels = super().tickValues(minVal, maxVal, size)
+        if not levels:
+            return levels
+        spacing, values = levels[0]
+        if len(values) > room:  # fewer labels, at a coarser "nice" spacing (×2, ×5, ×10, ...)
+            for k in (2, 5, 10, 20, 50, 100, 200, 500, 1000):
+                kept = [v for v in values if abs(round(v / (spacing * k)) * spacing * k - v) < spacing * 1e-6]
+                if len(kept) <= room and kept:
+                    values, spacing = kept, spacing * k
+                    break
+        self._major_spacing = spacing
+        return [(spacing, values)] + [(s, []) for s, _ in levels[1:2]]
+
+    def tickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph's name
+        if self.logMode:
+            return [decade_text(round(v)) if abs(v - round(v)) < 1e-6 else "" for v in values]
+        return super().tickStrings(values, scale, self._major_spacing or spacing)
+
+
+def readable_axes() -> dict[str, ReadableAxis]:
+    return {"left": ReadableAxis("left"), "bottom": ReadableAxis("bottom")}
+
+
+def legend_below(plot: pg.PlotItem, columns: int = 3) -> pg.LegendItem:
+    """A legend in its own row under the x axis: it never covers a curve, and curves named later join it."""
+    legend = pg.LegendItem(colCount=columns, labelTextSize=f"{TICK_PX}px", verSpacing=-4, horSpacing=14)
+    legend.setParentItem(plot)
+    plot.layout.addItem(legend, 4, 1)
+    plot.layout.setRowSpacing(3, 0)
+    plot.legend = legend
+    return legend
+
+
+class LayerAxis(pg.AxisItem):
+    """Row labels for a layer × step heatmap: as many as fit a line apart, long names elided (…)."""
+
+    def __init__(self, width_px: int = 150) -> None:
+        super().__init__("left")
+        self.setStyle(tickFont=tick_font(), tickTextOffset=4, autoExpandTextSpace=False)
+        self.setWidth(width_px)
+        self.names: list[str] = []
+        self._metrics = QFontMetricsF(tick_font())
+
+    def set_layers(self, names: list[str]) -> None:
+        self.names = list(names)
+        self.picture = None
+        self.update()
+
+    def tickValues(self, minVal: float, maxVal: float, size: float):  # noqa: N802, N803
+        if not self.names:
+            return []
+        lo, hi = sorted((minVal, maxVal))
+        per_row = size / max(hi - lo, 1e-9)
+        step = max(1, math.ceil(self._metrics.height() / max(per_row, 1e-9)))
+        rows = [k for k in range(0, len(self.names), step) if lo - 0.5 <= k <= hi + 0.5]
+        return [(float(step), [float(k) for k in rows])]
+
+    def tickStrings(self, values, scale, spacing):  # noqa: N802
+        room = self.width() - 10
+        return [self._metrics.elidedText(self.names[int(round(v))], Qt.ElideMiddle, room)
+                if 0 <= int(round(v)) < len(self.names) else "" for v in values]
+
+    def labels(self, size: float | None = None) -> list[tuple[float, str]]:
+        """(row, text) of the labels drawn at the axis' current size (what a person sees)."""
+        lo, hi = self.linkedView().viewRange()[1] if self.linkedView() is not None else (0, len(self.names))
+        values = [v for _, vs in self.tickValues(lo, hi, size or self.height()) for v in vs]
+        return list(zip(values, self.tickStrings(values, 1.0, 1.0), strict=True))
