@@ -45,7 +45,16 @@ def launch(args: argparse.Namespace) -> int:
         window.offer_untitled_recovery()
     if args.screenshot:
         return _screenshot(app, window, Path(args.screenshot), args.train_for)
-    return app.exec()
+    window.exits_process = True  # closing does not wait for the background import of torch
+    code = app.exec()
+    if window.loader is not None and window.loader.thread is not None and window.loader.thread.is_alive():
+        # Quit while torch is still being imported: an interpreter that finalises inside torch's
+        # C++ initialisation aborts, and waiting for it takes seconds. Everything is saved and the
+        # training child is gone, so end the process here, with the event loop's exit code.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
 
 
 def _screenshot(app, window, out: Path, train_for: float) -> int:

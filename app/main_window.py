@@ -125,8 +125,7 @@ class MainWindow(TrainingMixin, FilesMixin, EditingMixin, Perspectives, QMainWin
     def _start_engine(self) -> None:
         if self.loader is not None and self.loader.thread is None:
             QTimer.singleShot(0, self.loader.start)  # after the first paint
-            if self.trainer.warm is not None:  # the training process warms up meanwhile, on the other core
-                QTimer.singleShot(0, self.trainer.warm.start)
+            QTimer.singleShot(0, self.trainer.warm_up)  # the training process warms up meanwhile
 
     def _engine_ready(self, registry) -> None:
         self.model.engine_ready(registry)
@@ -301,5 +300,6 @@ class MainWindow(TrainingMixin, FilesMixin, EditingMixin, Perspectives, QMainWin
             return
         clear_recovery(app_home(), self.model.identity)  # saved or deliberately discarded
         self._save_layout()
-        self.shutdown()
+        self.settings.sync()
+        self.shutdown(wait_engine=not getattr(self, "exits_process", False))
         event.accept()

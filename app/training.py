@@ -16,12 +16,14 @@ from runtime.warm_worker import WarmRun, WarmWorker
 from runtime.worker import TrainingProcess, WorkerRequest
 
 POLL_MS = 33
+WARM_POLL_MS = 200
 
 
 class TrainingController(QObject):
     events = Signal(list)
     started = Signal(str)  # run folder
     finished = Signal(object)  # the FitEnded event
+    worker_ready = Signal()  # the warm worker has imported torch and can take a run
 
     def __init__(self, parent: QObject | None = None, warm: WarmWorker | None = None) -> None:
         super().__init__(parent)
@@ -32,6 +34,30 @@ class TrainingController(QObject):
         self.paused = False
         self.timer = QTimer(self, interval=POLL_MS)
         self.timer.timeout.connect(self.poll)
+        self.warm_timer = QTimer(self, interval=WARM_POLL_MS)
+        self.warm_timer.timeout.connect(self._check_warm)
+        self._warm_restarts = 0
+
+    def warm_up(self) -> None:
+        """Starts the warm worker (if any) in the background and watches until it says it is ready."""
+        if self.warm is None:
+            return
+        self.warm.start()
+        if not self.warm.ready:
+            self.warm_timer.start()
+
+    def _check_warm(self) -> None:
+        if self.running:  # a run polls the worker itself
+            return
+        if self.warm is None or self.warm.check():
+            self.warm_timer.stop()
+            self.worker_ready.emit()
+        elif not self.warm.alive:  # it died while warming up: a fresh one, a few times (Train spawns one anyway)
+            self._warm_restarts += 1
+            if self._warm_restarts > 3:
+                self.warm_timer.stop()
+            else:
+                self.warm.start()
 
     @property
     def running(self) -> bool:
@@ -65,8 +91,7 @@ class TrainingController(QObject):
             self.timer.stop()
             ended = self.process.finished
             self.process.join(timeout=2)
-            if self.warm is not None:
-                self.warm.start()  # a worker that died is replaced now, not when Train is pressed
+            self.warm_up()  # a worker that died or retired is replaced now, not when Train is pressed
             self.finished.emit(ended if ended is not None else FitEnded("failed", 0, {}, "no result"))
 
     def stop(self) -> None:
@@ -83,6 +108,7 @@ class TrainingController(QObject):
     def shutdown(self) -> None:
         """Ends the child for good (window closing): stop, then kill if it does not listen."""
         self.timer.stop()
+        self.warm_timer.stop()
         if self.process is not None:
             self.process.stop()
             self.process.pause(False)

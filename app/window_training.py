@@ -176,10 +176,14 @@ class TrainingMixin(ExperimentsMixin):
         self.plots.set_paused(paused)
         self.train_label.setText("⏸ " + self.status_text.text() if paused else "▶ training")
 
-    def shutdown(self) -> None:
-        """Ends the training child and waits for the background import (exiting inside it aborts)."""
+    def shutdown(self, wait_engine: bool = True) -> None:
+        """Ends the training child and waits for the background import (exiting inside it aborts).
+
+        The app passes `wait_engine=False` and ends its process with `os._exit`
+        when the import is still going (`app.launch`): quitting stays instant.
+        """
         self.trainer.shutdown()
-        if getattr(self, "loader", None) is not None:
+        if wait_engine and getattr(self, "loader", None) is not None:
             self.loader.wait()
 
     def _training_buttons(self) -> None:

@@ -202,6 +202,8 @@ class WarmWorker:
         if self.process is None:
             return
         process, self.process = self.process, None
+        if not self.ready:  # still importing torch: nothing to finish, nothing to wait for
+            process.kill()
         try:
             self._requests.put(None)
         except (OSError, ValueError):
