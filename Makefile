@@ -13,7 +13,7 @@ ZOO_VENV := .venv-zoo
 ZOO_STAMP := $(ZOO_VENV)/.installed
 ZOO_TORCH ?= torch==2.14.1 torchvision==0.29.1
 
-.PHONY: run test bench lint setup clean zoo zoo-setup
+.PHONY: run test test-real bench lint setup clean zoo zoo-setup
 
 setup: $(STAMP)
 
@@ -31,6 +31,11 @@ run: setup
 
 test: setup
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
+
+# The app in a real X server (Xvfb, xcb platform) driven by xdotool; needs the apt packages .ci/run installs.
+# TORCHCANVAS_REAL_WINDOW=required turns a missing tool into a failure instead of a skip.
+test-real: setup
+	TORCHCANVAS_REAL_WINDOW=required $(BIN)/python -m pytest -q -m gui_real tests/gui_real -rA
 
 bench: setup
 	$(BIN)/python -m pip install --quiet -e ".[dev,bench]" "$(TORCH_PIN)"

@@ -27,9 +27,10 @@ def make_window(qtbot, request):
     before = {id(w) for w in QApplication.topLevelWidgets()}
     made = []
 
-    def factory(project=None, *, size=(1400, 900), trust=None, show=True):
-        window = MainWindow()
+    def factory(project=None, *, size=(1400, 900), trust=None, show=True, **options):
+        window = MainWindow(**options)
         window.confirm_discard = lambda: True  # pytest-qt closes windows after the test; never ask
+        window.confirm_quit = lambda: True  # nor about a run still training
         qtbot.addWidget(window)
         window.resize(*size)
         if show:

@@ -1,0 +1,100 @@
+"""A read-only window report for real-window tests (on only when $TORCHCANVAS_PROBE names a file).
+
+Tests that drive the app in a real X server with xdotool need to know where
+things are on screen (a palette entry, a node's port) and what the app
+believes (undo history, open dialogs, plotted batches). Several times a
+second this writes that to a JSON file, atomically; it never changes
+anything, and without the environment variable it is never created.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QPoint, QTimer
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
+
+ENV = "TORCHCANVAS_PROBE"
+
+
+def _point(widget, local: QPoint) -> list[int]:
+    p = widget.mapToGlobal(local)
+    return [p.x(), p.y()]
+
+
+def report(window) -> dict[str, Any]:
+    view = window.view
+    nodes = {}
+    for nid, item in window.scene.nodes.items():
+        def at(scene_pos):
+            return _point(view.viewport(), view.mapFromScene(scene_pos))
+
+        nodes[nid] = {"label": item.label, "type": item.type_id, "center": at(item.sceneBoundingRect().center()),
+                      "in": {p: at(item.port_pos(p, "in")) for p in item.inputs},
+                      "out": {p: at(item.port_pos(p, "out")) for p in item.outputs}}
+    palette = {}
+    tree = window.palette.tree
+    for type_id, entry in window.palette.items.items():
+        rect = tree.visualItemRect(entry)
+        if not entry.isHidden() and rect.isValid() and tree.viewport().rect().contains(rect.center()):
+            palette[type_id] = _point(tree.viewport(), rect.center())
+    stack = window.model.undo_stack
+    dialogs = [w.windowTitle() for w in QApplication.topLevelWidgets()
+               if isinstance(w, (QDialog, QMessageBox)) and w.isVisible()]
+    trainer = window.trainer
+    loss_x, _ = window.plots.series_data("loss")
+    return {
+        "pid": os.getpid(),
+        "title": window.windowTitle(),
+        "active": window.isActiveWindow(),
+        "canvas": _point(view.viewport(), view.viewport().rect().center()),
+        "scope": window.model.scope,
+        "selection": list(window.model.selection),
+        "nodes": nodes,
+        "edges": [list(key) for key in window.scene.edges],
+        "palette": palette,
+        "palette_search": _point(window.palette.search, window.palette.search.rect().center()),
+        "undo": {"index": stack.index(), "count": stack.count(), "clean": stack.isClean(),
+                 "texts": [stack.text(k) for k in range(stack.count())]},
+        "path": str(window.model.path) if window.model.path else None,
+        "modified": window.model.modified,
+        "dialogs": dialogs,
+        "status": window.statusBar().currentMessage(),
+        "train_label": window.train_label.text(),
+        "training": {"running": trainer.running, "batches_drawn": int(len(loss_x)),
+                     "run_dir": str(trainer.run_dir) if trainer.run_dir else None},
+        "perspective": getattr(window, "perspective", None),
+        "torch_loaded": "torch" in __import__("sys").modules,
+        "engine": window.model.engine,
+        "worker_ready": bool(trainer.warm is not None and trainer.warm.ready),
+    }
+
+
+class Probe(QObject):
+    def __init__(self, window, path: Path, interval_ms: int = 150) -> None:
+        super().__init__(window)
+        self.window = window
+        self.path = Path(path)
+        self._last = ""
+        self.timer = QTimer(self, interval=interval_ms)
+        self.timer.timeout.connect(self.write)
+        self.timer.start()
+
+    def write(self) -> None:
+        try:
+            text = json.dumps(report(self.window))
+        except RuntimeError:  # the window is being torn down
+            return
+        if text != self._last:
+            tmp = self.path.with_suffix(".tmp")
+            tmp.write_text(text)
+            os.replace(tmp, self.path)
+            self._last = text
+
+
+def attach_if_requested(window) -> Probe | None:
+    path = os.environ.get(ENV)
+    return Probe(window, Path(path)) if path else None
