@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from runtime.events import FitEnded
-from runtime.worker import WorkerRequest, run_request
+from runtime.worker import WorkerRequest, exit_with_parent, run_request
 
 #: Datasets kept in the worker between runs (the last few used).
 CACHED_DATASETS = 3
@@ -89,7 +89,10 @@ def warm_up() -> None:
     torch._foreach_norm([p.grad for p in model.parameters()])
 
 
-def _serve(requests: Any, messages: Any, stop: Any, pause: Any, num_threads: int | None) -> None:
+def _serve(requests: Any, messages: Any, stop: Any, pause: Any, num_threads: int | None,
+           parent_pid: int | None = None) -> None:
+    if parent_pid is not None:
+        exit_with_parent(parent_pid)
     if num_threads:
         import torch
 
@@ -134,7 +137,7 @@ class WarmWorker:
         self._stop = self._ctx.Event()
         self._pause = self._ctx.Event()
         self.process = self._ctx.Process(target=_serve, args=(self._requests, self._messages, self._stop,
-                                                              self._pause, self.num_threads),
+                                                              self._pause, self.num_threads, os.getpid()),
                                          daemon=True, name="torchcanvas-warm-worker")
         self.process.start()
         self.ready = False

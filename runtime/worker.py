@@ -11,6 +11,7 @@ notices and reports it as a failed run.
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import queue
 import time
 import traceback
@@ -94,7 +95,28 @@ def run_request(request: WorkerRequest, send: Callable[[list[Any]], None], stop:
         flush()
 
 
-def _child(request: WorkerRequest, events: Any, stop: Any, pause: Any) -> None:
+def exit_with_parent(parent_pid: int, every: float = 1.0) -> None:
+    """Ends this child process when the editor that started it is gone.
+
+    A daemonic multiprocessing child is ended by its parent's exit handlers;
+    an editor killed by a signal runs none, and the child would otherwise sit
+    there forever with torch and a dataset in memory.
+    """
+    import os
+    import threading
+
+    def watch() -> None:
+        while True:
+            time.sleep(every)
+            if os.getppid() != parent_pid:
+                os._exit(0)
+
+    threading.Thread(target=watch, daemon=True, name="torchcanvas-parent-watch").start()
+
+
+def _child(request: WorkerRequest, events: Any, stop: Any, pause: Any, parent_pid: int | None = None) -> None:
+    if parent_pid is not None:
+        exit_with_parent(parent_pid)
     try:
         run_request(request, events.put, stop, pause)
     finally:
@@ -110,7 +132,7 @@ class TrainingProcess:
         self._events = ctx.Queue()
         self._stop = ctx.Event()
         self._pause = ctx.Event()
-        self.process = ctx.Process(target=_child, args=(request, self._events, self._stop, self._pause),
+        self.process = ctx.Process(target=_child, args=(request, self._events, self._stop, self._pause, os.getpid()),
                                    daemon=True, name="torchcanvas-training")
         self.finished: FitEnded | None = None
 

@@ -62,3 +62,36 @@ def test_the_caching_loader_reloads_when_a_data_file_changes(tmp_path):
     assert load(spec, None) is first and load.loads == 1
     os.utime(data, ns=(1, 1))
     assert load(spec, None) is not first and load.loads == 2
+
+
+EDITOR = """
+import sys, time
+from runtime.warm_worker import WarmWorker
+worker = WarmWorker(num_threads=1)
+worker.start()
+print(worker.pid, flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_worker_ends_itself_when_the_editor_is_killed():
+    """SIGKILL runs no exit handler in the editor: the child notices its parent is gone and ends."""
+    import subprocess
+    import sys
+    import time
+
+    editor = subprocess.Popen([sys.executable, "-c", EDITOR], stdout=subprocess.PIPE, text=True)
+    child = int(editor.stdout.readline())
+    os.kill(editor.pid, signal.SIGKILL)
+    editor.wait()
+    for _ in range(600):  # polled, not timed: the child checks its parent every second
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            break
+        if open(f"/proc/{child}/stat").read().split(")")[1].split()[0] == "Z":
+            break  # exited, waiting to be reaped by init
+        time.sleep(0.1)
+    else:
+        os.kill(child, signal.SIGKILL)
+        raise AssertionError("the warm worker outlived its editor")
