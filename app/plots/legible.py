@@ -32,6 +32,17 @@ def decade_text(exponent: int) -> str:
     return "10" + str(exponent).translate(SUPERSCRIPT)
 
 
+def log_text(value: float) -> str:
+    """The label of a log-axis tick at log10(x) = value: 10ⁿ at decades, else 2×10ⁿ, or plain 0.5 / 20."""
+    exponent = math.floor(value + 1e-9)
+    mantissa = round(10 ** (value - exponent), 6)
+    if abs(mantissa - 1) < 1e-6:
+        return decade_text(exponent)
+    if -2 <= exponent <= 3:
+        return f"{mantissa * 10.0 ** exponent:g}"
+    return f"{mantissa:g}×{decade_text(exponent)}"
+
+
 class ReadableAxis(pg.AxisItem):
     """Labels only the major ticks, at least `MIN_LABEL_GAP` px apart; a log axis is labelled at decades."""
 
@@ -39,6 +50,7 @@ class ReadableAxis(pg.AxisItem):
         super().__init__(orientation, **kwargs)
         self.setStyle(tickFont=tick_font(), tickTextOffset=4, autoExpandTextSpace=True)
         self._major_spacing: float | None = None
+        self._labelled: set[float] = set()  # log-axis values that carry text (the rest are unlabelled marks)
         if orientation == "bottom":
             self.enableAutoSIPrefix(False)  # steps are plain counts: no "(x0.001)"
 
@@ -48,8 +60,8 @@ class ReadableAxis(pg.AxisItem):
         if self.logMode:
             first, last = math.ceil(lo - 1e-9), math.floor(hi + 1e-9)
             count = last - first + 1
-            if count < 1:  # less than a decade in view: label its ends' nearest decade only
-                return [(1.0, [round(lo)])] if abs(lo - round(lo)) < (hi - lo) else [(1.0, [])]
+            if count < 2:  # less than two decades in view: 1-2-5 steps (or every digit) label the range
+                return self._within_decades(lo, hi, room)
             step = max(1, math.ceil(count / room))
             majors = [float(v) for v in range(first, last + 1) if v % step == 0]
             minors: list[float] = []
@@ -57,6 +69,7 @@ class ReadableAxis(pg.AxisItem):
                 minors = [d + math.log10(m) for d in range(first - 1, last + 1) for m in range(2, 10)
                           if lo < d + math.log10(m) < hi]
             self._major_spacing = float(step)
+            self._labelled = set(majors)
             return [(float(step), majors), (None, minors)]
         levels = super().tickValues(minVal, maxVal, size)
         if not levels:
@@ -71,9 +84,28 @@ class ReadableAxis(pg.AxisItem):
         self._major_spacing = spacing
         return [(spacing, values)] + [(s, []) for s, _ in levels[1:2]]
 
+    def _within_decades(self, lo: float, hi: float, room: int):
+        """Log ticks for a range narrower than two decades: 1, 2, 5 × 10ⁿ, or every digit when few fit."""
+        for mantissas in ((1, 2, 5), (1, 2, 3, 4, 5, 6, 7, 8, 9)):
+            values = [d + math.log10(m) for d in range(math.floor(lo) - 1, math.ceil(hi) + 1) for m in mantissas
+                      if lo - 1e-9 <= d + math.log10(m) <= hi + 1e-9]
+            if len(values) >= 2 or mantissas[-1] == 9:
+                break
+        if len(values) < 2:  # a sliver of a decade: evenly spaced round numbers, as on a linear axis
+            span = 10 ** hi - 10 ** lo
+            raw = span / max(2, min(room, 5))
+            power = 10 ** math.floor(math.log10(raw))
+            spacing = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+            values = [math.log10(k * spacing) for k in range(math.ceil(10 ** lo / spacing),
+                                                              math.floor(10 ** hi / spacing) + 1) if k > 0]
+        if len(values) > room:
+            values = values[:: math.ceil(len(values) / room)]
+        self._labelled = set(values)
+        return [(None, values)]
+
     def tickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph's name
         if self.logMode:
-            return [decade_text(round(v)) if abs(v - round(v)) < 1e-6 else "" for v in values]
+            return [log_text(v) if v in self._labelled else "" for v in values]
         return super().tickStrings(values, scale, self._major_spacing or spacing)
 
 

@@ -50,6 +50,25 @@ def test_log_axes_label_decades_only(plots):
         all(s == "" for s in axis.tickStrings(levels[1][1], 1.0, 1.0)), "minor ticks carry no text"
 
 
+def test_a_log_axis_spanning_less_than_a_decade_still_has_numbers(plots):
+    """Gradient norms between 0.2 and 0.45 (the revert+noise template): the axis must not be blank."""
+    events = [FitStarted(1, 100, 100, 10, 10)]
+    for k in range(1, 101):
+        norms = {"fc1": 0.2 + 0.001 * k, "fc2": 0.3 + 0.0015 * k}
+        events.append(BatchEnded(k, 0, 1.0, 1e-3, 500.0, norms, {n: 1.0 for n in norms}))
+    plots.handle(events)
+    plots.flush()
+    for _ in range(3):
+        QApplication.processEvents()
+    plots.flush()
+    axis = plots.grad_plot.getAxis("left")
+    lo, hi = plots.grad_plot.getViewBox().viewRange()[1]
+    values = [v for _, vs in axis.tickValues(lo, hi, axis.height()) for v in vs]
+    labels = [t for t in axis.tickStrings(values, 1.0, 1.0) if t]
+    assert len(labels) >= 2, f"log axis over {10 ** lo:.3g}..{10 ** hi:.3g} shows {labels}"
+    assert len(labels) <= max(2, axis.height() / 45)
+
+
 def test_tick_labels_are_readable_and_never_crowded(plots, qtbot):
     feed(plots)
     for plot in (plots.loss_plot, plots.metric_plot, plots.rate_plot, plots.grad_plot):
