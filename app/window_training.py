@@ -15,6 +15,7 @@ from app.recipe_panel import RecipePanel
 from app.runs_panel import RunsPanel
 from app.training import TrainingController
 from app.window_experiments import ExperimentsMixin
+from app.window_files import RESOURCES
 from graph.document import make_identifier
 from graph.fileformat import dumps
 from graph.problems import Problem
@@ -107,9 +108,16 @@ class TrainingMixin(ExperimentsMixin):
 
     # -- starting and stopping -------------------------------------------------------
     def runs_dir(self) -> Path:
-        """Beside the project file; for a project never saved, a folder of its own that follows it on save."""
+        """Beside the project file; for a project never saved, a folder of its own that follows it on save.
+
+        A bundled example or template opened as a file trains into the app's home,
+        never into the installation's resources folder.
+        """
         if self.model.path is not None:
-            return self.model.path.resolve().parent / "runs"
+            folder = self.model.path.resolve().parent
+            if folder == RESOURCES.resolve() or RESOURCES.resolve() in folder.parents:
+                return app_home() / "runs" / self.model.path.stem
+            return folder / "runs"
         return app_home() / "runs" / self.model.identity
 
     def next_run_dir(self) -> Path:

@@ -94,6 +94,13 @@ def test_runs_of_an_unsaved_project_are_named_after_it_and_follow_it_when_saved(
     assert (tmp_path / "runs" / run.name / "result.json").exists()
 
 
+def test_a_bundled_template_opened_as_a_file_trains_into_the_home_not_into_resources(make_window, app_home):
+    w = make_window(RESOURCES / "templates" / "03_lenet5_digits.json")
+    run = w.next_run_dir()
+    assert RESOURCES.resolve() not in run.resolve().parents, run
+    assert app_home.resolve() in run.resolve().parents and run.name.endswith("03_lenet5_digits")
+
+
 def test_choosing_runs_overlays_them_on_the_visible_dashboard_with_legend_entries(make_window, tmp_path):
     project = tmp_path / "digits.json"
     project.write_text(EXAMPLE.read_text())
