@@ -16,6 +16,7 @@ from app.canvas.items import CATEGORY_COLORS, NodeItem
 
 SIZE = (220, 130)
 MIN_WIDTH = 110
+MIN_HEIGHT = 36
 MARGIN = 10
 
 
@@ -67,7 +68,9 @@ class Minimap(QWidget):
         if want:
             viewport = self.view.viewport()
             width = int(min(SIZE[0], max(MIN_WIDTH, viewport.width() * 0.25), viewport.height() * 0.8))
-            self.setFixedSize(width, int(width * SIZE[1] / SIZE[0]))
+            graph = self.graph_rect()  # as tall as the graph's shape needs: a long chain is a thin strip
+            height = width * graph.height() / max(graph.width(), 1.0) + 8
+            self.setFixedSize(width, int(max(MIN_HEIGHT, min(width * SIZE[1] / SIZE[0], height))))
             self.move(viewport.width() - self.width() - MARGIN, viewport.height() - self.height() - MARGIN)
             self.update()
 
