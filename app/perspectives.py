@@ -15,6 +15,9 @@ from PySide6.QtGui import QAction, QActionGroup
 DESIGN = "design"
 TRAIN = "train"
 NAMES = {DESIGN: "Design", TRAIN: "Train"}
+#: The docks the two arrangements place one by one; any other dock is put in a tab group.
+KNOWN = ("Layers", "Training settings", "Inspector", "Generated code", "Problems", "Runs", "Dashboard",
+         "Layer statistics")
 
 
 class Perspectives:
@@ -68,10 +71,18 @@ class Perspectives:
         width, height = max(self.width(), 900), max(self.height(), 600)
         for dock in d.values():
             dock.setFloating(False)
+        # Panels other parts of the window add (Hooks, Forest, ...) join a tab group, never a column of their own.
+        side = {"Hooks": "Training settings", "Experiments": "Runs"}
+        for key, dock in d.items():
+            if key not in KNOWN:
+                self.tabifyDockWidget(d[side[key]] if key in side else d["Problems"], dock)
         if name == DESIGN:
             self.addDockWidget(Qt.BottomDockWidgetArea, d["Problems"])
             self.tabifyDockWidget(d["Problems"], d["Runs"])
             self.tabifyDockWidget(d["Problems"], d["Dashboard"])
+            for key, dock in d.items():
+                if key not in KNOWN and key not in side:
+                    self.tabifyDockWidget(d["Problems"], dock)
             d["Dashboard"].hide()
             for key in ("Layers", "Training settings", "Inspector", "Generated code", "Problems", "Runs",
                         "Layer statistics"):
@@ -88,6 +99,9 @@ class Perspectives:
             self.addDockWidget(Qt.BottomDockWidgetArea, d["Dashboard"])
             self.splitDockWidget(d["Dashboard"], d["Runs"], Qt.Horizontal)
             self.tabifyDockWidget(d["Runs"], d["Problems"])
+            for key, dock in d.items():
+                if key not in KNOWN and key not in side:
+                    self.tabifyDockWidget(d["Runs"], dock)
             d["Generated code"].hide()
             for key in ("Runs", "Problems", "Training settings", "Layer statistics", "Layers", "Inspector"):
                 d[key].show()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QMessageBox, QScrollArea
 
 from app.run_revision import revision_edit, revision_from_text, run_folder
 from graph import ProjectFileError
@@ -26,7 +26,10 @@ class ExperimentsMixin:
         self.hooks_panel.code_opened.connect(self._room_for_code)
         self.forest_view = ForestView()
         self.growth_markers = GrowthMarkers(self.plots.loss_plot)
-        self._dock("Hooks", self.hooks_panel, Qt.LeftDockWidgetArea)
+        hooks_scroll = QScrollArea()  # the panel's own minimum width must not widen the whole left column
+        hooks_scroll.setWidgetResizable(True)
+        hooks_scroll.setWidget(self.hooks_panel)
+        self._dock("Hooks", hooks_scroll, Qt.LeftDockWidgetArea)
         self._dock("Forest", self.forest_view, Qt.BottomDockWidgetArea)
         self.tabifyDockWidget(self.docks["Training settings"], self.docks["Hooks"])
         self.tabifyDockWidget(self.docks["Problems"], self.docks["Forest"])
