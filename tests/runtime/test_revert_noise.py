@@ -183,3 +183,21 @@ def test_the_template_keeps_improving_once_the_fixed_batch_plateaus():
     assert accuracy[-1] >= max(accuracy) - 0.01, accuracy
     assert accuracy[-1] >= 0.94, accuracy
     assert sum(d.decision == "accepted" for d in last_epoch) >= 5  # still learning in the last epoch
+
+
+def test_per_layer_std_scaled_noise_is_sigma_times_each_tensors_own_spread():
+    """scale_by_std: a layer with large weights gets large noise, a small one small noise, in proportion."""
+    policy = RevertAndNoise(sigma=0.1, scale_by_std=True, start="current", seed=2)
+    record = Record()
+    trainer, _ = adam_trainer([WorsenEveryStep(), policy, record], max_steps=1, schedule=False)
+    with torch.no_grad():
+        trainer.model[2].weight.mul_(50.0)  # one layer's weights 50× the other's
+    trainer.fit()
+    weights, *_ = record.before[0]
+    after, *_ = record.after[0]
+    for name in ("0.weight", "2.weight", "0.bias"):
+        noise = policy.last_noise[name]
+        assert torch.equal(after[name], weights[name] + noise)
+        assert noise.std().item() == pytest.approx(0.1 * weights[name].std().item(), rel=0.35), name
+    ratio = policy.last_noise["2.weight"].std() / policy.last_noise["0.weight"].std()
+    assert ratio > 10  # plain σ would give ≈ 1
