@@ -165,8 +165,10 @@ def forest() -> None:
                 "their layers to newly initialised nets. Forecast next year's sunspot number from the last 20 years. "
                 "The Forest node starts with one member; every 10 epochs the grow_forest hook adds a member whose "
                 "hidden layer starts from the 8 units of the newest member with the largest weight norm (the rest "
-                "fresh), and the older members stop training; the forest forecasts the mean. Try the other hand-off "
-                "rules (lateral: progressive nets; fresh) and combinations (learned weights, boosting) in the "
+                "fresh), and the older members stop training; the forest forecasts the sum of its members (boosting: each "
+                "newcomer fits what the frozen forest so far gets wrong; chosen over the mean and learned weights on "
+                "a validation period, see docs/templates.md). Try the other hand-off "
+                "rules (lateral: progressive nets; fresh) and combinations (mean, learned weights) in the "
                 "inspector. The grown model becomes a revision of the project (members, hand-off map, frozen "
                 "members), so the run's model.py and weights, and an export, describe it. docs/templates.md has "
                 "the 5-seed benchmark against a single net of equal size, seasonal naive and AR(p).")
@@ -175,7 +177,7 @@ def forest() -> None:
     h = m.add("Tanh", m.add("Linear", mx, "hidden", out_features=16), "act")
     m.output(m.add("Linear", h, "out", out_features=1), "forecast")
     inp = b.input("window", [20])
-    trees = b.add("Forest", inp, "forest", group="member", members=1, combine="mean", handoff="copy",
+    trees = b.add("Forest", inp, "forest", group="member", members=1, combine="boosting", handoff="copy",
                   layer="hidden", units=8, select="norm")
     b.output(trees, "forecast")
     finish(b, "22_forest_sunspots.json", {"dataset": {"name": "sunspots", "window": 20, "flat": True}, "epochs": 60,

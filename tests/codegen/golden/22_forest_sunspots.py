@@ -5,13 +5,15 @@ layers to newly initialised nets. Forecast next year's sunspot number from
 the last 20 years. The Forest node starts with one member; every 10 epochs
 the grow_forest hook adds a member whose hidden layer starts from the 8
 units of the newest member with the largest weight norm (the rest fresh),
-and the older members stop training; the forest forecasts the mean. Try the
-other hand-off rules (lateral: progressive nets; fresh) and combinations
-(learned weights, boosting) in the inspector. The grown model becomes a
-revision of the project (members, hand-off map, frozen members), so the
-run's model.py and weights, and an export, describe it. docs/templates.md
-has the 5-seed benchmark against a single net of equal size, seasonal naive
-and AR(p).
+and the older members stop training; the forest forecasts the sum of its
+members (boosting: each newcomer fits what the frozen forest so far gets
+wrong; chosen over the mean and learned weights on a validation period, see
+docs/templates.md). Try the other hand-off rules (lateral: progressive nets;
+fresh) and combinations (mean, learned weights) in the inspector. The grown
+model becomes a revision of the project (members, hand-off map, frozen
+members), so the run's model.py and weights, and an export, describe it.
+docs/templates.md has the 5-seed benchmark against a single net of equal
+size, seasonal naive and AR(p).
 
 Plain PyTorch: this file depends on nothing but torch.
 """
@@ -57,9 +59,9 @@ class Member(nn.Module):
 
 
 class Forest(nn.Module):
-    """A forest of 1 Member nets: the mean of the members' outputs. When it grows,
-    a newcomer's hidden layer starts from 8 units of the newest member's (the
-    largest weight norm).
+    """A forest of 1 Member nets: the sum of the members' outputs (boosting). When
+    it grows, a newcomer's hidden layer starts from 8 units of the newest
+    member's (the largest weight norm).
     """
 
     def __init__(self):
@@ -70,8 +72,8 @@ class Forest(nn.Module):
         return self.combine([member(x) for member in self.members])
 
     def combine(self, outs, members=None):
-        """Mean of the outputs; `members`: indices if some are left out."""
-        return torch.stack(outs).mean(0)
+        """Sum of the outputs; `members`: indices if some are left out."""
+        return torch.stack(outs).sum(0)
 
     def grow(self):
         """Adds a member; returns its parameters for the optimizer. The newcomer's
@@ -93,13 +95,15 @@ class AForestOfNetsForSunspots(nn.Module):
     the last 20 years. The Forest node starts with one member; every 10 epochs
     the grow_forest hook adds a member whose hidden layer starts from the 8
     units of the newest member with the largest weight norm (the rest fresh),
-    and the older members stop training; the forest forecasts the mean. Try the
-    other hand-off rules (lateral: progressive nets; fresh) and combinations
-    (learned weights, boosting) in the inspector. The grown model becomes a
-    revision of the project (members, hand-off map, frozen members), so the
-    run's model.py and weights, and an export, describe it. docs/templates.md
-    has the 5-seed benchmark against a single net of equal size, seasonal naive
-    and AR(p).
+    and the older members stop training; the forest forecasts the sum of its
+    members (boosting: each newcomer fits what the frozen forest so far gets
+    wrong; chosen over the mean and learned weights on a validation period, see
+    docs/templates.md). Try the other hand-off rules (lateral: progressive nets;
+    fresh) and combinations (mean, learned weights) in the inspector. The grown
+    model becomes a revision of the project (members, hand-off map, frozen
+    members), so the run's model.py and weights, and an export, describe it.
+    docs/templates.md has the 5-seed benchmark against a single net of equal
+    size, seasonal naive and AR(p).
     """
 
     def __init__(self):
@@ -118,19 +122,21 @@ TORCHCANVAS = (
     "number from the last 20 years. The Forest node starts with one member; every"
     " 10 epochs the grow_forest hook adds a member whose hidden layer starts from"
     " the 8 units of the newest member with the largest weight norm (the rest fre"
-    "sh), and the older members stop training; the forest forecasts the mean. Try"
-    " the other hand-off rules (lateral: progressive nets; fresh) and combination"
-    "s (learned weights, boosting) in the inspector. The grown model becomes a re"
-    "vision of the project (members, hand-off map, frozen members), so the run's "
-    "model.py and weights, and an export, describe it. docs/templates.md has the "
-    "5-seed benchmark against a single net of equal size, seasonal naive and AR(p"
-    ').", "forests": {"forest": {"combine": "mean", "handoff": "copy", "layer": "'
-    'hidden", "select": "norm", "units": 8}}, "format": "TorchCanvas-export", "na'
-    'me": "A forest of nets for sunspots", "recipe": {"batch_size": 32, "dataset"'
-    ': {"flat": true, "name": "sunspots", "window": 20}, "epochs": 60, "hooks": ['
-    '{"name": "grow_forest", "params": {"every": 10, "forest": "forest", "max_mem'
-    'bers": 6}}], "loss": {"name": "mse"}, "metrics": ["mse", "mae"], "optimizer"'
-    ': {"lr": 0.005, "name": "adam"}}, "version": 1}'
+    "sh), and the older members stop training; the forest forecasts the sum of it"
+    "s members (boosting: each newcomer fits what the frozen forest so far gets w"
+    "rong; chosen over the mean and learned weights on a validation period, see d"
+    "ocs/templates.md). Try the other hand-off rules (lateral: progressive nets; "
+    "fresh) and combinations (mean, learned weights) in the inspector. The grown "
+    "model becomes a revision of the project (members, hand-off map, frozen membe"
+    "rs), so the run's model.py and weights, and an export, describe it. docs/tem"
+    "plates.md has the 5-seed benchmark against a single net of equal size, seaso"
+    'nal naive and AR(p).", "forests": {"forest": {"combine": "boosting", "handof'
+    'f": "copy", "layer": "hidden", "select": "norm", "units": 8}}, "format": "To'
+    'rchCanvas-export", "name": "A forest of nets for sunspots", "recipe": {"batc'
+    'h_size": 32, "dataset": {"flat": true, "name": "sunspots", "window": 20}, "e'
+    'pochs": 60, "hooks": [{"name": "grow_forest", "params": {"every": 10, "fores'
+    't": "forest", "max_members": 6}}], "loss": {"name": "mse"}, "metrics": ["mse'
+    '", "mae"], "optimizer": {"lr": 0.005, "name": "adam"}}, "version": 1}'
 )
 
 
