@@ -209,8 +209,9 @@ class Importer(Patterns):
                 texts[n] = ops.mark(node.id, "out")
             elif n.op == "get_attr":
                 if _is_tensor(value):
+                    # in a frozen group the group's ❄ says it; the parameter itself stays trainable
                     node = add("Parameter", labels.get(n, str(n.target).replace(".", "_")),
-                               parameter_params(value))
+                               parameter_params(value, frozen_group=not root and frozen(module)))
                     self.origin.rel[(scope, node.id)] = str(n.target)
                     texts[n] = ops.mark(node.id, "out")
                 else:

@@ -88,12 +88,13 @@ def signature(graph: Graph, scope: str, origin: Any) -> Any:
     return nodes, edges
 
 
-def parameter_params(value: torch.Tensor) -> dict[str, Any]:
+def parameter_params(value: torch.Tensor, frozen_group: bool = False) -> dict[str, Any]:
+    """A Parameter node's parameters; a buffer is not trainable, nor a parameter frozen on its own."""
     params: dict[str, Any] = {"shape": list(value.shape)}
     dtype = str(value.dtype).removeprefix("torch.")
     if dtype != "float32":
         params["dtype"] = dtype
-    if not (isinstance(value, nn.Parameter) and value.requires_grad):
+    if not (isinstance(value, nn.Parameter) and (value.requires_grad or frozen_group)):
         params["trainable"] = False
     return params
 
