@@ -9,7 +9,7 @@ what is shown), across sessions, in the window's settings.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup
 
 DESIGN = "design"
@@ -61,6 +61,14 @@ class Perspectives:
         self.settings.setValue("perspective/current", name)
         self.perspective_actions[name].setChecked(True)
         self.apply_perspective()
+        QTimer.singleShot(0, self.keep_graph_in_view)  # once the docks have their new sizes
+
+    def keep_graph_in_view(self) -> None:
+        """A canvas that just got smaller (or larger) still shows the graph, not an empty corner of it."""
+        visible = self.view.mapToScene(self.view.viewport().rect()).boundingRect()
+        nodes = self.scene.nodes.values()
+        if nodes and not any(item.sceneBoundingRect().intersects(visible) for item in nodes):
+            self.view.show_graph()
 
     def remember_perspective(self) -> None:
         self.settings.setValue(f"perspective/{self.perspective}/state", self.saveState())

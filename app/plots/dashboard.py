@@ -48,7 +48,7 @@ class TrainingPlots(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view)
-        self.paused_badge = QLabel("⏸  Paused", self)
+        self.paused_badge = QLabel("‖  Paused", self)  # U+2016: in every font; ⏸ is often a box
         self.paused_badge.setStyleSheet("background: #ffb74d; color: #1b1d23; font-weight: bold; font-size: 11pt;"
                                         " padding: 4px 12px; border-radius: 4px;")
         self.paused_badge.hide()

@@ -93,3 +93,17 @@ def test_train_switches_to_the_train_perspective_and_each_layout_is_remembered(m
     w.close()
     again = make_window(project)
     assert again.perspective == TRAIN and again.docks["Dashboard"].isVisible(), "remembered across sessions"
+
+
+def test_switching_perspective_keeps_the_graph_in_the_smaller_canvas(make_window, qtbot):
+    w = make_window(RESOURCES / "templates" / "03_lenet5_digits.json")
+    qtbot.wait(50)
+    w.view.centerOn(w.view.graph_rect().center() + QPointF(0, -200))  # looking a little above the chain
+    w.perspective_actions[TRAIN].trigger()
+    qtbot.wait(50)
+
+    def graph_in_view():
+        visible = w.view.mapToScene(w.view.viewport().rect()).boundingRect()
+        return any(item.sceneBoundingRect().intersects(visible) for item in w.scene.nodes.values())
+
+    qtbot.waitUntil(graph_in_view, timeout=2000)
