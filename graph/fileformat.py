@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from graph.atomicfile import keep_copy_atomic, write_bytes_atomic
 from graph.document import Document, Edge, Graph, GroupDef, Node
+from graph.model_errors import field_errors
 from graph.params import check_value
 from graph.registry import Registry
 from graph.strictjson import StrictJSONError, loads_strict
@@ -80,13 +81,6 @@ class _ProjectModel(BaseModel):
     code: dict[str, str] = {}
     recipe: dict[str, Any] = {}
     ui: dict[str, Any] = {}
-
-
-def _path_text(loc: tuple[Any, ...]) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "(document)"
 
 
 def _sorted(value: Any) -> Any:
@@ -189,7 +183,7 @@ def from_dict(data: Any, registry: Registry | None = None) -> Document:
     try:
         model = _ProjectModel.model_validate(data)
     except ValidationError as exc:
-        problems = [f"{_path_text(e['loc'])}: {e['msg'].lower()}, got {e['input']!r}"[:300] for e in exc.errors()]
+        problems = [f"{path}: {message}"[:300] for path, message in field_errors(exc, _ProjectModel)]
         raise ProjectFileError("the project file has invalid content", problems) from None
     problems = _check_ids(model)
     if registry is not None:

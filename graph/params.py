@@ -1,64 +1,159 @@
-"""Checking a parameter value against its spec, with messages a person reads."""
+"""One checker for every parameter value, and one way to say what is wrong with it.
+
+Node parameters and dataset parameters are both `ParamSpec`s; a spec becomes
+a pydantic type (strict: a string is not an integer, ``true`` is not 1, a
+float is not an int) and pydantic decides whether a value fits. The message
+is always ``expected <what the spec accepts>, got <the value>``; the caller
+puts the path in front (``fc1.out_features``, ``recipe.dataset.seed``,
+``nodes[3].params.kernel_size``). The recipe's pydantic models use the same
+words through `graph.model_errors`.
+"""
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from functools import lru_cache
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, Field, StrictBool, StrictStr, TypeAdapter, ValidationError
 
 from graph.document import Node
 from graph.spec import NodeSpec, ParamSpec
 
+_MAX_SHOWN = 80
+
+
+def shown(value: Any) -> str:
+    """A value as messages quote it (``null`` for None, since values come from JSON)."""
+    text = "null" if value is None else repr(value)
+    return text if len(text) <= _MAX_SHOWN else text[:_MAX_SHOWN - 3] + "..."
+
+
+def expected(what: str, value: Any) -> str:
+    """The one wording of a bad value: ``expected a positive integer, got -2``."""
+    return f"expected {what}, got {shown(value)}"
+
+
+def missing(what: str) -> str:
+    return f"missing; expected {what}"
+
+
+def unknown_key(owner: str, known: list[str] | tuple[str, ...]) -> str:
+    """A key that names no setting (a recipe field, a dataset parameter)."""
+    return f"not a setting of {owner}; it takes: {', '.join(known)}"
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() and abs(x) < 1e16 else f"{x:g}"
+
 
 def _range_text(spec: ParamSpec, noun: str) -> str:
-    if spec.min == 1 and spec.max is None and spec.kind in ("int", "ints"):
-        return f"a positive {noun}"
-    if spec.min == 0 and spec.max is None and spec.kind in ("int", "ints"):
-        return f"a non-negative {noun}"
-    if spec.min is not None and spec.max is not None:
-        return f"{'an' if noun[0] in 'aeiou' else 'a'} {noun} from {spec.min:g} to {spec.max:g}"
+    article = "an" if noun[0] in "aeiou" else "a"
+    lo, hi = spec.min, spec.max
+    if lo is not None and hi is None:
+        if (lo == 0 and spec.exclusive_min) or (lo == 1 and noun == "integer" and not spec.exclusive_min):
+            return f"a positive {noun}"
+        if lo == 0 and noun == "integer":
+            return f"a non-negative {noun}"
+        return f"{article} {noun} {'>' if spec.exclusive_min else '≥'} {_num(lo)}"
+    if lo is None and hi is not None:
+        return f"{article} {noun} {'<' if spec.exclusive_max else '≤'} {_num(hi)}"
+    if lo is not None and hi is not None:
+        if not (spec.exclusive_min or spec.exclusive_max):
+            return f"{article} {noun} from {_num(lo)} to {_num(hi)}"
+        return (f"{article} {noun} {'>' if spec.exclusive_min else '≥'} {_num(lo)} "
+                f"and {'<' if spec.exclusive_max else '≤'} {_num(hi)}")
+    return f"{article} {noun}"
+
+
+def describe(spec: ParamSpec) -> str:
+    """What a spec accepts, as the middle of ``expected ..., got ...``."""
+    if spec.kind == "enum":
+        return repr(spec.choices[0]) if len(spec.choices) == 1 else "one of " + ", ".join(map(repr, spec.choices))
+    return {
+        "int": lambda: _range_text(spec, "integer"),
+        "float": lambda: _range_text(spec, "number"),
+        "bool": lambda: "true or false",
+        "ints": lambda: ("a list of " + _range_text(spec, "integer").split(" ", 1)[1] + "s") if spec.sequence
+        else _range_text(spec, "integer") + " or a list of them",
+        "path": lambda: "a file path",
+        "strings": lambda: "a list of texts",
+        "size": lambda: "a positive integer or [height, width]",
+    }.get(spec.kind, lambda: "text")()
+
+
+def _pair(value: Any) -> tuple[int, int]:
+    return (value, value) if isinstance(value, int) else (value[0], value[1])
+
+
+def _bounds(spec: ParamSpec) -> dict[str, float]:
+    out = {}
     if spec.min is not None:
-        return f"{'an' if noun[0] in 'aeiou' else 'a'} {noun} ≥ {spec.min:g}"
+        out["gt" if spec.exclusive_min else "ge"] = spec.min
     if spec.max is not None:
-        return f"{'an' if noun[0] in 'aeiou' else 'a'} {noun} ≤ {spec.max:g}"
-    return f"{'an' if noun[0] in 'aeiou' else 'a'} {noun}"
+        out["lt" if spec.exclusive_max else "le"] = spec.max
+    return out
 
 
-def _in_range(spec: ParamSpec, x: float) -> bool:
-    return (spec.min is None or x >= spec.min) and (spec.max is None or x <= spec.max)
+def _value_type(kind: str, bounds: tuple[tuple[str, float], ...], choices: tuple[Any, ...], sequence: bool) -> Any:
+    limits = dict(bounds)
+    integer = Annotated[int, Field(strict=True, **limits)]
+    if kind == "int":
+        return integer
+    if kind == "float":
+        return Annotated[float, Field(strict=True, allow_inf_nan=False, **limits)]
+    if kind == "bool":
+        return StrictBool
+    if kind == "enum":
+        return Literal.__getitem__(choices)
+    if kind == "ints":
+        return list[integer] | tuple[integer, ...] if sequence else integer | list[integer] | tuple[integer, ...]
+    if kind == "path":
+        return Annotated[str, Field(strict=True, pattern=r"\S")]
+    if kind == "strings":
+        return list[StrictStr]
+    if kind == "size":
+        positive = Annotated[int, Field(strict=True, ge=1)]
+        pair = Annotated[list[positive], Field(min_length=2, max_length=2)]
+        return Annotated[positive | pair | tuple[positive, positive], AfterValidator(_pair)]
+    return StrictStr
+
+
+@lru_cache(maxsize=4096)
+def _adapter(kind: str, bounds: tuple[tuple[str, float], ...], choices: tuple[Any, ...], optional: bool,
+             sequence: bool) -> TypeAdapter:
+    value_type = _value_type(kind, bounds, choices, sequence)
+    return TypeAdapter(value_type | None if optional else value_type)
+
+
+def adapter(spec: ParamSpec) -> TypeAdapter:
+    """The pydantic validator of a spec (shared by every spec with the same constraints)."""
+    return _adapter(spec.kind, tuple(sorted(_bounds(spec).items())), tuple(spec.choices), spec.optional,
+                    spec.sequence)
+
+
+def validate_value(spec: ParamSpec, value: Any) -> tuple[Any, str | None]:
+    """``(typed value, None)`` — a `size` becomes a pair, an int for a float a float — or ``(None, message)``."""
+    if spec.kind == "enum" and isinstance(value, bool) and not any(isinstance(c, bool) for c in spec.choices):
+        return None, expected(describe(spec), value)  # Literal[1] would take True
+    if spec.kind == "ints" and spec.sequence and isinstance(value, int) and not isinstance(value, bool):
+        return None, expected(f"{describe(spec)} such as [{value}]", value)  # a shape is a list, even of one
+    try:
+        return adapter(spec).validate_python(value, strict=True), None
+    except ValidationError:
+        return None, expected(describe(spec), value)
 
 
 def check_value(spec: ParamSpec, value: Any) -> str | None:
     """None if `value` fits `spec`, else a message like 'expected a positive integer, got -2'."""
-    if value is None:
-        return None if spec.optional else f"expected {_describe(spec)}, got nothing"
-    got = f"got {value!r}"
-    if spec.kind == "int":
-        if isinstance(value, bool) or not isinstance(value, int) or not _in_range(spec, value):
-            return f"expected {_range_text(spec, 'integer')}, {got}"
-    elif spec.kind == "float":
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
-            return f"expected {_range_text(spec, 'number')}, {got}"
-        if not _in_range(spec, float(value)):
-            return f"expected {_range_text(spec, 'number')}, {got}"
-    elif spec.kind == "bool":
-        if not isinstance(value, bool):
-            return f"expected true or false, {got}"
-    elif spec.kind == "enum":
-        if value not in spec.choices:
-            return f"expected one of {', '.join(map(repr, spec.choices))}, {got}"
-    elif spec.kind == "ints":
-        scalar = isinstance(value, int) and not isinstance(value, bool)
-        if spec.sequence and scalar:
-            return f"expected a list of {_range_text(spec, 'integer').split(' ', 1)[1]}s such as [{value}], {got}"
-        items = [value] if scalar else value
-        if not isinstance(items, (list, tuple)) or not all(
-            isinstance(v, int) and not isinstance(v, bool) and _in_range(spec, v) for v in items
-        ):
-            return f"expected {_range_text(spec, 'integer')} or a list of them, {got}"
-    elif spec.kind in ("string", "code"):
-        if not isinstance(value, str):
-            return f"expected text, {got}"
-    return None
+    return validate_value(spec, value)[1]
+
+
+def effective_params(node: Node, spec: NodeSpec | None) -> dict[str, Any]:
+    """The node's values over the type's defaults (files store only what was set)."""
+    values = spec.defaults() if spec is not None else {}
+    values.update(node.params)
+    return values
 
 
 _INTS_SEPARATORS = re.compile(r"[\s,×x*]+")
@@ -81,11 +176,11 @@ def parse_text(spec: ParamSpec, text: str) -> Any:
             return MISSING
         if spec.kind in ("string", "code"):
             return ""
-        raise ValueError(f"{spec.name}: expected {_describe(spec)}, got nothing")
+        raise ValueError(f"{spec.name}: expected {describe(spec)}, got nothing")
     try:
         value = _parse(spec, text)
     except ValueError:
-        raise ValueError(f"{spec.name}: cannot read {text!r} as {_describe(spec)}") from None
+        raise ValueError(f"{spec.name}: cannot read {text!r} as {describe(spec)}") from None
     problem = check_value(spec, value)
     if problem:
         raise ValueError(f"{spec.name}: {problem}")
@@ -123,21 +218,3 @@ def value_text(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return ", ".join(str(v) for v in value)
     return str(value)
-
-
-def _describe(spec: ParamSpec) -> str:
-    return {
-        "int": _range_text(spec, "integer"),
-        "float": _range_text(spec, "number"),
-        "bool": "true or false",
-        "enum": "one of " + ", ".join(map(repr, spec.choices)),
-        "ints": ("a list of " + _range_text(spec, "integer").split(" ", 1)[1] + "s") if spec.sequence
-        else _range_text(spec, "integer") + " or a list of them",
-    }.get(spec.kind, "text")
-
-
-def effective_params(node: Node, spec: NodeSpec | None) -> dict[str, Any]:
-    """The node's values over the type's defaults (files store only what was set)."""
-    values = spec.defaults() if spec is not None else {}
-    values.update(node.params)
-    return values

@@ -43,14 +43,25 @@ class Problem:
     def is_error(self) -> bool:
         return self.severity == "error"
 
+    @property
+    def param_path(self) -> str | None:
+        """A node parameter named as the inspector and a study name it: ``fc1.out_features``, ``block/conv.stride``."""
+        if self.node_id is None or not self.param:
+            return None
+        scope = f"{self.scope}/" if self.scope != ROOT_SCOPE else ""
+        return f"{scope}{self.label or self.node_id}.{self.param}"
+
     def where(self) -> str:
         parts = []
-        if self.scope != ROOT_SCOPE:
-            parts.append(f"group {self.scope}")
-        if self.node_id is not None:
-            parts.append(f"node {self.label or self.node_id!s}")
-        if self.param:
-            parts.append(f"parameter {self.param}")
+        if self.param_path is not None:
+            parts.append(self.param_path)
+        else:
+            if self.scope != ROOT_SCOPE:
+                parts.append(f"group {self.scope}")
+            if self.node_id is not None:
+                parts.append(f"node {self.label or self.node_id!s}")
+            if self.param:
+                parts.append(f"parameter {self.param}")
         if self.port:
             parts.append(f"port {self.port}")
         if self.recipe_path:

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-ParamKind = Literal["int", "float", "bool", "enum", "ints", "string", "code"]
-PARAM_KINDS: tuple[str, ...] = ("int", "float", "bool", "enum", "ints", "string", "code")
+ParamKind = Literal["int", "float", "bool", "enum", "ints", "string", "code", "path", "strings", "size"]
+PARAM_KINDS: tuple[str, ...] = ("int", "float", "bool", "enum", "ints", "string", "code", "path", "strings", "size")
 
 Direction = Literal["in", "out"]
 
@@ -21,10 +21,14 @@ PORT_DTYPES: tuple[str, ...] = ("any", "real", "complex", "index")
 
 @dataclass(frozen=True)
 class ParamSpec:
-    """One editable parameter of a node type.
+    """One editable parameter: of a node type, or of a dataset in the recipe.
 
     `default=None` together with `optional=True` means "leave it to the
-    compiler" (for example `in_features`, inferred from the incoming shape).
+    compiler" (for example `in_features`, inferred from the incoming shape) or,
+    for a dataset, "automatic" (CSV features = all other columns). Values are
+    checked by `graph.params.validate_value`, the one checker for both.
+    Kinds beyond the node ones: `path` (non-empty text naming a file),
+    `strings` (a list of texts), `size` (an int or ``[height, width]``).
     """
 
     name: str
@@ -40,6 +44,13 @@ class ParamSpec:
     #: An "ints" value that is always a list, even of one entry (a shape, a permutation),
     #: where other "ints" parameters (kernel sizes) also take a single number.
     sequence: bool = False
+    #: Bounds that exclude their value (a fraction < 1, a rate > 0).
+    exclusive_min: bool = field(default=False, kw_only=True)
+    exclusive_max: bool = field(default=False, kw_only=True)
+    #: A dataset key that has no default and must be given (a CSV's path).
+    required: bool = field(default=False, kw_only=True)
+    #: A `path` that must exist when checked (input files, not output folders).
+    must_exist: bool = field(default=True, kw_only=True)
 
     def __post_init__(self) -> None:
         if self.kind not in PARAM_KINDS:

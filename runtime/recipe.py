@@ -1,15 +1,18 @@
 """The training recipe: how to train, saved in the project next to the graph.
 
-Validated with pydantic so a bad setting gets an error that names it
-(`recipe.optimizer.lr: must be greater than 0, got -1`).
+Validated with pydantic (strict: a string is not a number) so a bad setting
+gets an error that names it in the words a bad node or dataset parameter gets
+(`recipe.optimizer.lr: expected a positive number, got -1`).
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, ValidationError
 
+from graph.model_errors import field_errors
+from graph.params import expected
 from graph.problems import Problem, ProblemError
 
 LOSSES = ("cross_entropy", "nll", "mse", "l1", "smooth_l1", "huber", "bce", "bce_with_logits", "kl_div",
@@ -20,7 +23,7 @@ METRICS = ("accuracy", "top5", "top3", "mse", "mae", "perplexity")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("fp32", "bf16", "fp16")
 
-_CFG = ConfigDict(extra="forbid")
+_CFG = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
 
 class LossSpec(BaseModel):
@@ -36,7 +39,7 @@ class OptimizerSpec(BaseModel):
     lr: float = Field(1e-3, gt=0)
     momentum: float = Field(0.0, ge=0, lt=1)
     nesterov: bool = False
-    betas: tuple[float, float] = (0.9, 0.999)
+    betas: Annotated[tuple[StrictFloat, StrictFloat], Field(strict=False)] = (0.9, 0.999)  # a JSON list is fine
     eps: float = Field(1e-8, gt=0)
     weight_decay: float = Field(0.0, ge=0)
     alpha: float = Field(0.99, gt=0, lt=1)  # RMSprop smoothing
@@ -136,26 +139,14 @@ class RecipeError(ProblemError, ValueError):
     """A recipe that does not validate; `problems` name each setting by its recipe path."""
 
 
-def _loc(loc: tuple[Any, ...]) -> str:
-    text = "recipe"
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else f".{part}"
-    return text
-
-
-def _problem(error: Any) -> Problem:
-    return Problem(f"{error['msg'][:1].lower()}{error['msg'][1:]}, got {error['input']!r}"[:300],
-                   recipe_path=_loc(error["loc"]))
-
-
 def check_recipe(data: Any) -> tuple[Recipe | None, list[Problem]]:
     """The parsed recipe, or None and a Problem per bad setting (`recipe.optimizer.lr`, ...)."""
     if not isinstance(data, dict):
-        return None, [Problem(f"expected an object, got {data!r}"[:300], recipe_path="recipe")]
+        return None, [Problem(expected("an object", data), recipe_path="recipe")]
     try:
         return Recipe.model_validate(data), []
     except ValidationError as exc:
-        return None, [_problem(e) for e in exc.errors()]
+        return None, [Problem(message, recipe_path=path) for path, message in field_errors(exc, Recipe, "recipe")]
 
 
 def recipe_problems(data: dict[str, Any]) -> list[Problem]:

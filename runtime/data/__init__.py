@@ -20,7 +20,6 @@ _WHERE = {
     "DatasetError": "errors",
     "download_mnist": "idx", "read_idx": "idx", "write_idx": "idx",
     "dataset_problems": "loading", "load_dataset": "loading", "validate_dataset_spec": "loading",
-    "Param": "params",
     "preview": "preview",
 }
 

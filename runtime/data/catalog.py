@@ -13,6 +13,8 @@ from dataclasses import dataclass, replace
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from graph.params import describe
+from graph.spec import ParamSpec
 from runtime.data.params import (
     FLAT,
     IMAGE_TASK,
@@ -20,7 +22,6 @@ from runtime.data.params import (
     SEED,
     STANDARDIZE,
     VAL_FRACTION,
-    Param,
 )
 
 if TYPE_CHECKING:
@@ -40,12 +41,12 @@ class DatasetInfo:
     description: str
     task: str
     category: str
-    params: tuple[Param, ...]
+    params: tuple[ParamSpec, ...]
     loader: str
     checker: str | None = None
     loader_args: tuple[Any, ...] = ()
 
-    def param(self, name: str) -> Param | None:
+    def param(self, name: str) -> ParamSpec | None:
         return next((p for p in self.params if p.name == name), None)
 
     def defaults(self) -> dict[str, Any]:
@@ -57,7 +58,7 @@ class DatasetInfo:
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "description": self.description, "task": self.task,
-                "category": self.category, "params": [p.to_dict() for p in self.params]}
+                "category": self.category, "params": [_param_dict(p) for p in self.params]}
 
     def _resolve(self, ref: str) -> Callable[..., Any]:
         module, func = ref.split(":")
@@ -70,39 +71,50 @@ class DatasetInfo:
         return self._resolve(self.checker)(params) if self.checker else []
 
 
-def _window(default: int) -> Param:
-    return Param("window", "int", default, "past values per sample", minimum=1, maximum=100_000)
+def _param_dict(p: ParamSpec) -> dict[str, Any]:
+    """A parameter for the GUI's form and ``--json`` listings; ``expects`` is the checker's own description."""
+    default = list(p.default) if isinstance(p.default, tuple) else p.default
+    out = {"name": p.name, "kind": p.kind, "default": default, "help": p.help, "required": p.required,
+           "optional": p.optional, "expects": describe(p)}
+    out.update({k: v for k, v in (("min", p.min), ("max", p.max)) if v is not None})
+    if p.choices:
+        out["choices"] = list(p.choices)
+    return out
+
+
+def _window(default: int) -> ParamSpec:
+    return ParamSpec("window", "int", default, help="past values per sample", min=1, max=100_000)
 
 
 N_5000 = replace(N_SAMPLES, default=5000)
-HORIZON = Param("horizon", "int", 1, "future values to predict", minimum=1, maximum=10_000)
-TRANSFORM = Param("transform", "choice", "none", "none, diff (changes) or log_diff (growth rates)",
-                  choices=("none", "diff", "log_diff"))
-TS_STANDARDIZE = Param("standardize", "bool", True, "z-score with the training period's mean and std")
-HOLDOUT = Param("holdout", "float", 0.0, "last share of the series kept out entirely: a test period that is "
-                "neither trained nor validated on (tune on validation, report on it later)", minimum=0.0,
-                maximum=0.9)
+HORIZON = ParamSpec("horizon", "int", 1, help="future values to predict", min=1, max=10_000)
+TRANSFORM = ParamSpec("transform", "enum", "none", help="none, diff (changes) or log_diff (growth rates)",
+                      choices=("none", "diff", "log_diff"))
+TS_STANDARDIZE = ParamSpec("standardize", "bool", True, help="z-score with the training period's mean and std")
+HOLDOUT = ParamSpec("holdout", "float", 0.0, help="last share of the series kept out entirely: a test period that is "
+                    "neither trained nor validated on (tune on validation, report on it later)", min=0.0,
+                    max=0.9)
 
 
-def _noise(default: float) -> Param:
-    return Param("noise", "float", default, "standard deviation of Gaussian noise", minimum=0.0, maximum=10.0)
+def _noise(default: float) -> ParamSpec:
+    return ParamSpec("noise", "float", default, help="standard deviation of Gaussian noise", min=0.0, max=10.0)
 
 
-def _series(n: int) -> tuple[Param, ...]:
-    return (Param("n", "int", n, "length of the series", minimum=10, maximum=10_000_000),)
+def _series(n: int) -> tuple[ParamSpec, ...]:
+    return (ParamSpec("n", "int", n, help="length of the series", min=10, max=10_000_000),)
 
 
-BLOCK_SIZE = Param("block_size", "int", 64, "characters per sample (context length)", minimum=1, maximum=100_000)
-STRIDE = Param("stride", "int", None, "start-to-start distance of windows; null = block_size (no overlap)",
-               nullable=True, minimum=1)
-LM_VAL = Param("val_fraction", "float", 0.1, "share of the text (its end) held out for validation",
-               minimum=0.0, maximum=1.0, exclusive_maximum=True)
-PATH = Param("path", "path", None, "the file to read (relative to the project folder)", required=True)
-FOLDER = Param("path", "path", None, "the folder to read (relative to the project folder)", required=True)
-SPLIT_PARAMS = (Param("use_test_as_val", "bool", True, "validate on the official test files when present"),
+BLOCK_SIZE = ParamSpec("block_size", "int", 64, help="characters per sample (context length)", min=1, max=100_000)
+STRIDE = ParamSpec("stride", "int", None, help="start-to-start distance of windows; null = block_size (no overlap)",
+                   optional=True, min=1)
+LM_VAL = ParamSpec("val_fraction", "float", 0.1, help="share of the text (its end) held out for validation",
+                   min=0.0, max=1.0, exclusive_max=True)
+PATH = ParamSpec("path", "path", None, help="the file to read (relative to the project folder)", required=True)
+FOLDER = ParamSpec("path", "path", None, help="the folder to read (relative to the project folder)", required=True)
+SPLIT_PARAMS = (ParamSpec("use_test_as_val", "bool", True, help="validate on the official test files when present"),
                 VAL_FRACTION, SEED,
-                Param("max_samples", "int", None, "use only the first N training images", nullable=True,
-                      minimum=1),
+                ParamSpec("max_samples", "int", None, help="use only the first N training images", optional=True,
+                          min=1),
                 FLAT, IMAGE_TASK)
 
 _TABLES = {
@@ -129,7 +141,7 @@ def _build() -> dict[str, DatasetInfo]:
     for name, (text, noise, has_classes, classes) in _TOYS.items():
         params = (N_SAMPLES, _noise(noise))
         if has_classes:
-            params += (Param("classes", "int", classes, "number of classes", minimum=2, maximum=20),)
+            params += (ParamSpec("classes", "int", classes, help="number of classes", min=2, max=20),)
         infos.append(DatasetInfo(name, text, "classification", "toy 2-D", params + (VAL_FRACTION, SEED),
                                  "toy2d:load_toy", loader_args=(name,)))
     ts = (HORIZON, TS_STANDARDIZE, VAL_FRACTION, HOLDOUT, FLAT)
@@ -140,111 +152,114 @@ def _build() -> dict[str, DatasetInfo]:
                     "forecast", "time series", (_window(52), *ts, TRANSFORM), "timeseries:load_co2"),
         DatasetInfo("macrodata", "US quarterly macroeconomic series 1959-2009 (statsmodels), one column",
                     "forecast", "time series",
-                    (Param("column", "choice", "realgdp", "which series",
-                           choices=("realgdp", "realcons", "realinv", "realgovt", "realdpi", "cpi", "m1",
-                                    "tbilrate", "unemp", "pop", "infl", "realint")),
+                    (ParamSpec("column", "enum", "realgdp", help="which series",
+                               choices=("realgdp", "realcons", "realinv", "realgovt", "realdpi", "cpi", "m1",
+                                        "tbilrate", "unemp", "pop", "infl", "realint")),
                      _window(8), *ts, replace(TRANSFORM, default="log_diff")),
                     "timeseries:load_macrodata"),
         DatasetInfo("sine", "A noisy sine wave, as forecast windows", "forecast", "time series",
-                    (*_series(1000), Param("period", "float", 50.0, "steps per cycle", minimum=2.0),
+                    (*_series(1000), ParamSpec("period", "float", 50.0, help="steps per cycle", min=2.0),
                      _noise(0.05), _window(32), *ts, SEED), "timeseries:load_sine"),
         DatasetInfo("mackey_glass", "The Mackey-Glass chaotic series (delay tau = 17), generated offline",
                     "forecast", "time series",
-                    (*_series(1500), Param("tau", "int", 17, "delay; 17 and above are chaotic", minimum=1,
-                                           maximum=1000),
-                     Param("step", "int", 6, "time units between samples (6: the classic benchmark)", minimum=1,
-                           maximum=100), _noise(0.0), _window(20), *ts, SEED),
+                    (*_series(1500), ParamSpec("tau", "int", 17, help="delay; 17 and above are chaotic", min=1,
+                                               max=1000),
+                     ParamSpec("step", "int", 6, help="time units between samples (6: the classic benchmark)", min=1,
+                               max=100), _noise(0.0), _window(20), *ts, SEED),
                     "timeseries:load_mackey_glass"),
         DatasetInfo("ar2", "A synthetic AR(2) process x[t] = phi1 x[t-1] + phi2 x[t-2] + noise",
                     "forecast", "time series",
-                    (*_series(1000), Param("phi1", "float", 0.6, "lag-1 coefficient"),
-                     Param("phi2", "float", -0.3, "lag-2 coefficient"), _noise(1.0), _window(16), *ts, SEED),
+                    (*_series(1000), ParamSpec("phi1", "float", 0.6, help="lag-1 coefficient"),
+                     ParamSpec("phi2", "float", -0.3, help="lag-2 coefficient"), _noise(1.0), _window(16), *ts, SEED),
                     "timeseries:load_ar2"),
         DatasetInfo("teacher", "Noisy regression from a random teacher function (double descent)", "regression",
-                    "synthetic", (N_SAMPLES, Param("dim", "int", 16, "input dimension d", minimum=1, maximum=10_000),
-                                  Param("noise", "float", 0.4, "label noise std, as a fraction of the targets' std",
-                                        minimum=0.0, maximum=10.0), VAL_FRACTION, SEED),
+                    "synthetic",
+                    (N_SAMPLES, ParamSpec("dim", "int", 16, help="input dimension d", min=1, max=10_000),
+                     ParamSpec("noise", "float", 0.4, help="label noise std, as a fraction of the targets' std",
+                               min=0.0, max=10.0), VAL_FRACTION, SEED),
                     "teacher:load_teacher"),
         DatasetInfo("adding", "Adding problem: sum the two marked values of a long sequence (RNN memory test)",
                     "regression", "sequences",
                     (N_5000,
-                     Param("length", "int", 50, "sequence length T", minimum=2, maximum=100_000),
+                     ParamSpec("length", "int", 50, help="sequence length T", min=2, max=100_000),
                      VAL_FRACTION, SEED), "sequences:load_adding"),
         DatasetInfo("copy", "Copy memory task: repeat 8 symbols after a long blank delay (per-step classes)",
                     "classification", "sequences",
                     (N_5000,
-                     Param("delay", "int", 20, "blank steps between the symbols and the go mark", minimum=1,
-                           maximum=100_000),
-                     Param("symbols", "int", 8, "symbols to remember", minimum=1, maximum=1000),
+                     ParamSpec("delay", "int", 20, help="blank steps between the symbols and the go mark", min=1,
+                               max=100_000),
+                     ParamSpec("symbols", "int", 8, help="symbols to remember", min=1, max=1000),
                      VAL_FRACTION, SEED), "sequences:load_copy"),
         DatasetInfo("addition", "Multi-digit addition strings (a+b=___): held-out problems test real adding",
                     "classification", "sequences",
                     (replace(N_SAMPLES, default=10_000),
-                     Param("digits", "int", 2, "digits of each operand", minimum=1, maximum=6),
+                     ParamSpec("digits", "int", 2, help="digits of each operand", min=1, max=6),
                      VAL_FRACTION, SEED), "arithmetic:load_addition"),
         DatasetInfo("parity", "Parity of a bit sequence (depends on every bit)", "classification", "sequences",
                     (N_5000,
-                     Param("length", "int", 16, "bits per sequence", minimum=1, maximum=100_000),
+                     ParamSpec("length", "int", 16, help="bits per sequence", min=1, max=100_000),
                      VAL_FRACTION, SEED), "sequences:load_parity"),
         DatasetInfo("stdlib_text", "Character-level language modelling on the Python standard library's source",
                     "language_model", "text",
-                    (BLOCK_SIZE, Param("max_chars", "int", 200_000, "corpus size cap", minimum=1000,
-                                       maximum=100_000_000),
+                    (BLOCK_SIZE, ParamSpec("max_chars", "int", 200_000, help="corpus size cap", min=1000,
+                                           max=100_000_000),
                      STRIDE, LM_VAL,
-                     Param("modules", "str_list", None, "stdlib modules to use; null = a fixed default list",
-                           nullable=True),
-                     Param("ascii_only", "bool", True, "replace other characters with '?' (smaller vocabulary)")),
+                     ParamSpec("modules", "strings", None, help="stdlib modules to use; null = a fixed default list",
+                               optional=True),
+                     ParamSpec("ascii_only", "bool", True,
+                               help="replace other characters with '?' (smaller vocabulary)")),
                     "stdlib_text:load_stdlib_text"),
         DatasetInfo("stdlib_docstrings",
                     "Classify stdlib docstrings by library area (text, math, files, network, concurrency)",
                     "classification", "text",
-                    (Param("max_len", "int", 128, "characters per sample (padded/truncated)", minimum=1,
-                           maximum=10_000),
-                     Param("max_per_class", "int", 150, "docstrings per class", minimum=5, maximum=5000),
+                    (ParamSpec("max_len", "int", 128, help="characters per sample (padded/truncated)", min=1,
+                               max=10_000),
+                     ParamSpec("max_per_class", "int", 150, help="docstrings per class", min=5, max=5000),
                      VAL_FRACTION, SEED,
-                     Param("cache_dir", "path", None, "folder to cache the parsed docstrings; null = no cache",
-                           nullable=True, must_exist=False)),
+                     ParamSpec("cache_dir", "path", None, help="folder to cache the parsed docstrings; null = no cache",
+                               optional=True, must_exist=False)),
                     "stdlib_text:load_stdlib_docstrings"),
         DatasetInfo("csv", "Your CSV file: numeric feature columns and a target column", "auto", "files",
                     (PATH,
-                     Param("target", "str", None, "target column; null = the last column", nullable=True),
-                     Param("features", "str_list", None, "feature columns; null = all but the target",
-                           nullable=True),
-                     Param("task", "choice", "auto", "auto: text or few whole-number targets mean "
-                           "classification, else regression", choices=("auto", "classification", "regression")),
+                     ParamSpec("target", "string", None, help="target column; null = the last column", optional=True),
+                     ParamSpec("features", "strings", None, help="feature columns; null = all but the target",
+                               optional=True),
+                     ParamSpec("task", "enum", "auto", help="auto: text or few whole-number targets mean "
+                               "classification, else regression", choices=("auto", "classification", "regression")),
                      STANDARDIZE,
-                     Param("standardize_target", "bool", False, "z-score regression targets (train stats)"),
+                     ParamSpec("standardize_target", "bool", False, help="z-score regression targets (train stats)"),
                      VAL_FRACTION, SEED,
-                     Param("delimiter", "str", "auto", "field separator; auto detects , ; tab |"),
-                     Param("encoding", "str", "utf-8", "text encoding of the file")),
+                     ParamSpec("delimiter", "string", "auto", help="field separator; auto detects , ; tab |"),
+                     ParamSpec("encoding", "string", "utf-8", help="text encoding of the file")),
                     "csv_file:load_csv", "csv_file:csv_problems"),
         DatasetInfo("npz", "Your NumPy .npz archive: inputs and targets under named keys", "auto", "files",
-                    (PATH, Param("x_key", "str", "x", "array of inputs"),
-                     Param("y_key", "str", "y", "array of targets; null = none (reconstruction)", nullable=True),
-                     Param("task", "choice", "auto", "auto: integer targets mean classification",
-                           choices=("auto", "classification", "regression", "reconstruction")),
-                     Param("standardize", "bool", False, "z-score inputs with train statistics"),
+                    (PATH, ParamSpec("x_key", "string", "x", help="array of inputs"),
+                     ParamSpec("y_key", "string", "y", help="array of targets; null = none (reconstruction)",
+                               optional=True),
+                     ParamSpec("task", "enum", "auto", help="auto: integer targets mean classification",
+                               choices=("auto", "classification", "regression", "reconstruction")),
+                     ParamSpec("standardize", "bool", False, help="z-score inputs with train statistics"),
                      FLAT, VAL_FRACTION, SEED),
                     "npz_file:load_npz", "npz_file:npz_problems"),
         DatasetInfo("image_folder", "Your images: one sub-folder per class (png, jpg, ...)", "classification",
                     "files",
-                    (FOLDER, Param("size", "size", (32, 32), "resize to [height, width] (or one number)"),
-                     Param("grayscale", "bool", False, "one channel instead of RGB"),
-                     Param("max_per_class", "int", None, "use at most N images per class", nullable=True,
-                           minimum=1),
+                    (FOLDER, ParamSpec("size", "size", (32, 32), help="resize to [height, width] (or one number)"),
+                     ParamSpec("grayscale", "bool", False, help="one channel instead of RGB"),
+                     ParamSpec("max_per_class", "int", None, help="use at most N images per class", optional=True,
+                               min=1),
                      FLAT, VAL_FRACTION, SEED, IMAGE_TASK),
                     "image_folder:load_image_folder", "image_folder:folder_problems"),
         DatasetInfo("text_file", "Your plain text file, for character-level language modelling",
                     "language_model", "files",
                     (PATH, BLOCK_SIZE, STRIDE, LM_VAL,
-                     Param("max_chars", "int", None, "use only the first N characters", nullable=True, minimum=1),
-                     Param("encoding", "str", "utf-8", "text encoding of the file")),
+                     ParamSpec("max_chars", "int", None, help="use only the first N characters", optional=True, min=1),
+                     ParamSpec("encoding", "string", "utf-8", help="text encoding of the file")),
                     "chars:load_text_file"),
         DatasetInfo("mnist", "MNIST-format IDX files in a folder (MNIST, Fashion-MNIST, KMNIST)",
                     "classification", "files",
                     (FOLDER, *SPLIT_PARAMS,
-                     Param("class_names", "str_list", None, "names for labels 0..k-1; null = digits",
-                           nullable=True)),
+                     ParamSpec("class_names", "strings", None, help="names for labels 0..k-1; null = digits",
+                               optional=True)),
                     "idx:load_mnist", "idx:mnist_problems"),
         DatasetInfo("cifar10", "CIFAR-10 binary batches (data_batch_*.bin) in a folder", "classification",
                     "files", (FOLDER, *SPLIT_PARAMS), "cifar:load_cifar10", "cifar:cifar_problems"),

@@ -11,6 +11,7 @@ import difflib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from graph.params import describe, expected, missing, unknown_key, validate_value
 from graph.problems import Problem
 from runtime.data.catalog import DATASETS, DatasetInfo
 from runtime.data.errors import DATASET_PATH, DatasetError, dataset_problem
@@ -29,30 +30,34 @@ def _at(key: str, message: str) -> Problem:
 
 
 def parse_spec(spec: Any, base_dir: Path | None = None) -> tuple[DatasetInfo | None, dict[str, Any], list[Problem]]:
-    """The dataset entry, typed parameters (defaults filled, paths absolute) and any problems."""
+    """The dataset entry, typed parameters (defaults filled, paths absolute) and any problems.
+
+    Values are checked by `graph.params.validate_value`, as node parameters are.
+    """
     if not isinstance(spec, dict):
-        return None, {}, [_at("", f'must be an object like {{"name": "digits"}}, got {spec!r}')]
+        return None, {}, [_at("", expected('an object like {"name": "digits"}', spec))]
     name = spec.get("name")
     if name is None:
-        return None, {}, [_at("name", f"missing; choose one of: {_known()}")]
+        return None, {}, [_at("name", missing(f"a known dataset ({_known()})"))]
     if not isinstance(name, str) or name not in DATASETS:
         close = difflib.get_close_matches(str(name), list(DATASETS), n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        return None, {}, [_at("name", f"unknown dataset {name!r}{hint}; known datasets: {_known()}")]
+        return None, {}, [Problem(expected(f"a known dataset ({_known()})", name), recipe_path=f"{DATASET_PATH}.name",
+                                  hint=f"did you mean {close[0]!r}?" if close else "")]
     info = DATASETS[name]
     problems: list[Problem] = []
-    accepted = ", ".join(p.name for p in info.params)
+    accepted = [p.name for p in info.params]
     for key in spec:
         if key != "name" and info.param(key) is None:
-            problems.append(_at(str(key), f"not a parameter of {name!r}; it takes: {accepted}"))
+            problems.append(_at(str(key), unknown_key(f"{DATASET_PATH} ({name})", accepted)))
     params: dict[str, Any] = {}
     for param in info.params:
         if param.name not in spec:
             if param.required:
-                problems.append(_at(param.name, f"required for {name!r} ({param.help})"))
+                problems.append(Problem(missing(describe(param)), recipe_path=f"{DATASET_PATH}.{param.name}",
+                                        hint=f"{name} needs it: {param.help}"))
             params[param.name] = param.default
             continue
-        value, problem = param.coerce(spec[param.name])
+        value, problem = validate_value(param, spec[param.name])
         if problem:
             problems.append(_at(param.name, problem))
             continue

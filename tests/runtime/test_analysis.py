@@ -58,7 +58,7 @@ def _trillion_features(data):
 
 
 @pytest.mark.parametrize(("change", "named"), [
-    (_shape_mismatch, "node fc2, parameter in_features"),
+    (_shape_mismatch, "fc2.in_features: "),
     (_epochs_zero, "recipe.epochs"),
     (_lr_negative, "recipe.optimizer.lr"),
     (_missing_dataset_file, "recipe.dataset.path"),

@@ -329,24 +329,27 @@ def test_stdlib_text_module_choice_and_batching():
 def test_validate_dataset_spec_messages(tmp_path):
     assert validate_dataset_spec({"name": "digits", "val_fraction": 0.2, "seed": 0}) == []
     problems = validate_dataset_spec({"name": "digts"})
-    assert "unknown dataset 'digts'" in problems[0] and "did you mean 'digits'" in problems[0]
-    assert "iris" in problems[0] and "cifar10" in problems[0]
-    assert "dataset.name: missing" in validate_dataset_spec({})[0]
-    assert "must be an object" in validate_dataset_spec("digits")[0]
+    assert problems[0].startswith("recipe.dataset.name: expected a known dataset (digits, iris, ")
+    assert problems[0].endswith(", cifar10), got 'digts' (did you mean 'digits'?)")
+    assert validate_dataset_spec({})[0].startswith("recipe.dataset.name: missing; expected a known dataset (digits, ")
+    assert validate_dataset_spec("digits") == ['recipe.dataset: expected an object like {"name": "digits"}, got \'digits\'']
     problems = validate_dataset_spec({"name": "digits", "val_fraction": 1.5, "seed": -1, "flat": "yes",
                                       "batch": 3})
-    text = "\n".join(problems)
-    assert "dataset.val_fraction: must be in [0, 1), got 1.5" in text
-    assert "dataset.seed: must be in [0, inf)" in text
-    assert "dataset.flat: must be true or false" in text
-    assert "dataset.batch: not a parameter of 'digits'; it takes: flat, val_fraction, seed, task" in text
-    assert "dataset.path: required for 'csv'" in validate_dataset_spec({"name": "csv"})[0]
+    assert sorted(problems) == [
+        "recipe.dataset.batch: not a setting of recipe.dataset (digits); it takes: flat, val_fraction, seed, task",
+        "recipe.dataset.flat: expected true or false, got 'yes'",
+        "recipe.dataset.seed: expected a non-negative integer, got -1",
+        "recipe.dataset.val_fraction: expected a number ≥ 0 and < 1, got 1.5",
+    ]
+    assert validate_dataset_spec({"name": "csv"}) == [
+        "recipe.dataset.path: missing; expected a file path (csv needs it: the file to read (relative to the project "
+        "folder))"]
     problems = validate_dataset_spec({"name": "csv", "path": "nope.csv"}, tmp_path)
     assert problems == [f"recipe.dataset.path: not found: {tmp_path / 'nope.csv'}"]
-    assert "must be one of 'none', 'diff', 'log_diff'" in validate_dataset_spec(
-        {"name": "sunspots", "transform": "log"})[0]
-    assert "[height, width]" in validate_dataset_spec(
-        {"name": "image_folder", "path": str(tmp_path), "size": [1, 2, 3]})[0]
+    assert validate_dataset_spec({"name": "sunspots", "transform": "log"}) == [
+        "recipe.dataset.transform: expected one of 'none', 'diff', 'log_diff', got 'log'"]
+    assert validate_dataset_spec({"name": "image_folder", "path": str(tmp_path), "size": [1, 2, 3]}) == [
+        "recipe.dataset.size: expected a positive integer or [height, width], got [1, 2, 3]"]
 
 
 def test_load_dataset_raises_dataset_error_which_is_a_value_error():
@@ -354,7 +357,8 @@ def test_load_dataset_raises_dataset_error_which_is_a_value_error():
         load_dataset({"name": "iris", "val_fraction": -0.1})
     with pytest.raises(DatasetError) as err:
         load_dataset({"name": "nope", "n": 1})
-    assert err.value.problems and "known datasets" in str(err.value)
+    assert [p.recipe_path for p in err.value.problems] == ["recipe.dataset.name"]
+    assert "expected a known dataset (digits, " in str(err.value)
 
 
 # -- preview ---------------------------------------------------------------------------------------

@@ -51,7 +51,7 @@ def test_recipe_errors_name_the_setting():
     problems = recipe_problems({"optimizer": {"name": "adam", "lr": -1}, "batch_size": 0, "surprise": 1})
     text = "\n".join(p.text() for p in problems)
     assert {p.recipe_path for p in problems} == {"recipe.optimizer.lr", "recipe.batch_size", "recipe.surprise"}
-    assert "recipe.optimizer.lr: input should be greater than 0, got -1" in text
+    assert "recipe.optimizer.lr: expected a positive number, got -1" in text
     assert "recipe.batch_size" in text and "recipe.surprise" in text
 
 
