@@ -1,8 +1,12 @@
-"""The generated PyTorch source, read-only, linked to the canvas through the source map."""
+"""The generated PyTorch source, read-only, linked to the canvas through the source map.
+
+The view asks for the code itself, shortly after an edit and only while it
+is visible: edits never wait for code generation or ``ruff format``.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QGuiApplication, QTextCursor, QTextFormat
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -49,12 +53,30 @@ class CodeView(QWidget):
         layout.addWidget(self.text)
         self.text.cursorPositionChanged.connect(self._cursor_moved)
         self._updating = False
+        self._pending = QTimer(self, singleShot=True, interval=120)
+        self._pending.timeout.connect(self._show_current)
+        model.analysed.connect(self._schedule)
         model.compiled_changed.connect(self.refresh)
         model.selection_changed.connect(self.highlight_selection)
 
+    def _schedule(self) -> None:
+        if self.isVisible():
+            self._pending.start()  # one compile for a burst of edits (a spin box held down)
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        self._pending.start()
+
+    def _show_current(self) -> None:
+        if self.isVisible():
+            self.model.current_compiled()  # emits compiled_changed → refresh when it writes anew
+
     def refresh(self) -> None:
-        self._updating = True
         compiled = self.model.compiled
+        if compiled is not None and not compiled.formatted:
+            self._schedule()  # written for building, not for reading: the formatted text follows
+            return
+        self._updating = True
         if compiled is not None:
             if self.text.toPlainText() != compiled.source:
                 scroll = self.text.verticalScrollBar().value()
@@ -65,7 +87,7 @@ class CodeView(QWidget):
         else:
             self.status.setText("Does not compile yet — see Problems")
             self.status.setStyleSheet("color: #ff6b6b;")
-            reasons = (self.model.compile_error or "").splitlines()
+            reasons = [p.text() for p in self.model.compile_problems]
             self.text.setPlainText("# The model does not compile yet:\n" + "\n".join(f"#   {r}" for r in reasons))
         self._updating = False
         self.highlight_selection()

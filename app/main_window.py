@@ -115,7 +115,6 @@ class MainWindow(TrainingMixin, FilesMixin, EditingMixin, Perspectives, QMainWin
         self._update_breadcrumb()
         self._update_title()
         self.model.set_document(Document())
-        self.model.recompile()
         if self.loader is not None:
             self.view.first_painted.connect(self._start_engine)
             self.loader.ready.connect(self._engine_ready)

@@ -106,7 +106,6 @@ class FilesMixin:
         self.trust_store.trust(self.model.doc)
         self.model.trusted = True
         self.model.analyse()
-        self.model.recompile()
 
     def ensure_trusted(self, reason: str) -> bool:
         """Before anything runs the project's code: True when trusted, else ask (Train, export)."""
@@ -115,7 +114,6 @@ class FilesMixin:
         if self.ask_trust(self.model.doc, reason):
             self.model.trusted = True
             self.model.analyse()
-            self.model.recompile()
             return True
         self.statusBar().showMessage(f"{reason}: this project's code is not trusted; {GRANT_GUI}", 10000)
         return False
@@ -180,8 +178,7 @@ class FilesMixin:
 
         if kind != "py" and not self.ensure_trusted("Export needs to build the model"):
             return
-        self.model.recompile()  # what is on the canvas now, not the last timer's result
-        compiled = self.model.compiled
+        compiled = self.model.current_compiled()  # what is on the canvas now, formatted
         if compiled is None and kind == "py" and not self.model.trusted:
             try:  # the text, to read: nothing runs, unknown sizes are None and a comment says so
                 compiled = compile_document(self.model.doc, partial=True)

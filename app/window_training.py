@@ -242,10 +242,10 @@ class TrainingMixin(ExperimentsMixin):
         from codegen.compiler import build_from_compiled
         from codegen.export import ExportError, load_weights
 
-        self.model.recompile()
-        if self.model.compiled is None or not self.ensure_trusted("Loading weights builds the model"):
+        compiled = self.model.current_compiled(formatted=False)
+        if compiled is None or not self.ensure_trusted("Loading weights builds the model"):
             return False
-        model = build_from_compiled(self.model.compiled)
+        model = build_from_compiled(self.model.current_compiled(formatted=False))
         try:
             load_weights(model, path)
         except ExportError as exc:
@@ -274,8 +274,8 @@ class TrainingMixin(ExperimentsMixin):
 
     def _show_node_stats(self) -> None:
         sel = self.model.selection
-        compiled = self.model.compiled
-        if len(sel) == 1 and compiled is not None:
+        compiled = self.model.current_compiled(formatted=False) if len(sel) == 1 else None
+        if compiled is not None:
             path = compiled.attributes.get((self.model.scope, sel[0]))
             if path:
                 self.node_stats.show_layer(path)

@@ -10,7 +10,7 @@ analysis, asks the kinds, and assembles the classes into one module.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from torch import nn
@@ -58,6 +58,11 @@ class Compiled:
     #: Labels of nodes whose shapes are unknown because untrusted code comes before them
     #: (only with `compile_document(..., partial=True)`; such text is for reading, not running).
     unknown_shapes: tuple[str, ...] = ()
+    #: The text went through ``ruff format`` (the code view's and export's text). Unformatted
+    #: text builds and maps to the graph just the same; `format_compiled` formats it later.
+    formatted: bool = True
+    #: What `build_source_map` needs to map a re-formatted text again.
+    map_inputs: tuple[Any, ...] = field(default=(), repr=False, compare=False)
 
 
 UNTRUSTED_NOTE = ("NOTE: this project's custom code was not trusted, so it was not run while writing "
@@ -78,11 +83,15 @@ def unknown_after_code(inference: Inference, severity: Severity = "error") -> li
 
 def compile_document(doc: Document, layers: Mapping[str, LayerDef] | None = None,
                      registry: Registry | None = None, *, trusted: bool = False,
-                     inference: Inference | None = None, partial: bool = False) -> Compiled:
+                     inference: Inference | None = None, partial: bool = False,
+                     formatted: bool = True) -> Compiled:
     """Validates, infers shapes and emits the module; raises CompileError naming each problem.
 
-    `inference`: a shape inference of this very document already made (the
-    editor's analysis), so it is not run twice.
+    `inference`: the shape inference of this very document made by an analysis
+    whose validation passed (`runtime.analysis`: the editor's, `check`'s,
+    export's), so neither validation nor inference runs twice. `formatted=False`
+    skips the ``ruff format`` subprocess (the editor writes code on every edit
+    but formats it only for the code view and export: `format_compiled`).
 
     Untrusted code is never run here. Without trust, layers after a code node
     have unknown shapes: that is an error, unless `partial` asks for text to
@@ -94,10 +103,10 @@ def compile_document(doc: Document, layers: Mapping[str, LayerDef] | None = None
 
     layers = LAYERS if layers is None else layers
     registry = catalogue_registry() if registry is None else registry
-    problems = [p for p in validate(doc, registry) if p.is_error]
-    if problems:
-        raise CompileError(problems)
     if inference is None:
+        problems = [p for p in validate(doc, registry) if p.is_error]
+        if problems:
+            raise CompileError(problems)
         inference = infer_shapes(doc, layers, trusted=trusted)
     if inference.errors:
         raise CompileError(inference.errors)
@@ -106,13 +115,22 @@ def compile_document(doc: Document, layers: Mapping[str, LayerDef] | None = None
         raise CompileError(problems)
     unknown = tuple(sorted({r.label for r in inference.first_runs.values()
                             if r.skipped and not kind_of(r.type).runs_user_code}))
-    compiled = _write(doc, layers, inference, unknown)
+    compiled = _write(doc, layers, inference, unknown, formatted)
     compiled.trusted = trusted
     return compiled
 
 
+def format_compiled(compiled: Compiled) -> Compiled:
+    """The same module with its text through ``ruff format`` and the source map redone for it."""
+    if compiled.formatted:
+        return compiled
+    source = format_source(compiled.source)
+    return replace(compiled, source=source, source_map=build_source_map(source, *compiled.map_inputs),
+                   formatted=True)
+
+
 def _write(doc: Document, layers: Mapping[str, LayerDef], inference: Inference,
-           unknown: tuple[str, ...] = ()) -> Compiled:
+           unknown: tuple[str, ...] = (), formatted: bool = True) -> Compiled:
     kinds = compiler_kinds(layers)
     writer = ModuleWriter(doc, layers, inference, kinds)
     code_names: set[str] = set()
@@ -150,11 +168,13 @@ def _write(doc: Document, layers: Mapping[str, LayerDef], inference: Inference,
     body = "\n\n\n".join(sections)
     note = UNTRUSTED_NOTE.format(nodes=", ".join(unknown)) if unknown else ""
     source = header(doc, body, imports, note) + "\n\n\n" + body + "\n"
-    source = format_source(source)
-    source_map = build_source_map(source, {c.name: c for c in writer.classes}, dict(writer.code_used))
-    return Compiled(source, model_name, source_map, inference, attributes,
+    if formatted:
+        source = format_source(source)
+    map_inputs = ({c.name: c for c in writer.classes}, dict(writer.code_used))
+    return Compiled(source, model_name, build_source_map(source, *map_inputs), inference, attributes,
                     [n.label for n in inputs_of(doc.graph)], [n.label for n in outputs_of(doc.graph)],
-                    code_entries=tuple(writer.code_used), unknown_shapes=unknown)
+                    code_entries=tuple(writer.code_used), unknown_shapes=unknown, formatted=formatted,
+                    map_inputs=map_inputs)
 
 
 def _attribute_paths(doc: Document, classes: list[ClassText], model_name: str, kinds) -> dict[tuple[str, str], str]:

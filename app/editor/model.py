@@ -8,6 +8,12 @@ the model starts on a registry that needs no torch (the cached catalogue or
 the structural types) and analyses nothing until `engine_ready` hands it the
 full registry, which the window's background loader does after it is on
 screen. Without it (scripts, tests), the engine is imported on first use.
+
+An edit runs the one analysis (`runtime.analysis.analyse`) once, nothing
+more: the generated code is written only when something asks for it
+(`current_compiled`: the code view while it is visible, export, loading
+weights), reusing the analysis' shapes, and ``ruff format`` runs only for
+text a person reads (the code view, export).
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
 from app.editor.commands import EditCommand, MoveCommand, is_move
@@ -62,10 +68,12 @@ class EditorModel(QObject):
         self.run_problems: list[Problem] = []
         self.inference: Inference | None = None
         self.compiled: Compiled | None = None
-        self.compile_error: str | None = None
+        #: Why the code cannot be written (the compiler's problem records), when `compiled` is None.
+        self.compile_problems: list[Problem] = []
+        #: Counts analyses; `compiled` is current when it was written for the latest one.
+        self.revision = 0
+        self._compiled_revision = -1
         self._drag = 0
-        self._compile_timer = QTimer(self, singleShot=True, interval=120)
-        self._compile_timer.timeout.connect(self.recompile)
         self._bind(self.doc)
 
     def _clean_changed(self, _clean: bool) -> None:
@@ -182,7 +190,7 @@ class EditorModel(QObject):
         self.analyse()
 
     def analyse(self) -> None:
-        """The one analysis (runtime.analysis) now; code generation shortly after, reusing its shapes."""
+        """The one analysis (runtime.analysis); the code is written later, on demand, from its shapes."""
         if not self.engine:
             self.analysed.emit()  # structure only for now; shapes come with engine_ready
             return
@@ -192,8 +200,8 @@ class EditorModel(QObject):
         self.problems = analysis.problems
         self.inference = analysis.inference
         self.run_problems = []
+        self.revision += 1
         self.analysed.emit()
-        self._compile_timer.start()
 
     def show_run_problems(self, problems: list[Problem]) -> None:
         """Problems a training run reported (by node id / recipe path), shown beside the analysis'."""
@@ -203,17 +211,43 @@ class EditorModel(QObject):
     def all_problems(self) -> list[Problem]:
         return [*self.problems, *(p for p in self.run_problems if p not in self.problems)]
 
+    @property
+    def compile_error(self) -> str | None:
+        """The compile problems as lines of text (None when the code was written)."""
+        return "\n".join(p.text() for p in self.compile_problems) if self.compile_problems else None
+
+    def current_compiled(self, formatted: bool = True) -> Compiled | None:
+        """The generated code of the document as analysed last, written now if it is not yet.
+
+        `formatted=False` is enough for building the model or finding a node's
+        attribute: no ``ruff format`` subprocess.
+        """
+        if self._compiled_revision != self.revision:
+            self._compile(formatted)
+        elif formatted and self.compiled is not None and not self.compiled.formatted:
+            from codegen.compiler import format_compiled
+
+            self.compiled = format_compiled(self.compiled)
+            self.compiled_changed.emit()
+        return self.compiled
+
     def recompile(self) -> None:
+        """Writes (and formats) the code of the document as analysed last, now."""
+        self._compile(True)
+
+    def _compile(self, formatted: bool) -> None:
         if not self.engine:
             return
         from codegen import CompileError, compile_document
 
         try:
-            self.compiled = compile_document(self.doc, trusted=self.trusted, inference=self.inference)
-            self.compile_error = None
+            self.compiled = compile_document(self.doc, trusted=self.trusted, inference=self.inference,
+                                             formatted=formatted)
+            self.compile_problems = []
         except CompileError as exc:
             self.compiled = None
-            self.compile_error = str(exc)
+            self.compile_problems = list(exc.problems)
+        self._compiled_revision = self.revision
         self.compiled_changed.emit()
 
     def node_problems(self, scope: str, node_id: str) -> list[Problem]:

@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from codegen import CompileError, build_from_compiled, compile_document, infer_shapes
+from codegen.compiler import format_compiled
 from codegen.formatting import format_source, lint_source
 from codegen.summary import summarize
 from graph import ROOT
@@ -135,3 +136,20 @@ def test_summary_counts_parameters_and_flops():
     assert conv1.params == 6 * 25 + 6 and conv1.output == "(B, 6, 28, 28)"
     # conv1 alone: 2 * 6*28*28 * 25 multiply-adds per sample
     assert summary.flops_per_sample >= 2 * 6 * 28 * 28 * 25
+
+
+@pytest.mark.parametrize("name", ["mlp", "resnet"])
+def test_code_written_unformatted_then_formatted_is_the_formatted_compile(name, monkeypatch):
+    doc, _, _ = graphs.ALL[name]()
+    direct = compile_document(doc)
+    import codegen.compiler
+
+    calls = []
+    monkeypatch.setattr(codegen.compiler, "format_source", lambda text: calls.append(text) or format_source(text))
+    draft = compile_document(doc, formatted=False)
+    assert calls == [] and not draft.formatted
+    assert build_from_compiled(draft) is not None  # unformatted text builds as well
+    final = format_compiled(draft)
+    assert len(calls) == 1 and final.formatted and format_compiled(final) is final
+    assert final.source == direct.source
+    assert final.source_map == direct.source_map and final.source_map.spans
