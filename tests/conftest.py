@@ -8,6 +8,22 @@ os.environ.setdefault("TORCHCANVAS_SETTINGS", "test")
 
 
 @pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Each test trains with one intra-op thread, as the training worker does (num_threads=1).
+
+    The test machine's two cores are shared with other processes; torch's thread
+    pool then waits on busy cores: tests/runtime/test_training.py's spiral MLP took 263-399 s instead
+    of about 10 s. Restored after the test, so a test that sets its own count keeps it.
+    """
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(autouse=True)
 def private_home(tmp_path_factory, monkeypatch):
     """No test reads or writes the real per-user folder (trust list, settings, recovery copies)."""
     monkeypatch.setenv("TORCHCANVAS_HOME", str(tmp_path_factory.mktemp("home")))
