@@ -64,6 +64,15 @@ class Compiled:
     #: What `build_source_map` needs to map a re-formatted text again.
     map_inputs: tuple[Any, ...] = field(default=(), repr=False, compare=False)
 
+    def label_paths(self, doc: Document) -> dict[str, str]:
+        """Node label → attribute path (the first node with a label wins): layers named as on the canvas."""
+        paths: dict[str, str] = {}
+        for (scope, nid), path in self.attributes.items():
+            node = doc.scope(scope).nodes.get(nid)
+            if node is not None:
+                paths.setdefault(node.label, path)
+        return paths
+
 
 UNTRUSTED_NOTE = ("NOTE: this project's custom code was not trusted, so it was not run while writing "
                   "this file. Shapes after the code nodes are unknown: sizes that would be inferred from "

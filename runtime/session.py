@@ -105,16 +105,6 @@ def load_initial_weights(model: torch.nn.Module, compiled: Compiled, doc: Docume
                                 f"(missing {result.missing_keys[:3]}, unexpected {result.unexpected_keys[:3]})")
 
 
-def layer_paths(doc: Document, compiled: Compiled) -> dict[str, str]:
-    """Node label → attribute path, for hooks that name layers as the canvas does (first label wins)."""
-    paths: dict[str, str] = {}
-    for (scope, nid), path in compiled.attributes.items():
-        node = doc.scope(scope).nodes.get(nid)
-        if node is not None:
-            paths.setdefault(node.label, path)
-    return paths
-
-
 def build_callbacks(doc: Document, recipe: Recipe, trusted: bool) -> list[Callback]:
     callbacks: list[Callback] = []
     for k, hook in enumerate(recipe.hooks):
@@ -214,7 +204,7 @@ def prepare(
         events.subscribe(TensorBoardWriter(run_dir))
     trainer = Trainer(model, train_loader, val_loader, recipe, loss_fn, optimizer, scheduler, when, callbacks,
                       events, device, flags, target_is_input=bundle.task == "reconstruction")
-    trainer.layer_paths = layer_paths(doc, compiled)
+    trainer.layer_paths = compiled.label_paths(doc)
     notice = loader_notice(recipe.loader)
     if notice:
         events(LogMessage(notice, "warning"))

@@ -188,16 +188,24 @@ class _Rename(ast.NodeTransformer):
         return node
 
 
+def substitute(tree: ast.AST, inputs: dict[str, Any], variables: tuple[str, ...]) -> tuple[str, list[str]]:
+    """The parsed formula as code over the connected inputs' names, and the unconnected variables it reads.
+
+    Shared by the formula node and the tensor-expression node (`tensor_expression`).
+    """
+    names = {k: str(v) for k, v in inputs.items() if k in variables and v}
+    used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id in variables}
+    return ast.unparse(_Rename(names).visit(tree)), sorted(used - set(names))
+
+
 def expression_forward(inputs: dict[str, Any], values: dict[str, Any], module: str | None) -> str:
     """The formula with x and y replaced by the variables of the connected inputs."""
     text = values.get("expr", "")
-    tree = parse_expression(text)
-    names = {k: str(v) for k, v in inputs.items() if k in VARIABLES and v}
-    missing = sorted(used_variables(text) - set(names))
+    code, missing = substitute(parse_expression(text), inputs, VARIABLES)
     if missing:
         raise ValueError(f"expression {text!r} uses {', '.join(missing)} but that input "
                          "is not connected")
-    return ast.unparse(_Rename(names).visit(tree))
+    return code
 
 
 class ExpressionKind(Layer):

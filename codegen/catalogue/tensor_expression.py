@@ -22,6 +22,7 @@ import torch.functional
 import torch.nn.functional as F
 
 from codegen.catalogue.build import op_layer
+from codegen.catalogue.expression import substitute
 from codegen.layer import LayerDef
 from graph.spec import ParamSpec, PortSpec
 
@@ -190,26 +191,13 @@ def parse_tensor_expression(text: str) -> ast.Expression:
     return tree
 
 
-class _Rename(ast.NodeTransformer):
-    def __init__(self, names: dict[str, str]) -> None:
-        self.names = names
-
-    def visit_Name(self, node: ast.Name) -> ast.AST:
-        if node.id in self.names:
-            return ast.parse(self.names[node.id], mode="eval").body
-        return node
-
-
 def tensor_expression_forward(inputs: dict[str, Any], values: dict[str, Any], module: str | None) -> str:
     """The expression with x, y, z, w replaced by the variables of the connected inputs."""
     text = values.get("expr", "")
-    tree = parse_tensor_expression(text)
-    names = {k: str(v) for k, v in inputs.items() if k in VARIABLES and v}
-    used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id in VARIABLES}
-    missing = sorted(used - set(names))
+    code, missing = substitute(parse_tensor_expression(text), inputs, VARIABLES)
     if missing:
         raise _fail(text, f"uses {', '.join(missing)} but that input is not connected")
-    return ast.unparse(_Rename(names).visit(tree))
+    return code
 
 
 LAYERS: list[LayerDef] = [

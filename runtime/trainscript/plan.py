@@ -61,16 +61,6 @@ class Plan:
     init_files: list[tuple[Path, str]] = field(default_factory=list)  # (source file, path in the export)
 
 
-def module_paths(doc: Document, compiled: Compiled) -> dict[str, str]:
-    """Node label → attribute path in the model (for nodes and groups that own weights)."""
-    paths: dict[str, str] = {}
-    for (scope, nid), path in compiled.attributes.items():
-        node = doc.scope(scope).nodes.get(nid)
-        if node is not None:
-            paths.setdefault(node.label, path)
-    return paths
-
-
 def hook_class_name(source: str) -> str | None:
     """The class a code hook entry provides: its last top-level class with a hook method."""
     names = [s.name for s in ast.parse(source).body if isinstance(s, ast.ClassDef)
@@ -96,7 +86,7 @@ def _module_name(entry: str, taken: set[str]) -> str:
 class _Planner:
     def __init__(self, doc: Document, compiled: Compiled, recipe: Recipe, project_dir: Path | None) -> None:
         self.doc, self.compiled, self.recipe, self.project_dir = doc, compiled, recipe, project_dir
-        self.paths = module_paths(doc, compiled)
+        self.paths = compiled.label_paths(doc)
         self.plan = Plan(recipe.model_dump(mode="json"))
         self.modules_by_entry: dict[str, str] = {}
         self.taken: set[str] = set()
