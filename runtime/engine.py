@@ -21,7 +21,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from graph.problems import ProblemError
+from graph.problems import Problem, ProblemError
 from runtime.callbacks import (
     Callback,
     CancelBatchException,
@@ -314,7 +314,8 @@ class Trainer:
         except Exception as exc:
             self.status, message = "failed", f"{type(exc).__name__}: {exc}"
             self._safe_fit_end()
-            self.emit(FitEnded(self.status, self.step, dict(self.last_eval), message))
+            self.emit(FitEnded(self.status, self.step, dict(self.last_eval), message,  # a record even so
+                               problems=[Problem(message[:300], hint="the run's log has the traceback").to_dict()]))
             raise
         self._safe_fit_end()
         self.emit(FitEnded(self.status, self.step, dict(self.last_eval), message,

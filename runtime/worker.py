@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from graph.problems import ProblemError
+from graph.problems import Problem, ProblemError
 from runtime.events import FitEnded, LogMessage
 
 FLUSH_SECONDS = 0.05
@@ -90,7 +90,9 @@ def run_request(request: WorkerRequest, send: Callable[[list[Any]], None], stop:
     except Exception as exc:  # noqa: BLE001 - anything else becomes a 'failed' event for the parent
         if not ended:
             emit(LogMessage("".join(traceback.format_exception(exc))[-4000:], "debug"))
-            emit(FitEnded("failed", 0, {}, f"{type(exc).__name__}: {exc}"))
+            message = f"{type(exc).__name__}: {exc}"
+            emit(FitEnded("failed", 0, {}, message,  # unexpected, yet views still get a record
+                          problems=[Problem(message[:300], hint="the run's log has the traceback").to_dict()]))
     finally:
         flush()
 

@@ -5,6 +5,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
+from graph.problems import Problem
 from runtime.callbacks import Callback, CancelFitException, CancelStepException
 from runtime.checkpoint import Checkpointer, load_checkpoint
 from runtime.engine import Trainer, TrainingError
@@ -185,3 +186,19 @@ def test_resume_gives_the_same_loss_curve(tmp_path):
         [e.loss for e in resumed_events if isinstance(e, BatchEnded)]
     assert len(got) == len(curve)
     torch.testing.assert_close(torch.tensor(got), torch.tensor(curve))
+
+
+class Broken(Callback):
+    def on_after_step(self, trainer):
+        if trainer.step == 2:
+            raise RuntimeError("not a user hook: a bug")
+
+
+def test_an_unexpected_failure_still_reaches_the_views_as_a_problem_record():
+    trainer, events = make_trainer([Broken()])
+    with pytest.raises(RuntimeError):
+        trainer.fit()
+    ended = events[-1]
+    assert isinstance(ended, FitEnded) and ended.status == "failed"
+    assert [Problem.from_dict(p).text() for p in ended.problems] == [
+        "RuntimeError: not a user hook: a bug (the run's log has the traceback)"]
