@@ -69,12 +69,12 @@ class CodeView(QWidget):
 
     def _show_current(self) -> None:
         if self.isVisible():
-            self.model.current_compiled()  # emits compiled_changed → refresh when it writes anew
+            self.model.request_formatted()  # compiled_changed → refresh, once written and again once formatted
 
     def refresh(self) -> None:
         compiled = self.model.compiled
         if compiled is not None and not compiled.formatted:
-            self._schedule()  # written for building, not for reading: the formatted text follows
+            self._schedule()  # not yet formatted for reading: the formatted text follows
             return
         self._updating = True
         if compiled is not None:

@@ -13,11 +13,13 @@ An edit runs the one analysis (`runtime.analysis.analyse`) once, nothing
 more: the generated code is written only when something asks for it
 (`current_compiled`: the code view while it is visible, export, loading
 weights), reusing the analysis' shapes, and ``ruff format`` runs only for
-text a person reads (the code view, export).
+text a person reads: on a worker thread for the code view, so the GUI
+thread never waits for the subprocess, and at once for export.
 """
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +35,9 @@ from graph.registry import Registry, base_registry
 if TYPE_CHECKING:
     from codegen import Compiled, Inference
 
+#: One thread formats the code view's text (a ruff subprocess; the GIL is free while it runs).
+_FORMATTER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ruff-format")
+
 
 class EditorModel(QObject):
     changed = Signal()  # the document changed (structure, params, positions)
@@ -44,6 +49,7 @@ class EditorModel(QObject):
     document_replaced = Signal()  # another document (new, opened, recovered): views drop what they showed
     refused = Signal(str)  # an edit that did not fit the document, and why (never on the undo stack)
     registry_changed = Signal()  # the full catalogue replaced the early one: palette and items refresh
+    _formatted = Signal(int, object)  # revision, formatted Compiled: from the formatting thread
 
     def __init__(self, parent: QObject | None = None, deferred: bool = False,
                  early_registry: Registry | None = None) -> None:
@@ -73,6 +79,8 @@ class EditorModel(QObject):
         #: Counts analyses; `compiled` is current when it was written for the latest one.
         self.revision = 0
         self._compiled_revision = -1
+        self._formatting_revision = -1
+        self._formatted.connect(self._accept_formatted)
         self._drag = 0
         self._bind(self.doc)
 
@@ -230,6 +238,28 @@ class EditorModel(QObject):
             self.compiled = format_compiled(self.compiled)
             self.compiled_changed.emit()
         return self.compiled
+
+    def request_formatted(self) -> None:
+        """The code view's text: written now without ruff, formatted on the worker thread, then shown."""
+        compiled = self.current_compiled(formatted=False)
+        revision = self.revision
+        if compiled is None or compiled.formatted or self._formatting_revision == revision:
+            return
+        self._formatting_revision = revision
+        _FORMATTER.submit(self._format, revision, compiled)
+
+    def _format(self, revision: int, compiled: Compiled) -> None:  # on the formatting thread
+        from codegen.compiler import format_compiled
+
+        try:
+            compiled = format_compiled(compiled)
+        finally:
+            self._formatted.emit(revision, compiled)
+
+    def _accept_formatted(self, revision: int, compiled: Compiled) -> None:
+        if revision == self.revision == self._compiled_revision and compiled.formatted:
+            self.compiled = compiled
+            self.compiled_changed.emit()
 
     def recompile(self) -> None:
         """Writes (and formats) the code of the document as analysed last, now."""

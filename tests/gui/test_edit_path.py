@@ -7,6 +7,7 @@ function gets the counting wrapper, so a second caller anywhere is seen.
 from __future__ import annotations
 
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -22,11 +23,12 @@ from runtime.analysis import analyse
 EXAMPLE = Path(__file__).resolve().parents[2] / "resources" / "examples" / "digits_mlp.json"
 
 
-def counter(monkeypatch, func) -> list[int]:
-    calls: list[int] = []
+def counter(monkeypatch, func) -> list[str]:
+    """Replaces `func` everywhere it is bound; the list gets the calling thread's name per call."""
+    calls: list[str] = []
 
     def counted(*args, **kwargs):
-        calls.append(1)
+        calls.append(threading.current_thread().name)
         return func(*args, **kwargs)
 
     for module in list(sys.modules.values()):
@@ -80,6 +82,8 @@ def test_the_visible_code_view_formats_once_after_the_edit_not_during_it(make_wi
     assert tally(counts) == {"analyse": 1, "validate": 1, "infer_shapes": 1, "compile": 0, "ruff format": 0}
     qtbot.waitUntil(lambda: "nn.Linear(64, 96)" in window.code_view.text.toPlainText(), timeout=5000)
     assert tally(counts) == {"analyse": 1, "validate": 1, "infer_shapes": 1, "compile": 1, "ruff format": 1}
+    assert counts["ruff format"] != [threading.main_thread().name]  # the GUI thread never waits for ruff
+    assert window.model.compiled.formatted
 
 
 def test_a_burst_of_edits_writes_the_code_once(make_window, qtbot, counts):
