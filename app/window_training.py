@@ -242,10 +242,10 @@ class TrainingMixin(ExperimentsMixin):
         from codegen.compiler import build_from_compiled
         from codegen.export import ExportError, load_weights
 
-        compiled = self.model.current_compiled(formatted=False)
+        compiled = self.model.current_compiled()  # formatted: the text a run folder holds, for the code view too
         if compiled is None or not self.ensure_trusted("Loading weights builds the model"):
             return False
-        model = build_from_compiled(self.model.current_compiled(formatted=False))
+        model = build_from_compiled(self.model.current_compiled())
         try:
             load_weights(model, path)
         except ExportError as exc:

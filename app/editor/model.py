@@ -227,8 +227,8 @@ class EditorModel(QObject):
     def current_compiled(self, formatted: bool = True) -> Compiled | None:
         """The generated code of the document as analysed last, written now if it is not yet.
 
-        `formatted=False` is enough for building the model or finding a node's
-        attribute: no ``ruff format`` subprocess.
+        `formatted=False` is enough for finding a node's attribute (layer
+        statistics): no ``ruff format`` subprocess.
         """
         if self._compiled_revision != self.revision:
             self._compile(formatted)

@@ -98,7 +98,7 @@ def test_a_burst_of_edits_writes_the_code_once(make_window, qtbot, counts):
     assert tally(counts) == {"analyse": 5, "validate": 5, "infer_shapes": 5, "compile": 1, "ruff format": 1}
 
 
-def test_building_for_weights_or_stats_never_formats(make_window, qtbot, counts):
+def test_code_for_layer_statistics_is_not_formatted_until_someone_reads_it(make_window, qtbot, counts):
     window = make_window(EXAMPLE)
     window.docks["Generated code"].close()
     qtbot.wait(300)
