@@ -141,9 +141,8 @@ class Document:
         return f"{stem}_{k}"
 
     def copy(self) -> Document:
-        clone = copy.deepcopy(self)
-        clone.changed = Event()
-        return clone
+        # The listeners stay with the original: a window's document has Qt objects listening, which cannot be copied.
+        return copy.deepcopy(self, {id(self.changed): Event()})
 
 
 _NUMBERED = re.compile(r"n(\d+)")
