@@ -84,41 +84,83 @@ def _job(url: str, name: str, trusted: bool, threads: int, heartbeat: float, pro
     work(url, name, trusted=trusted, num_threads=threads, heartbeat=heartbeat, project_dir=project_dir)
 
 
+class LocalWorkers:
+    """`jobs` worker processes on this machine, watched without blocking (the window polls `poll()`).
+
+    A worker that dies (crash, SIGKILL, out of memory) has its running trial
+    marked failed at once (it is retried with the same parameters) and is
+    replaced while trials are waiting, at most 2 × jobs times. `stop()` ends
+    the workers; their running trials are failed so that resuming retries them.
+    """
+
+    # One thread per trial: trials in parallel beat threads in parallel for the models people search,
+    # and intra-op threads slow to a crawl when the cores are oversubscribed.
+    THREADS = 1
+
+    def __init__(self, url: str, name: str, jobs: int, *, trusted: bool = False, heartbeat: float = HEARTBEAT,
+                 log: Callable[[str], None] = print, project_dir: str | None = None) -> None:
+        self.url, self.name, self.jobs, self.heartbeat, self.log = url, name, jobs, heartbeat, log
+        self._args = (url, name, trusted, self.THREADS, heartbeat, project_dir)
+        self._context = multiprocessing.get_context("spawn")
+        self.processes: list[Any] = []
+        self.restarts = 2 * jobs
+
+    def start(self) -> None:
+        for _ in range(self.jobs):
+            self._spawn()
+
+    def _spawn(self) -> None:
+        proc = self._context.Process(target=_job, args=self._args, daemon=False)
+        proc.start()
+        self.processes.append(proc)
+
+    @property
+    def running(self) -> bool:
+        return bool(self.processes)
+
+    def poll(self) -> bool:
+        """Looks after ended workers; True while any is alive."""
+        for proc in [p for p in self.processes if not p.is_alive()]:
+            self.processes.remove(proc)
+            if proc.exitcode:
+                self.log(f"worker {proc.pid} ended with {_exit_text(proc.exitcode)}; its trial is marked failed "
+                         "and will be retried")
+                _fail_trials_of(self.url, self.name, proc.pid, self.heartbeat)
+                if self.restarts and _waiting(self.url, self.name, self.heartbeat):
+                    self.restarts -= 1
+                    self._spawn()
+        return self.running
+
+    def stop(self) -> None:
+        """Ends every worker now; their running trials become failed (and are retried when the study resumes)."""
+        procs, self.processes = self.processes, []
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.join(timeout=10)
+            if proc.is_alive():
+                proc.kill()
+                proc.join()
+            _fail_trials_of(self.url, self.name, proc.pid, self.heartbeat)
+
+
 def run_local(url: str, name: str, jobs: int, *, trusted: bool = False, heartbeat: float = HEARTBEAT,
               log: Callable[[str], None] = print, project_dir: str | None = None) -> None:
     """Runs the study's waiting trials in `jobs` processes (this one when jobs == 1)."""
-    # One thread per trial: trials in parallel beat threads in parallel for the models people search,
-    # and intra-op threads slow to a crawl when the cores are oversubscribed.
-    threads = 1
     if jobs == 1:
         import torch
 
-        torch.set_num_threads(threads)
-        work(url, name, trusted=trusted, num_threads=threads, heartbeat=heartbeat, log=log, project_dir=project_dir)
+        torch.set_num_threads(LocalWorkers.THREADS)
+        work(url, name, trusted=trusted, num_threads=LocalWorkers.THREADS, heartbeat=heartbeat, log=log,
+             project_dir=project_dir)
         return
-    context = multiprocessing.get_context("spawn")
-    workers = []
-    restarts = 2 * jobs
-    for _ in range(jobs):
-        workers.append(context.Process(target=_job, args=(url, name, trusted, threads, heartbeat, project_dir)))
-        workers[-1].start()
+    workers = LocalWorkers(url, name, jobs, trusted=trusted, heartbeat=heartbeat, log=log, project_dir=project_dir)
+    workers.start()
     try:
-        while workers:
+        while workers.poll():
             time.sleep(0.2)
-            for proc in [p for p in workers if not p.is_alive()]:
-                workers.remove(proc)
-                if proc.exitcode:
-                    log(f"worker {proc.pid} ended with {_exit_text(proc.exitcode)}; its trial is marked failed "
-                        "and will be retried")
-                    _fail_trials_of(url, name, proc.pid, heartbeat)
-                    if restarts and _waiting(url, name, heartbeat):
-                        restarts -= 1
-                        workers.append(context.Process(target=_job, args=(url, name, trusted, threads, heartbeat, project_dir)))
-                        workers[-1].start()
     finally:
-        for proc in workers:
-            proc.terminate()
-            proc.join()
+        workers.stop()
 
 
 def _exit_text(code: int) -> str:
@@ -151,4 +193,4 @@ def setup_for(doc: Document, project: Path, params: list[SearchParam], **options
     return StudySetup(dumps(doc), str(project.resolve().parent), project.stem, params, **options)
 
 
-__all__ = ["StorageError", "StudyError", "check_space", "create_or_resume", "run_local", "setup_for"]
+__all__ = ["LocalWorkers", "StorageError", "StudyError", "check_space", "create_or_resume", "run_local", "setup_for"]

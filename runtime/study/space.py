@@ -140,3 +140,17 @@ def grid(params: list[SearchParam]) -> list[dict[str, Any]]:
                              f"not a {p.kind} range")
         ranges.append([_category(c) for c in p.choices])
     return [dict(zip([p.path for p in params], combo, strict=True)) for combo in itertools.product(*ranges)]
+
+
+def values_of(params: list[SearchParam], trial_params: dict[str, Any]) -> dict[str, Any]:
+    """A finished trial's parameters as the project's values (choices that travelled as JSON text come back)."""
+    values: dict[str, Any] = {}
+    for p in params:
+        if p.path not in trial_params:
+            continue
+        value = trial_params[p.path]
+        if p.kind == "choice":
+            categories = [_category(c) for c in p.choices]
+            value = p.choices[categories.index(value)] if value in categories else value
+        values[p.path] = value
+    return values

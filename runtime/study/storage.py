@@ -61,8 +61,12 @@ def serialise(engine: Any) -> None:
     event.listen(engine, "begin", lambda connection: connection.exec_driver_sql("BEGIN IMMEDIATE"))
 
 
-def open_storage(url: str, heartbeat: float = HEARTBEAT) -> Any:
-    """An Optuna storage for `url`, connected (so an unreachable server is reported here)."""
+def open_storage(url: str, heartbeat: float = HEARTBEAT, *, reading: bool = False) -> Any:
+    """An Optuna storage for `url`, connected (so an unreachable server is reported here).
+
+    `reading`: only reads (a results view); SQLite readers take no write lock, so a slow reader never holds
+    up the workers.
+    """
     import optuna
     from optuna.storages import JournalStorage, RDBStorage, RetryHeartbeatStaleTrialCallback
     from optuna.storages.journal import JournalFileBackend
@@ -91,7 +95,7 @@ def open_storage(url: str, heartbeat: float = HEARTBEAT) -> Any:
         storage = RDBStorage(_driver(url), engine_kwargs=engine, heartbeat_interval=interval,
                              grace_period=3 * interval,
                              heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRY))
-        if sqlite:
+        if sqlite and not reading:
             serialise(storage.engine)
         return storage
     except StorageError:
