@@ -136,6 +136,10 @@ def _study_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--name", help="the study's name in the storage (default: the project's file name)")
     p.add_argument("--no-run", action="store_true",
                    help="only make the study and its waiting trials; workers (study-worker) run them")
+    p.add_argument("--plot", metavar="FILE.png",
+                   help="draw the results: the objective against the parameter (one searched) or per trial")
+    p.add_argument("--mark", action="append", metavar="TEXT=X",
+                   help="a labelled vertical line on the plot, e.g. 'training points=200' (repeat)")
     _study_options(p)
 
 

@@ -43,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
     project = Path(args.project)
     try:
         params = [parse_param(text) for text in args.param or []]
+        marks = _marks(args.mark or [])
         doc = load(project, project_registry())
         trusted = trusted_for_cli(doc, args.trust)
         require_trust(doc, trusted, GRANT_CLI)
@@ -71,6 +72,30 @@ def run(args: argparse.Namespace) -> int:
                   log=lambda line: print(line, flush=True))
     for line in summary(study, setup.metric):
         print(line)
+    return _plot(args.plot, url, name, marks) if args.plot else 0
+
+
+def _marks(texts: list[str]) -> dict[str, float]:
+    marks = {}
+    for text in texts:
+        label, _, where = text.rpartition("=")
+        try:
+            marks[label or where] = float(where)
+        except ValueError:
+            raise StudyError(f"--mark {text}: expected TEXT=NUMBER, e.g. 'training points=200'") from None
+    return marks
+
+
+def _plot(out: str, url: str, name: str, marks: dict[str, float]) -> int:
+    from runtime.study.figure import study_plot
+    from runtime.study.results import read_results
+
+    try:
+        path = study_plot(read_results(url, name, with_importances=False), Path(out), marks)
+    except (ValueError, OSError) as exc:
+        print(f"error: --plot {out}: {exc}", file=sys.stderr)
+        return 1
+    print(f"plot: {path}")
     return 0
 
 

@@ -247,3 +247,28 @@ def test_jobs_run_trials_in_separate_processes_each_exactly_once(torchcanvas, tm
     assert sorted(int(line.split()[1]) for line in result.stdout.splitlines() if line.startswith("trial ")) == \
         list(range(6))
     assert len({t.user_attrs["run_dir"] for t in done}) == 6
+
+
+def test_study_plot_draws_the_objective_against_the_searched_parameter(torchcanvas, tmp_path):
+    from runtime.study.figure import figure_of
+    from runtime.study.results import read_results
+
+    path = project(tmp_path, epochs=1)
+    out = tmp_path / "widths.png"
+    result = torchcanvas("study", str(path), "--param", "fc1.out_features=choice:32,4,128", "--sampler", "grid",
+                         "--prune", "none", "--plot", str(out), "--mark", "inputs=64")
+    assert result.returncode == 0, result.stderr
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and f"plot: {out}" in result.stdout
+    by_width = {t.params["fc1.out_features"]: t for t in trials(path)}
+    figure = figure_of(read_results(f"sqlite:///{path.with_suffix('.optuna.db')}", "digits"))
+    assert figure.x == [4, 32, 128] and figure.xlabel == "fc1.out_features" and figure.log_x
+    assert figure.series["val_loss (validation)"] == [by_width[w].value for w in (4, 32, 128)]
+    assert figure.series["loss on the training set"] == [by_width[w].user_attrs["train_loss"] for w in (4, 32, 128)]
+
+
+def test_a_bad_plot_mark_is_one_line_before_any_trial(torchcanvas, tmp_path):
+    path = project(tmp_path)
+    result = torchcanvas("study", str(path), "--param", "fc1.out_features=choice:4,8", "--plot",
+                         str(tmp_path / "p.png"), "--mark", "threshold=two hundred")
+    assert result.returncode == 1 and result.stderr.strip().count("\n") == 0
+    assert "--mark threshold=two hundred" in result.stderr and not path.with_suffix(".optuna.db").exists()
