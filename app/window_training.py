@@ -83,6 +83,9 @@ class TrainingMixin(ExperimentsMixin):
         self.setup_experiments()
         self.model.document_replaced.connect(self._forget_runs_of_previous_document)
         self._training_buttons()
+        from app.experiments.wiring import attach
+
+        self.experiments = attach(self)
 
     def _forget_runs_of_previous_document(self) -> None:
         """Another model: its curves, layer statistics and trained weights are not this one's."""
@@ -193,6 +196,7 @@ class TrainingMixin(ExperimentsMixin):
         self.trainer.shutdown()
         if wait_engine and getattr(self, "loader", None) is not None:
             self.loader.wait()
+        self.experiments.shutdown()
 
     def _training_buttons(self) -> None:
         running = self.trainer.running

@@ -1,0 +1,182 @@
+"""The Experiments panel driven like a person: right-click → Search this…, Run study, the trials table and
+its pictures, selecting trials, Apply best as one undo step (issue #15, item 3)."""
+
+import json
+import math
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+from PySide6.QtCore import QPoint, Qt, QTimer
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QLineEdit, QMenu
+
+from app.experiments.range_dialog import RangeDialog
+from app.launch import EXAMPLE
+
+
+def _project(tmp_path):
+    data = json.loads(EXAMPLE.read_text())
+    data["recipe"].update({"epochs": 2, "batch_size": 128, "checkpoint_every": 0})
+    path = tmp_path / "digits.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def _fill_range_dialog(qtbot, low: str, high: str, log: bool, seen: list) -> None:
+    """When the range dialog opens, type the bounds into it and press OK (as a person would)."""
+
+    def fill() -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, RangeDialog):
+            QTimer.singleShot(50, fill)
+            return
+        seen.append(dialog.windowTitle())
+        for edit, text in ((dialog.low, low), (dialog.high, high)):
+            edit.selectAll()
+            qtbot.keyClicks(edit, text)
+        if dialog.log.isChecked() != log:
+            qtbot.mouseClick(dialog.log, Qt.LeftButton)
+        ok = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.Ok)
+        qtbot.mouseClick(ok, Qt.LeftButton)
+        if dialog.isVisible():  # refused: say why and close, so the test fails on its assertion
+            seen.append(dialog.error.text())
+            dialog.reject()
+
+    QTimer.singleShot(0, fill)
+
+
+def _right_click_search(qtbot, window, widget) -> str:
+    """Right-clicks `widget` and picks "Search this…" from the menu that opens; returns the menu's text."""
+    qtbot.waitUntil(widget.isVisible, timeout=5000)
+    # Through the window, as the platform delivers it: Qt turns the right press into a context-menu event.
+    top = widget.window()
+    qtbot.mouseClick(top.windowHandle(), Qt.RightButton, pos=widget.mapTo(top, widget.rect().center()))
+    menu = next((m for m in QApplication.topLevelWidgets() if isinstance(m, QMenu) and m.isVisible()), None)
+    assert menu is not None, "no context menu opened"
+    action = next(a for a in menu.actions() if a.objectName() == "search_this")
+    text = action.text()
+    qtbot.mouseClick(menu, Qt.LeftButton, pos=menu.actionGeometry(action).center())
+    return text
+
+
+def _click_row(qtbot, table, row: int, modifier=Qt.NoModifier) -> None:
+    rect = table.visualItemRect(table.item(row, 0))
+    qtbot.mouseClick(table.viewport(), Qt.LeftButton, modifier, rect.center())
+
+
+@pytest.mark.timeout(600)
+def test_search_run_inspect_select_and_apply_best_as_one_undo_step(make_window, qtbot, tmp_path):
+    path = _project(tmp_path)
+    window = make_window(path, trust=True)
+    panel = window.experiments
+    fc1 = window.model.doc.graph.node_by_label("fc1")
+    before = (fc1.params.get("out_features"), window.model.doc.recipe["optimizer"]["lr"])
+
+    window.model.select([fc1.id])
+    editor = window.inspector.editors["out_features"]
+    seen: list[str] = []
+    _fill_range_dialog(qtbot, "4", "64", True, seen)
+    menu_text = _right_click_search(qtbot, window, editor)
+    qtbot.waitUntil(lambda: len(panel.params) == 1, timeout=5000)
+    assert "fc1.out_features" in menu_text and seen == ["Search fc1.out_features"]
+    assert (panel.params[0].path, panel.params[0].kind, panel.params[0].low, panel.params[0].high,
+            panel.params[0].log) == ("fc1.out_features", "int", 4, 64, True)
+
+    window.docks["Training settings"].raise_()
+    _fill_range_dialog(qtbot, "0.001", "0.03", True, seen)
+    _right_click_search(qtbot, window, window.recipe_panel.lr)
+    qtbot.waitUntil(lambda: len(panel.params) == 2, timeout=5000)
+    assert [p.path for p in panel.params] == ["fc1.out_features", "recipe.optimizer.lr"]
+    assert [panel.space.item(r, 0).text() for r in range(2)] == ["fc1.out_features", "recipe.optimizer.lr"]
+
+    panel.trials_spin.setValue(4)
+    panel.jobs_spin.setValue(1)
+    panel.sampler.setCurrentText("random")
+    panel.prune.setCurrentText("none")
+    panel.name.setText("gui")
+    qtbot.mouseClick(panel.run_button, Qt.LeftButton)
+    assert panel.runner.running and not panel.run_button.isEnabled()
+    qtbot.waitUntil(lambda: not panel.runner.running and panel.results is not None
+                    and panel.results.counts().get("complete") == 4, timeout=540_000)
+
+    # The table shows exactly what the storage holds.
+    study = optuna.load_study(study_name="gui", storage=f"sqlite:///{path.with_suffix('.optuna.db')}")
+    stored = {t.number: t for t in study.get_trials()}
+    assert all(t.state == TrialState.COMPLETE for t in stored.values()) and len(stored) == 4
+    headers = [panel.table.horizontalHeaderItem(c).text() for c in range(panel.table.columnCount())]
+    assert headers == ["#", "state", "val_loss", "seconds", "fc1.out_features", "optimizer.lr"]
+    for row in range(4):
+        t = stored[int(panel.table.item(row, 0).text())]
+        assert panel.table.item(row, 1).text() == "✓ complete"
+        assert float(panel.table.item(row, 2).text()) == pytest.approx(t.value, abs=1e-4)
+        assert float(panel.table.item(row, 3).text()) > 0
+        assert int(panel.table.item(row, 4).text()) == t.params["fc1.out_features"]
+        assert float(panel.table.item(row, 5).text()) == pytest.approx(t.params["recipe.optimizer.lr"], rel=1e-3)
+
+    # Best so far: a running minimum over the trials in order.
+    values = [stored[n].value for n in sorted(stored)]
+    assert [v for _, v in panel.best_plot.points] == [min(values[:k + 1]) for k in range(4)]
+    # Parallel coordinates: three axes and one line per trial; importances from Optuna's evaluator.
+    assert len(panel.parallel.lines) == 3 + 4
+    assert set(panel.importance.values) == {"fc1.out_features", "recipe.optimizer.lr"}
+    assert math.isclose(sum(panel.importance.values.values()), 1.0, rel_tol=1e-6)
+
+    # Selecting two trials overlays their per-epoch curves.
+    _click_row(qtbot, panel.table, 0)
+    _click_row(qtbot, panel.table, 2, Qt.ControlModifier)
+    chosen = {int(panel.table.item(r, 0).text()) for r in (0, 2)}
+    assert set(panel.curves.curves) == chosen
+    for number in chosen:
+        xs, ys = panel.curves.curves[number].getData()
+        assert list(ys) == pytest.approx([stored[number].intermediate_values[e] for e in (0, 1)])
+        assert list(xs) == [1, 2]
+    assert panel.tabs.currentWidget() is panel.curves.widget
+
+    # Apply best: both values land in the project; one undo takes both back.
+    best = min(stored.values(), key=lambda t: t.value)
+    depth = window.model.undo_stack.count()
+    qtbot.mouseClick(panel.apply_button, Qt.LeftButton)
+    fc1 = window.model.doc.graph.node_by_label("fc1")
+    assert fc1.params["out_features"] == best.params["fc1.out_features"]
+    assert window.model.doc.recipe["optimizer"]["lr"] == best.params["recipe.optimizer.lr"]
+    assert window.model.undo_stack.count() == depth + 1
+    window.model.undo_stack.undo()
+    fc1 = window.model.doc.graph.node_by_label("fc1")
+    assert (fc1.params.get("out_features"), window.model.doc.recipe["optimizer"]["lr"]) == before
+
+
+def test_range_dialog_refuses_an_empty_range_in_place(make_window, qtbot, tmp_path):
+    window = make_window(_project(tmp_path), trust=True)
+    panel = window.experiments
+    fc1 = window.model.doc.graph.node_by_label("fc1")
+    window.model.select([fc1.id])
+    seen: list[str] = []
+    _fill_range_dialog(qtbot, "64", "4", False, seen)
+    _right_click_search(qtbot, window, window.inspector.editors["out_features"])
+    qtbot.waitUntil(lambda: len(seen) == 2, timeout=5000)
+    assert seen[0] == "Search fc1.out_features"
+    assert "fc1.out_features" in seen[1] and "\n" not in seen[1] and seen[1]
+    assert panel.params == [] and not panel.run_button.isEnabled()
+
+
+def test_search_this_on_a_text_field_keeps_its_usual_menu(make_window, qtbot, tmp_path):
+    window = make_window(_project(tmp_path), trust=True)
+    fc1 = window.model.doc.graph.node_by_label("fc1")
+    window.model.select([fc1.id])
+    label = window.inspector.editors["__label__"]
+    assert isinstance(label, QLineEdit)
+    qtbot.waitUntil(label.isVisible, timeout=5000)
+    qtbot.mouseClick(window.windowHandle(), Qt.RightButton, pos=label.mapTo(window, QPoint(5, 5)))
+    menu = next((m for m in QApplication.topLevelWidgets() if isinstance(m, QMenu) and m.isVisible()), None)
+    # The label is not a searchable parameter: the field's own menu, without the study's entry.
+    assert menu is not None and any("Copy" in a.text() for a in menu.actions())
+    assert not any(a.objectName() == "search_this" for a in menu.actions())
+    menu.close()
+
+
+def test_a_window_document_copies_without_its_listeners(make_window, tmp_path):
+    """Run study hands the workers a copy of the open document; the window's listeners stay behind."""
+    window = make_window(_project(tmp_path), trust=True)
+    clone = window.model.doc.copy()
+    assert clone.changed is not window.model.doc.changed and not clone.changed._callbacks
+    assert window.model.doc.changed._callbacks  # the window still listens to its own document
