@@ -24,6 +24,7 @@ from codegen.importer import (
 )
 from codegen.importer.report import ImportSummary, compare, count
 from graph import save
+from runtime.report import print_error
 
 
 def load_class(spec: str) -> type:
@@ -55,15 +56,20 @@ def load_class(spec: str) -> type:
 
 
 def load_state(path: str) -> dict:
-    """A state dict from safetensors, or a .pt read with weights_only=True (never a pickle of code)."""
+    """A state dict from safetensors, or from a .pt read with weights_only=True (a pickle runs nothing)."""
     try:
         if path.endswith(".safetensors"):
             from safetensors.torch import load_file
 
             return load_file(path)
-        return torch.load(path, weights_only=True, map_location="cpu")
-    except Exception as exc:  # noqa: BLE001 - any unreadable file gets one line
-        raise ImportFailed(f"{path}: cannot read weights ({str(exc).splitlines()[0][:200]})") from None
+        state = torch.load(path, weights_only=True, map_location="cpu")
+    except Exception as exc:  # noqa: BLE001 - UnpicklingError, a truncated file...: one line naming it
+        first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+        raise ImportFailed(f"{path}: not readable weights ({first}); save a state_dict as .safetensors, or "
+                           "with torch.save(model.state_dict())") from None
+    if not isinstance(state, dict):
+        raise ImportFailed(f"{path}: holds a {type(state).__name__}, not a state_dict")
+    return state
 
 
 def construct(cls: type, kwargs: dict[str, Any]) -> nn.Module:
@@ -151,8 +157,7 @@ def run(args: argparse.Namespace) -> int:
         doc, _, model, summary = import_file(args.module, args.input_shape, args.input_dtype, args.args,
                                               args.weights)
     except (ImportFailed, CompileError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return print_error(args.module.rsplit(":", 1)[0], exc)
     out = Path(args.output)
     save(doc, out)
     weights = out.with_suffix(".safetensors")

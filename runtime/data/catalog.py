@@ -254,7 +254,7 @@ def _build() -> dict[str, DatasetInfo]:
                     (PATH, BLOCK_SIZE, STRIDE, LM_VAL,
                      ParamSpec("max_chars", "int", None, help="use only the first N characters", optional=True, min=1),
                      ParamSpec("encoding", "string", "utf-8", help="text encoding of the file")),
-                    "chars:load_text_file"),
+                    "chars:load_text_file", "chars:text_file_problems"),
         DatasetInfo("mnist", "MNIST-format IDX files in a folder (MNIST, Fashion-MNIST, KMNIST)",
                     "classification", "files",
                     (FOLDER, *SPLIT_PARAMS,

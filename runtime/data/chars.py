@@ -17,6 +17,7 @@ import torch
 from runtime.data.bundle import DatasetBundle
 from runtime.data.errors import DatasetError
 from runtime.data.tensors import CharWindows
+from runtime.data.textstream import first_chunk_problems
 from runtime.data.textstream import read_text as read_text_stream
 
 
@@ -66,6 +67,11 @@ def char_lm_bundle(text: str, p: dict[str, Any], name: str, extra: dict[str, Any
 def read_text(path: Path, encoding: str, max_chars: int | None) -> str:
     """A text file's content, read in chunks: decoding errors name the file and line at once."""
     return read_text_stream(Path(path), encoding, max_chars)
+
+
+def text_file_problems(p: dict[str, Any]) -> list[str]:
+    """Validation's cheap look: the first megabyte of the file decodes with the chosen encoding."""
+    return first_chunk_problems(Path(p["path"]), p["encoding"])
 
 
 def load_text_file(p: dict[str, Any]) -> DatasetBundle:

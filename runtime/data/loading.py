@@ -65,6 +65,9 @@ def parse_spec(spec: Any, base_dir: Path | None = None) -> tuple[DatasetInfo | N
             value = resolve_path(value, base_dir)
             if param.must_exist and not value.exists():
                 problems.append(_at(param.name, f"not found: {value}"))
+            elif param.must_exist and not (value.is_file() or value.is_dir()):
+                problems.append(_at(param.name, f"{value} is not a file or a folder (a device or a pipe "
+                                                "cannot be read as data)"))
         params[param.name] = value
     return info, params, problems
 

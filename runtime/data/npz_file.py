@@ -36,11 +36,37 @@ def _layout(keys: list[str], x_key: str, y_key: str | None) -> tuple[str, str | 
     return None
 
 
+def array_dtypes(path: Path) -> dict[str, np.dtype]:
+    """Each array's dtype, read from the .npy headers inside the archive without loading the data."""
+    dtypes: dict[str, np.dtype] = {}
+    readers = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for name in archive.namelist():
+                if name.endswith(".npy"):
+                    with archive.open(name) as f:
+                        reader = readers.get(np.lib.format.read_magic(f))
+                        if reader is not None:
+                            dtypes[name[:-4]] = reader(f)[2]
+    except (OSError, ValueError, zipfile.BadZipFile):
+        return {}  # archive_keys reports an unreadable archive
+    return dtypes
+
+
+def _pickled(path: Path, keys: list[str]) -> list[str]:
+    dtypes = array_dtypes(path)
+    return [f"{path}: array {k!r} holds Python objects (a pickle); only numeric arrays are read, because "
+            "unpickling can run code" for k in keys if k in dtypes and dtypes[k].hasobject]
+
+
 def npz_problems(p: dict[str, Any]) -> list[str]:
     try:
         keys = archive_keys(p["path"])
     except DatasetError as exc:
-        return exc.problems
+        return [q.message for q in exc.problems]
+    pickled = _pickled(p["path"], keys)
+    if pickled:
+        return pickled
     if p["x_key"] in keys or _layout(keys, p["x_key"], p["y_key"]):
         if p["y_key"] and p["y_key"] not in keys and not _layout(keys, p["x_key"], p["y_key"]) \
                 and p["task"] != "reconstruction":
@@ -91,7 +117,10 @@ def load_npz(p: dict[str, Any]) -> DatasetBundle:
         keys = list(archive.files)
         y_key = p["y_key"] if p["y_key"] in keys else None
         names = _layout(keys, p["x_key"], p["y_key"]) or (p["x_key"], y_key, None, None)
-        x, y, xv, yv = (archive[k] if k else None for k in names)
+        try:
+            x, y, xv, yv = (archive[k] if k else None for k in names)
+        except (ValueError, OSError, zipfile.BadZipFile) as exc:
+            raise DatasetError(f"{path}: cannot read its arrays ({str(exc).splitlines()[0][:200]})") from None
     task = _task(y, p["task"])
     if y is None and task != "reconstruction":
         raise DatasetError(f"{path}: no target array {p['y_key']!r}; only task 'reconstruction' works without one")

@@ -78,3 +78,12 @@ def decoding_error(path: Path, encoding: str) -> DatasetError:
     except DatasetError as exc:
         return exc
     return DatasetError(f"{path}: not valid {encoding} text; set 'encoding' (e.g. 'latin-1')")
+
+
+def first_chunk_problems(path: Path, encoding: str) -> list[str]:
+    """The cheap check validation runs: the first chunk decodes (finds a bad line near the top at once)."""
+    try:
+        next(iter(decoded_chunks(path, encoding)), None)
+    except DatasetError as exc:
+        return [p.message for p in exc.problems]
+    return []
