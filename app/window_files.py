@@ -8,7 +8,6 @@ save, offered only when newer than the file and their writer is gone) is
 from __future__ import annotations
 
 import json
-import sys
 import time
 from pathlib import Path
 
@@ -26,7 +25,8 @@ from graph.recovery import (
     recovery_offers,
     write_recovery,
 )
-from graph.trust import GRANT_GUI, has_code
+from graph.trust import GRANT_GUI, code_that_runs, has_code
+from runtime.report import error_lines, print_error
 
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 
@@ -78,11 +78,11 @@ class FilesMixin:
         path = Path(path)
         try:
             doc = load(path, self.model.file_registry)
-        except ProjectFileError as exc:
+        except ProjectFileError as exc:  # the same lines the command line prints
             if interactive:
-                QMessageBox.critical(self, "Cannot open project", str(exc))
+                QMessageBox.critical(self, "Cannot open project", "\n".join(error_lines(path, exc)))
             else:
-                print(f"error: {exc}", file=sys.stderr)
+                print_error(path, exc)
             return False
         trusted = trust if trust is not None else self.trust_store.is_trusted(doc)
         if not trusted and interactive and self.has_code(doc):
@@ -107,9 +107,12 @@ class FilesMixin:
         self.model.trusted = True
         self.model.analyse()
 
-    def ensure_trusted(self, reason: str) -> bool:
-        """Before anything runs the project's code: True when trusted, else ask (Train, export)."""
-        if self.model.trusted or not has_code(self.model.doc):
+    def ensure_trusted(self, reason: str, training: bool = True) -> bool:
+        """Before anything runs the project's code: True when trusted, else ask (Train, export).
+
+        `training=False`: only the model is built, so only code nodes count (hooks and a loss do not run).
+        """
+        if self.model.trusted or not code_that_runs(self.model.doc, training):
             return True
         if self.ask_trust(self.model.doc, reason):
             self.model.trusted = True
@@ -176,7 +179,7 @@ class FilesMixin:
         from codegen.errors import CompileError
         from codegen.export import export_onnx, export_python, save_weights
 
-        if kind != "py" and not self.ensure_trusted("Export needs to build the model"):
+        if kind != "py" and not self.ensure_trusted("Export needs to build the model", training=False):
             return
         compiled = self.model.current_compiled()  # what is on the canvas now, formatted
         if compiled is None and kind == "py" and not self.model.trusted:

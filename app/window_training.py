@@ -247,7 +247,8 @@ class TrainingMixin(ExperimentsMixin):
         from codegen.export import ExportError, load_weights
 
         compiled = self.model.current_compiled()  # formatted: the text a run folder holds, for the code view too
-        if compiled is None or not self.ensure_trusted("Loading weights builds the model"):
+        if compiled is None or not self.ensure_trusted("Loading weights builds the model",
+                                                              training=False):
             return False
         model = build_from_compiled(self.model.current_compiled())
         try:

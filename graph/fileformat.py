@@ -25,11 +25,23 @@ FORMAT = "torchcanvas"
 FORMAT_VERSION = 1
 
 
-class ProjectFileError(Exception):
-    """A project file that cannot be read; `problems` lists each one with its path."""
+#: One problem in a project file: (where — a path inside the document, or a line — , what is wrong).
+Located = tuple[str, str]
 
-    def __init__(self, message: str, problems: list[str] | None = None, path: str | Path | None = None) -> None:
+
+class ProjectFileError(Exception):
+    """A project file that cannot be read; `problems` lists each one with its path.
+
+    `located` holds the same problems as (where, what) pairs, so a view can put
+    the place where it belongs (`error: FILE: what (where)`) without parsing text.
+    """
+
+    def __init__(self, message: str, problems: list[str] | None = None, path: str | Path | None = None,
+                 located: list[Located] | None = None) -> None:
+        if located is not None and problems is None:
+            problems = [f"{where}: {what}" if where else what for where, what in located]
         self.problems = problems or [message]
+        self.located: list[Located] = list(located) if located is not None else [("", p) for p in self.problems]
         self.path = str(path) if path is not None else None
         prefix = f"{self.path}: " if self.path else ""
         if len(self.problems) == 1 and self.problems[0] != message:
@@ -39,6 +51,10 @@ class ProjectFileError(Exception):
             if len(self.problems) > 20:
                 message += f"\n  ... and {len(self.problems) - 20} more"
         super().__init__(prefix + message)
+
+
+def _refuse(where: str, what: str) -> ProjectFileError:
+    return ProjectFileError(f"{where}: {what}" if where else what, located=[(where, what)])
 
 
 _STRICT = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
@@ -132,64 +148,64 @@ def _graph(nodes: list[_NodeModel], edges: list[_EdgeModel]) -> Graph:
     return g
 
 
-def _check_ids(model: _ProjectModel) -> list[str]:
-    problems: list[str] = []
+def _check_ids(model: _ProjectModel) -> list[Located]:
+    problems: list[Located] = []
     seen: dict[str, str] = {}
     places = [("nodes", model.nodes)] + [(f"groups[{k}].nodes", g.nodes) for k, g in enumerate(model.groups)]
     for where, nodes in places:
         for k, n in enumerate(nodes):
             if n.id in seen:
-                problems.append(f"{where}[{k}].id: node id {n.id!r} is already used at {seen[n.id]}")
+                problems.append((f"{where}[{k}].id", f"node id {n.id!r} is already used at {seen[n.id]}"))
             else:
                 seen[n.id] = f"{where}[{k}]"
     names: set[str] = set()
     for k, g in enumerate(model.groups):
         if g.name in names:
-            problems.append(f"groups[{k}].name: a group named {g.name!r} is defined twice")
+            problems.append((f"groups[{k}].name", f"a group named {g.name!r} is defined twice"))
         names.add(g.name)
     return problems
 
 
-def _check_types(model: _ProjectModel, registry: Registry) -> list[str]:
-    problems: list[str] = []
+def _check_types(model: _ProjectModel, registry: Registry) -> list[Located]:
+    problems: list[Located] = []
     places = [("nodes", model.nodes)] + [(f"groups[{k}].nodes", g.nodes) for k, g in enumerate(model.groups)]
     for where, nodes in places:
         for k, n in enumerate(nodes):
             spec = registry.get(n.type)
             if spec is None:
-                problems.append(f"{where}[{k}].type: unknown node type {n.type!r}")
+                problems.append((f"{where}[{k}].type", f"unknown node type {n.type!r}"))
                 continue
             for p in spec.params:
                 if p.name in n.params:
                     message = check_value(p, n.params[p.name])
                     if message:
-                        problems.append(f"{where}[{k}].params.{p.name}: {message}")
+                        problems.append((f"{where}[{k}].params.{p.name}", message))
     return problems
 
 
 def from_dict(data: Any, registry: Registry | None = None) -> Document:
     """Builds a document from parsed JSON; raises ProjectFileError naming each problem's path."""
     if not isinstance(data, dict):
-        raise ProjectFileError(f"expected a JSON object at the top level, got {type(data).__name__}")
+        raise _refuse("", f"expected a JSON object at the top level, got {type(data).__name__}")
     if data.get("format") != FORMAT:
-        raise ProjectFileError(f"format: expected \"{FORMAT}\", got {data.get('format')!r} "
-                               "(this is not a TorchCanvas project)")
+        raise _refuse("format", f"expected \"{FORMAT}\", got {data.get('format')!r} "
+                                "(this is not a TorchCanvas project)")
     version = data.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise ProjectFileError(f"version: expected a positive integer, got {version!r}")
+        raise _refuse("version", f"expected a positive integer, got {version!r}")
     if version > FORMAT_VERSION:
-        raise ProjectFileError(f"version: this file was written by a newer TorchCanvas (format version {version}); "
-                               f"this one reads up to version {FORMAT_VERSION}. Update TorchCanvas to open it.")
+        raise _refuse("version", f"this file was written by a newer TorchCanvas (format version {version}); "
+                                 f"this one reads up to version {FORMAT_VERSION}. Update TorchCanvas to open it.")
     try:
         model = _ProjectModel.model_validate(data)
     except ValidationError as exc:
-        problems = [f"{path}: {message}"[:300] for path, message in field_errors(exc, _ProjectModel)]
-        raise ProjectFileError("the project file has invalid content", problems) from None
+        located = [(path, message[:300]) for path, message in field_errors(exc, _ProjectModel)]
+        raise ProjectFileError("the project file has invalid content", located=located) from None
     problems = _check_ids(model)
     if registry is not None:
         problems += _check_types(model, registry)
     if problems:
-        raise ProjectFileError("the project file has invalid content", problems)
+        raise ProjectFileError("the project file has invalid content", located=problems)
     doc = Document(name=model.name, description=model.description, graph=_graph(model.nodes, model.edges))
     doc.groups = {g.name: GroupDef(g.name, _graph(g.nodes, g.edges), g.description) for g in model.groups}
     doc.code = dict(model.code)
@@ -205,17 +221,18 @@ def loads(text: str | bytes, registry: Registry | None = None) -> Document:
             text = text.decode("utf-8-sig")  # a byte-order mark is fine
         data = loads_strict(text)
     except UnicodeDecodeError as exc:
-        raise ProjectFileError(f"not UTF-8 text (byte {exc.start})") from None
+        raise _refuse(f"byte {exc.start}", "not UTF-8 text") from None
     except json.JSONDecodeError as exc:
-        raise ProjectFileError(f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+        where, what = f"line {exc.lineno}, column {exc.colno}", f"not valid JSON: {exc.msg}"
+        raise ProjectFileError(f"{what} ({where})", [f"{what} ({where})"], located=[(where, what)]) from None
     except StrictJSONError as exc:
-        raise ProjectFileError(str(exc)) from None
+        raise ProjectFileError(str(exc), [str(exc)], located=[(f"{exc.path}, line {exc.line}", exc.what)]) from None
     except RecursionError:
-        raise ProjectFileError("JSON nested too deeply") from None
+        raise _refuse("", "JSON nested too deeply") from None
     try:
         return from_dict(data, registry)
     except RecursionError:
-        raise ProjectFileError("JSON nested too deeply") from None
+        raise _refuse("", "JSON nested too deeply") from None
 
 
 def load(path: str | Path, registry: Registry | None = None) -> Document:
@@ -223,7 +240,8 @@ def load(path: str | Path, registry: Registry | None = None) -> Document:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise ProjectFileError(f"cannot read the file: {exc.strerror}", path=path) from None
+        raise ProjectFileError(f"cannot read the file: {exc.strerror}", path=path,
+                               located=[("", f"cannot read the file: {exc.strerror}")]) from None
     try:
         return loads(raw, registry)
     except ProjectFileError as exc:

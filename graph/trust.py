@@ -61,13 +61,13 @@ def has_code(doc: Document) -> bool:
     return bool(doc.code) or bool(_hooks(doc)) or _code_loss(doc) is not None
 
 
-def code_that_runs(doc: Document) -> list[str]:
-    """Everything that would run the project's code when the model is built or trained.
+def code_that_runs(doc: Document, training: bool = True) -> list[str]:
+    """Everything that would run the project's code when the model is built (and, with `training`, trained).
 
     Code nodes count wherever they are (in any group, connected or not): the
     generated module defines every entry a node uses, so building it runs the
     entry's top-level statements and the node's constructor even when its
-    output goes nowhere.
+    output goes nowhere. Hooks and a code loss run only in training.
     """
     parts: list[str] = []
     for scope in doc.scopes():
@@ -75,6 +75,8 @@ def code_that_runs(doc: Document) -> list[str]:
             if kind_of(node.type).runs_user_code:
                 where = f" in group {scope!r}" if scope else ""
                 parts.append(f"code node {node.label!r}{where} runs entry {node.params.get('code', '')!r}")
+    if not training:
+        return parts
     for k, hook in _hooks(doc):
         if hook.get("enabled", True) is not False:
             parts.append(f"recipe.hooks[{k}] runs entry {hook.get('code', '')!r}")

@@ -162,13 +162,29 @@ def build_parser(prog: str = "torchcanvas") -> argparse.ArgumentParser:
     return parser
 
 
+def _file_of(args: argparse.Namespace) -> str:
+    """The file a command is about, for its error line."""
+    for name in ("project", "module"):
+        value = getattr(args, name, None)
+        if value:
+            return str(value).rsplit(":", 1)[0] if name == "module" else str(value)
+    return "torchcanvas"
+
+
 def run(argv: Sequence[str]) -> int:
+    """Runs one command. Whatever goes wrong ends as `error: <file>: <what> (<where>)`, never a traceback."""
     import importlib
 
+    from graph.fileformat import ProjectFileError
+    from graph.problems import ProblemError
+    from graph.trust import GRANT_CLI, UntrustedCode
+    from runtime.report import print_error, report_crash
+
     args = build_parser().parse_args(list(argv))
-    module_name, func = COMMANDS[args.command][2].split(":")
-    handler = getattr(importlib.import_module(module_name), func)
+    file = _file_of(args)
     try:
+        module_name, func = COMMANDS[args.command][2].split(":")
+        handler = getattr(importlib.import_module(module_name), func)
         return int(handler(args) or 0)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -176,3 +192,9 @@ def run(argv: Sequence[str]) -> int:
     except BrokenPipeError:  # e.g. `torchcanvas layers | head`
         sys.stderr.close()
         return 0
+    except UntrustedCode as exc:
+        return print_error(file, exc.with_grant(GRANT_CLI))
+    except (ProblemError, ProjectFileError) as exc:
+        return print_error(file, exc)
+    except Exception as exc:  # noqa: BLE001 - a bug: one line and a crash log, not a traceback
+        return report_crash(file, exc, args.command)

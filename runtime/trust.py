@@ -52,11 +52,14 @@ class TrustStore:
             raise
 
 
-def require_trust(doc: Document, trusted: bool, grant: str = GRANT_ANY) -> None:
-    """Raises UntrustedCode naming what would run, unless the code is trusted (or there is none)."""
+def require_trust(doc: Document, trusted: bool, grant: str = GRANT_ANY, training: bool = True) -> None:
+    """Raises UntrustedCode naming what would run, unless the code is trusted (or there is none).
+
+    `training=False`: only building the model (export), so hooks and a code loss do not count.
+    """
     if trusted:
         return
-    parts = code_that_runs(doc)
+    parts = code_that_runs(doc, training)
     if parts:
         raise UntrustedCode(parts, grant)
 

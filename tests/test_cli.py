@@ -24,7 +24,7 @@ def test_check_reports_problems_with_node_and_parameter(tmp_path):
     bad.write_text(json.dumps(data))
     result = torchcanvas("check", str(bad))
     assert result.returncode == 1
-    assert "nodes[1].params.out_features: expected a positive integer, got -2" in result.stderr
+    assert f"error: {bad}: expected a positive integer, got -2 (nodes[1].params.out_features)" in result.stderr
 
 
 def test_check_reports_graph_problems(tmp_path):
@@ -34,7 +34,7 @@ def test_check_reports_graph_problems(tmp_path):
     bad.write_text(json.dumps(data))
     result = torchcanvas("check", str(bad))
     assert result.returncode == 1
-    assert "node fc1, port x: input 'x' is not connected" in result.stdout
+    assert f"error: {bad}: input 'x' is not connected (node fc1, port x)" in result.stdout
 
 
 @pytest.mark.parametrize("command", ["check"])

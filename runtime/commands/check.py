@@ -8,7 +8,6 @@ line naming its node and parameter or its recipe setting; exit 1 on errors.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from graph import ProjectFileError, load
@@ -28,19 +27,19 @@ def project_registry() -> Registry:
 
 def run(args: argparse.Namespace) -> int:
     from runtime.analysis import analyse
+    from runtime.report import print_error, problem_line
+    from runtime.trust import trusted_for_cli
 
     project = Path(args.project)
     registry = project_registry()
     try:
         doc = load(project, registry)
     except ProjectFileError as exc:
-        for problem in exc.problems:
-            print(f"error: {project}: {problem}", file=sys.stderr)
-        return 1
-    analysis = analyse(doc, project_dir=project.resolve().parent, trusted=args.trust, registry=registry,
-                       load_data=not args.no_data)
+        return print_error(project, exc)
+    analysis = analyse(doc, project_dir=project.resolve().parent, trusted=trusted_for_cli(doc, args.trust),
+                       registry=registry, load_data=not args.no_data)
     for problem in analysis.problems:
-        print(f"{problem.severity}: {project}: {problem.text()}")
+        print(problem_line(project, problem))
     if analysis.errors:
         return 1
     n = len(doc.graph.nodes) + sum(len(g.graph.nodes) for g in doc.groups.values())

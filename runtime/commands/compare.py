@@ -10,6 +10,7 @@ from pathlib import Path
 from graph import ProblemError, ProjectFileError, load
 from runtime.commands.check import project_registry
 from runtime.compare import compare, read_variants, table, variants_file
+from runtime.report import print_error
 
 
 def _variants(args: argparse.Namespace, project: Path) -> tuple[dict, int]:
@@ -38,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
                           trusted=args.trust, overrides=overrides,
                           progress=lambda line: print(line, file=sys.stderr, flush=True))
     except (ProjectFileError, ProblemError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print_error(args.project, exc)
         return 1
     metrics = sorted({k for r in results for m in r.metrics for k in m if k.startswith("val_")})
     print(table(results, metrics))

@@ -23,6 +23,7 @@ from graph import ProblemError, ProjectFileError, load
 from graph.trust import GRANT_CLI, UntrustedCode
 from runtime.analysis import MEMORY_PATH, analyse
 from runtime.commands.check import project_registry
+from runtime.report import print_error
 from runtime.trust import require_trust, trusted_for_cli
 
 SUFFIX = {"py": ".py", "safetensors": ".safetensors", "onnx": ".onnx", "pt2": ".pt2", "train": "_training"}
@@ -34,13 +35,11 @@ def run(args: argparse.Namespace) -> int:
         doc = load(project, project_registry())
         trusted = trusted_for_cli(doc, args.trust)
         if args.to != "py":  # everything but the text builds the model, which runs the project's code
-            require_trust(doc, trusted, GRANT_CLI)
+            require_trust(doc, trusted, GRANT_CLI, training=args.to == "train")
     except UntrustedCode as exc:
-        print(f"error: {project}: {exc.with_grant(GRANT_CLI)}", file=sys.stderr)
-        return 1
+        return print_error(project, exc.with_grant(GRANT_CLI))
     except ProjectFileError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return print_error(project, exc)
     # The same analysis as check/train. Writing code needs only the graph; building the model
     # (weights, ONNX, torch.export, train) also needs it to fit in memory.
     builds = args.to != "py"
@@ -51,9 +50,7 @@ def run(args: argparse.Namespace) -> int:
             raise CompileError(blocking)
         compiled = compile_document(doc, trusted=trusted, inference=analysis.inference, partial=not builds)
     except ProblemError as exc:
-        for problem in exc.problems:
-            print(f"{problem.severity}: {project}: {problem.text()}", file=sys.stderr)
-        return 1
+        return print_error(project, exc)
     out = Path(args.output) if args.output else project.with_name(project.stem + SUFFIX[args.to]) \
         if args.to == "train" else project.with_suffix(SUFFIX[args.to])
     try:
@@ -86,8 +83,7 @@ def run(args: argparse.Namespace) -> int:
                 export_onnx(doc, compiled, model, out)
             else:
                 export_torch_export(doc, model, out)
-    except (ExportError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    except (ExportError, OSError, ProblemError) as exc:
+        return print_error(project, exc)
     print(f"wrote {out}")
     return 0

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from graph.trust import GRANT_CLI, UntrustedCode
 from runtime.commands.study import EXPECTED
+from runtime.report import print_error
 from runtime.study.plots import line_plot
 from runtime.trust import require_trust, trusted_for_cli
 
@@ -60,15 +61,13 @@ def run(args: argparse.Namespace) -> int:
         name = f"sweep {path} {args.values}" + (f" epochs={args.epochs}" if args.epochs else "")
         study = create_or_resume(setup, url, name)
     except UntrustedCode as exc:
-        print(f"error: {project}: {exc.with_grant(GRANT_CLI)}", file=sys.stderr)
-        return 1
+        return print_error(project, exc.with_grant(GRANT_CLI))
     except EXPECTED as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return print_error(project, exc)
     run_local(url, name, args.jobs, trusted=trusted, log=lambda line: print(line, flush=True))
     rows = _rows(study, path)
     if not rows:
-        print("error: no value trained to the end; see the lines above", file=sys.stderr)
+        print(f"error: {project}: no value trained to the end; see the lines above", file=sys.stderr)
         return 1
     out = Path(args.out or project.with_name(project.stem + "_sweep"))
     out.mkdir(parents=True, exist_ok=True)

@@ -10,6 +10,7 @@ from graph import ProblemError, ProjectFileError, load
 from graph.trust import GRANT_CLI, UntrustedCode
 from runtime.commands.check import project_registry
 from runtime.events import BatchEnded, EvalEnded, FitEnded, FitStarted, HookDecision, LogMessage
+from runtime.report import print_error
 from runtime.run_folder import new_run_dir
 from runtime.session import prepare
 from runtime.session import run as run_job
@@ -70,15 +71,9 @@ def run(args: argparse.Namespace) -> int:
                       emit=progress, run_dir=out, resume_from=Path(args.resume) if args.resume else None)
         metrics = run_job(job)
     except UntrustedCode as exc:
-        print(f"error: {project}: {exc.with_grant(GRANT_CLI)}", file=sys.stderr)
-        return 1
-    except ProjectFileError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except ProblemError as exc:  # compile, recipe, dataset, training: records that say where
-        for problem in exc.problems:
-            print(f"{problem.severity}: {project}: {problem.text()}", file=sys.stderr)
-        return 1
+        return print_error(project, exc.with_grant(GRANT_CLI))
+    except (ProjectFileError, ProblemError) as exc:  # compile, recipe, dataset, training: records say where
+        return print_error(project, exc)
     summary = "  ".join(f"{k} {v:.4f}" for k, v in metrics.items())
     print(f"{job.trainer.status} after {job.trainer.step} steps: {summary}")
     if progress.decisions:

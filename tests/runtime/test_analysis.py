@@ -84,7 +84,7 @@ def test_check_names_a_kernel_larger_than_its_input(tmp_path):
     save(conv_too_big().doc, path)
     result = torchcanvas("check", str(path))
     assert result.returncode == 1
-    assert "node conv:" in result.stdout and "kernel" in result.stdout.lower()
+    assert "(node conv)" in result.stdout and "kernel" in result.stdout.lower()
 
 
 def huge_mlp() -> Builder:

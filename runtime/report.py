@@ -1,0 +1,79 @@
+"""How a command says what went wrong: `error: <file>: <what> (<where>)`, one line per problem.
+
+Every command renders failures through here, from the records the errors
+carry (`Problem`s; a project file's document path and line), never by
+reading message text. Anything else that escapes a command is a bug in
+TorchCanvas: it still gets one line (naming the file and a log with the
+traceback), never a traceback on the terminal.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import traceback
+from pathlib import Path
+
+from graph.fileformat import ProjectFileError
+from graph.problems import Problem, ProblemError
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def problem_line(file: str | Path, problem: Problem) -> str:
+    """`error: model.json: expects in_features=7 ...; clear in_features (node fc2, parameter in_features)`."""
+    what = problem.message + (f"; {problem.hint}" if problem.hint else "")
+    where = problem.where()
+    return _one_line(f"{problem.severity}: {file}: {what}" + (f" ({where})" if where else ""))
+
+
+def error_lines(file: str | Path, exc: BaseException) -> list[str]:
+    """The lines a person reads for an expected failure (any error with records or a plain message)."""
+    if isinstance(exc, ProblemError):
+        problems = [p for p in exc.problems if p.is_error] or exc.problems
+        return [problem_line(file, p) for p in problems] or [_one_line(f"error: {file}: {exc}")]
+    if isinstance(exc, ProjectFileError):
+        shown = exc.path or file
+        return [_one_line(f"error: {shown}: {what}" + (f" ({where})" if where else ""))
+                for where, what in exc.located]
+    return [_one_line(f"error: {file}: {_strip_file(str(exc), file)}")]
+
+
+def _strip_file(message: str, file: str | Path) -> str:
+    """Messages of plain exceptions (OSError, export errors) often start with the path already."""
+    text = message.strip()
+    for prefix in (f"{file}: ", f"{Path(file).resolve()}: "):
+        if text.startswith(prefix):
+            return text[len(prefix):]
+    return text
+
+
+def print_error(file: str | Path, exc: BaseException) -> int:
+    """Prints the failure's lines to stderr; returns the exit status (1)."""
+    for line in error_lines(file, exc):
+        print(line, file=sys.stderr)
+    return 1
+
+
+def crash_log() -> Path:
+    from runtime.home import user_home
+
+    return user_home() / "crash.log"
+
+
+def report_crash(file: str | Path, exc: BaseException, command: str) -> int:
+    """An unexpected exception (a bug): one line for the person, the traceback in the crash log."""
+    detail = "".join(traceback.format_exception(exc))
+    try:
+        log = crash_log()
+        with log.open("a", encoding="utf-8") as f:
+            f.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} torchcanvas {command} {file}\n{detail}\n")
+        where = f"details in {log}"
+    except OSError:
+        where = "the crash log could not be written"
+    first = _one_line(str(exc))[:300]
+    print(f"error: {file}: unexpected {type(exc).__name__}{': ' + first if first else ''} "
+          f"(a bug in TorchCanvas; {where})", file=sys.stderr)
+    return 2
