@@ -116,28 +116,31 @@ class RecipePanel(QWidget):
         guard_wheel(self)
 
     def load(self) -> None:
-        r = self.model.doc.recipe
+        """Shows the recipe; a value the form cannot show (a typo in the file) shows the default instead,
+        is left as it is in the file, and is named in the problems below (nothing here raises)."""
+        r = _obj(self.model.doc.recipe)
         self._loading = True
         ds = effective_dataset(r)
         self.dataset.show_recipe(r)
-        self.dataset_path.setText(str(ds.get("path", "")))
-        self.epochs.setValue(int(r.get("epochs", 10)))
-        self.batch_size.setValue(int(r.get("batch_size", 64)))
-        self.loss.setCurrentText(r.get("loss", {}).get("name", "cross_entropy"))
-        opt = r.get("optimizer", {})
-        self.optimizer.setCurrentText(opt.get("name", "adam"))
-        self.lr.setValue(float(opt.get("lr", 1e-3)))
-        self.schedule.setCurrentText(r.get("schedule", {}).get("name", "none"))
-        self.device.setCurrentText(r.get("device", "auto"))
-        self.seed.setValue(int(r.get("seed", 0)))
-        self.node_lrs.setText(", ".join(f"{label}={g['lr']:g}" for g in r.get("param_groups", [])
-                                        for label in g.get("nodes", [])))
-        self.hooks_summary.setText(hooks_summary(r.get("hooks", [])))
+        self.dataset_path.setText(_text(ds.get("path"), ""))
+        self.epochs.setValue(_int(r.get("epochs"), 10, self.epochs))
+        self.batch_size.setValue(_int(r.get("batch_size"), 64, self.batch_size))
+        self.loss.setCurrentText(_text(_obj(r.get("loss")).get("name"), "cross_entropy"))
+        opt = _obj(r.get("optimizer"))
+        self.optimizer.setCurrentText(_text(opt.get("name"), "adam"))
+        self.lr.setValue(_float(opt.get("lr"), 1e-3, self.lr))
+        self.schedule.setCurrentText(_text(_obj(r.get("schedule")).get("name"), "none"))
+        self.device.setCurrentText(_text(r.get("device"), "auto"))
+        self.seed.setValue(_int(r.get("seed"), 0, self.seed))
+        groups = [g for g in _list(r.get("param_groups")) if isinstance(g, dict)]
+        self.node_lrs.setText(", ".join(f"{label}={_float(g.get('lr'), 0.0):g}" for g in groups
+                                        for label in _list(g.get("nodes"))))
+        self.hooks_summary.setText(hooks_summary(_list(r.get("hooks"))))
         self._loading = False
         self._show_problems(r)
 
     def recipe(self) -> dict[str, Any]:
-        r = copy.deepcopy(self.model.doc.recipe)
+        r = copy.deepcopy(_obj(self.model.doc.recipe))
         name = self.dataset.currentData()
         old = effective_dataset(r)
         ds = dict(old) if old.get("name") == name else {"name": name}
@@ -150,9 +153,9 @@ class RecipePanel(QWidget):
             r["dataset"] = ds
         r["epochs"] = self.epochs.value()
         r["batch_size"] = self.batch_size.value()
-        r["loss"] = {**r.get("loss", {}), "name": self.loss.currentText()}
-        r["optimizer"] = {**r.get("optimizer", {}), "name": self.optimizer.currentText(), "lr": self.lr.value()}
-        r["schedule"] = {**r.get("schedule", {}), "name": self.schedule.currentText()}
+        r["loss"] = {**_obj(r.get("loss")), "name": self.loss.currentText()}
+        r["optimizer"] = {**_obj(r.get("optimizer")), "name": self.optimizer.currentText(), "lr": self.lr.value()}
+        r["schedule"] = {**_obj(r.get("schedule")), "name": self.schedule.currentText()}
         r["device"] = self.device.currentText()
         r["seed"] = self.seed.value()
         groups = []
@@ -192,10 +195,41 @@ class RecipePanel(QWidget):
         self.preview.setText(text)
         return text
 
-    def _show_problems(self, recipe: dict[str, Any]) -> None:
+    def _show_problems(self, recipe: Any) -> None:
         problems = recipe_problems(recipe)
-        problems += dataset_problems(effective_dataset(recipe), self.model.project_dir())
+        problems += dataset_problems(effective_dataset(_obj(recipe)), self.model.project_dir())
         self.problems.setText("\n".join(p.text() for p in problems))
-        ds = effective_dataset(recipe)
+        ds = effective_dataset(_obj(recipe))
         info = DATASETS.get(ds.get("name", ""))
         self.preview.setText(info.description if info else "")
+
+
+# -- reading a recipe that may hold anything (it comes from a file) ----------------------------------------
+
+def _obj(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _text(value: Any, default: str) -> str:
+    return value if isinstance(value, str) else default
+
+
+def _int(value: Any, default: int, box: Any = None) -> int:
+    """An int the spin box can show (in its range), else the default."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        return default
+    if box is not None and not box.minimum() <= value <= box.maximum():
+        return default
+    return value
+
+
+def _float(value: Any, default: float, box: Any = None) -> float:
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or value != value:
+        return default
+    if box is not None and not box.minimum() <= value <= box.maximum():
+        return default
+    return float(value)
