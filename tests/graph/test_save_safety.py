@@ -129,6 +129,7 @@ def test_killing_saves_at_random_moments_leaves_loadable_files(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3600)  # 2,000 kills take minutes, more on a busy machine
 def test_killing_saves_campaign_large(tmp_path):
     campaign, leftovers_seen = run_save_campaign(tmp_path, 2000)
     print(f"save kill campaign: {campaign.trials} trials, {leftovers_seen} with a killed write's temp file, "
