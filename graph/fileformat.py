@@ -229,10 +229,32 @@ def loads(text: str | bytes, registry: Registry | None = None) -> Document:
         raise ProjectFileError(str(exc), [str(exc)], located=[(f"{exc.path}, line {exc.line}", exc.what)]) from None
     except RecursionError:
         raise _refuse("", "JSON nested too deeply") from None
+    where = _lone_surrogate(data)
+    if where is not None:  # "\ud800" is valid JSON but no UTF-8 file, source or label can hold it
+        raise _refuse(where, "holds a lone UTF-16 surrogate escape (\\udXXX), which is not text")
     try:
         return from_dict(data, registry)
     except RecursionError:
         raise _refuse("", "JSON nested too deeply") from None
+
+
+def _lone_surrogate(value: Any, path: str = "") -> str | None:
+    """The document path of the first string (key or value) that cannot be encoded as UTF-8."""
+    stack = [(value, path)]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return path or "(top level)"
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                stack.append((key, path))
+                stack.append((item, f"{path}.{key}" if path else str(key)))
+        elif isinstance(value, list):
+            stack.extend((item, f"{path}[{k}]") for k, item in enumerate(value))
+    return None
 
 
 def load(path: str | Path, registry: Registry | None = None) -> Document:

@@ -95,9 +95,19 @@ def _bounds(spec: ParamSpec) -> dict[str, float]:
     return out
 
 
+#: Integers past this do not fit the 64-bit sizes PyTorch computes with (an overflow deep inside torch).
+INT_LIMIT = 2**62
+
+
+def _fits_64_bits(value: int) -> int:
+    if abs(value) > INT_LIMIT:
+        raise ValueError("does not fit 64 bits")
+    return value
+
+
 def _value_type(kind: str, bounds: tuple[tuple[str, float], ...], choices: tuple[Any, ...], sequence: bool) -> Any:
     limits = dict(bounds)
-    integer = Annotated[int, Field(strict=True, **limits)]
+    integer = Annotated[int, Field(strict=True, **limits), AfterValidator(_fits_64_bits)]
     if kind == "int":
         return integer
     if kind == "float":

@@ -163,7 +163,7 @@ def validate(doc: Document, registry: Registry) -> list[Problem]:
         problems += _check_scope(doc, scope, registry)
     deps = group_dependencies(doc)
     for cycle in nx.simple_cycles(deps):
-        names = " → ".join([*cycle, cycle[0]])
+        names = " → ".join(repr(name) for name in [*cycle, cycle[0]])
         problems.append(Problem(f"groups contain each other: {names}", cycle[0] if cycle[0] in doc.groups else ROOT))
     for name, group in doc.groups.items():
         if not inputs_of(group.graph) or not outputs_of(group.graph):

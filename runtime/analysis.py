@@ -61,6 +61,14 @@ def _untrusted() -> list[Problem]:
                     hint="Train › Trust project code, or --trust on the command line")]
 
 
+def _param_group_problems(recipe: Recipe | None, doc: Document) -> list[Problem]:
+    """recipe.param_groups name nodes by label: a label no node has is a typo training would refuse."""
+    labels = {node.label for scope in doc.scopes() for node in doc.scope(scope).nodes.values()}
+    return [Problem(f"no node labelled {label!r}"[:200], recipe_path=f"recipe.param_groups[{k}].nodes")
+            for k, spec in enumerate(recipe.param_groups if recipe is not None else [])
+            for label in spec.nodes if label not in labels]
+
+
 def input_fit(doc: Document, input_shape: tuple[int, ...], input_dtype: str, dataset: str) -> list[Problem]:
     """The model's Input must take what the dataset gives: say which setting to change."""
     inputs = inputs_of(doc.graph)
@@ -127,6 +135,7 @@ def analyse(doc: Document, *, project_dir: Path | None = None, trusted: bool = F
     analysis.problems += problems
     if analysis.recipe is not None:
         analysis.problems += hook_problems(doc, [h.model_dump() for h in analysis.recipe.hooks])
+    analysis.problems += _param_group_problems(analysis.recipe, doc)
     spec = data.get("dataset", Recipe.model_fields["dataset"].default_factory())
     problems = dataset_problems(spec, project_dir)
     analysis.problems += problems

@@ -113,7 +113,7 @@ class Recipe(BaseModel):
     l1: float = Field(0.0, ge=0)
     l2: float = Field(0.0, ge=0)
     clip_grad_norm: float | None = Field(None, gt=0)
-    seed: int = 0
+    seed: int = Field(0, ge=0, lt=2**63)  # torch.manual_seed takes a signed 64-bit number
     device: Literal[DEVICES] = "auto"  # type: ignore[valid-type]
     metrics: list[Literal[METRICS]] = ["accuracy"]  # type: ignore[valid-type]
     eval_every: int = Field(0, ge=0)  # batches; 0 = once per epoch

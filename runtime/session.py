@@ -84,6 +84,9 @@ def load_initial_weights(model: torch.nn.Module, compiled: Compiled, doc: Docume
         path = Path(spec.file)
         if not path.is_absolute() and project_dir is not None:
             path = project_dir / path
+        if path.exists() and not path.is_file():
+            raise TrainingError(f"recipe.init_from[{k}]: {path} is not a regular file (a device or a pipe "
+                                "cannot hold weights)")
         try:
             state = load_file(str(path))
         except Exception as exc:  # noqa: BLE001 - any unreadable file: one clear message

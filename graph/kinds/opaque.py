@@ -16,6 +16,7 @@ anything is imported.
 from __future__ import annotations
 
 import json
+import keyword
 import re
 from typing import Any
 
@@ -57,6 +58,21 @@ def references(value: Any) -> list[str]:
     return found
 
 
+def keyword_names(value: Any) -> list[Any]:
+    """Every keyword-argument name in encoded arguments (top level and each `$call`)."""
+    found: list[Any] = []
+    if isinstance(value, dict):
+        kwargs = value.get("kwargs")
+        if isinstance(kwargs, dict):
+            found += list(kwargs)
+        for v in value.values():
+            found += keyword_names(v)
+    elif isinstance(value, list):
+        for v in value:
+            found += keyword_names(v)
+    return found
+
+
 class OpaqueKind(NodeKind):
     #: Counted as "opaque" in import summaries.
     is_opaque = True
@@ -95,6 +111,10 @@ class OpaqueKind(NodeKind):
         if not isinstance(args, dict) or set(args) - {"args", "kwargs"}:
             problems.append(Problem('constructor arguments must be {"args": [...], "kwargs": {...}}', scope,
                                     node.id, param="args", label=node.label))
+        for key in keyword_names(args):
+            if not key.isidentifier() or keyword.iskeyword(key):
+                problems.append(Problem(f"keyword argument {key!r}"[:120] + " is not a Python name", scope, node.id,
+                                        param="args", label=node.label))
         for ref in references(args):
             problem = reference_problem(ref)
             if problem:

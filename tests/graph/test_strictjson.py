@@ -90,3 +90,22 @@ def test_strict_error_has_fields():
     with pytest.raises(StrictJSONError) as refused:
         loads_strict('{\n "a": [1, 2,\n  NaN]\n}')
     assert (refused.value.path, refused.value.line) == ("a[2]", 3)
+
+
+def test_a_lone_surrogate_escape_is_refused_with_its_path():
+    text = dumps(full_document())
+    first_label = json.loads(text)["nodes"][0]["label"]
+    bad = text.replace(f'"label": "{first_label}"', '"label": "a\\ud800b"', 1)
+    with pytest.raises(ProjectFileError) as info:
+        loads(bad, registry())
+    assert info.value.located == [("nodes[0].label", info.value.located[0][1])]
+    assert "surrogate" in info.value.located[0][1]
+
+
+def test_integers_past_64_bits_are_refused_where_the_parameter_is_checked():
+    data = json.loads(dumps(full_document()))
+    linear = next(k for k, n in enumerate(data["nodes"]) if n["type"] == "Linear")
+    data["nodes"][linear]["params"]["out_features"] = 10**25
+    with pytest.raises(ProjectFileError) as info:
+        loads(json.dumps(data), registry())
+    assert info.value.located[0][0] == f"nodes[{linear}].params.out_features"

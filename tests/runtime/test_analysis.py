@@ -57,13 +57,34 @@ def _trillion_features(data):
     data["nodes"][node_index(data, "fc1")]["params"]["out_features"] = 10**12
 
 
+def _hook_setting_not_a_number(data):
+    data["recipe"]["hooks"] = [{"name": "revert_noise", "params": {"sigma": "__import__('os')"}}]
+
+
+def _hook_setting_unknown(data):
+    data["recipe"]["hooks"] = [{"name": "early_stopping", "params": {"patients": 3}}]
+
+
+def _code_hook_without_entry(data):
+    data["recipe"]["hooks"] = [{"name": "code", "code": "nope"}]
+
+
+def _param_group_without_node(data):
+    data["recipe"]["param_groups"] = [{"nodes": ["fc9"], "lr": 0.1}]
+
+
 @pytest.mark.parametrize(("change", "named"), [
     (_shape_mismatch, "fc2.in_features: "),
     (_epochs_zero, "recipe.epochs"),
     (_lr_negative, "recipe.optimizer.lr"),
     (_missing_dataset_file, "recipe.dataset.path"),
     (_trillion_features, "node fc1"),
-], ids=["shape-mismatch", "epochs-0", "lr-negative", "dataset-missing", "1e12-features"])
+    (_hook_setting_not_a_number, "recipe.hooks[0].params.sigma"),
+    (_hook_setting_unknown, "early_stopping has no setting 'patients'"),
+    (_code_hook_without_entry, "recipe.hooks[0].code"),
+    (_param_group_without_node, "recipe.param_groups[0].nodes"),
+], ids=["shape-mismatch", "epochs-0", "lr-negative", "dataset-missing", "1e12-features", "hook-setting-type",
+        "hook-setting-unknown", "code-hook-entry", "param-group-label"])
 def test_check_exits_1_naming_the_problem(tmp_path, change, named):
     result = torchcanvas("check", str(example(tmp_path, change)))
     assert result.returncode == 1, result.stdout + result.stderr
