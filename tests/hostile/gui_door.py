@@ -53,6 +53,7 @@ def gui_batch(folders: list[Path], write_fd: int) -> None:
 
     try:
         os.setpgid(0, 0)
+        sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__  # fds 1 and 2, whatever the parent wrapped
         one_thread()
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
         from PySide6.QtWidgets import QApplication, QMessageBox

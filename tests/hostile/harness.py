@@ -124,6 +124,7 @@ def run_in_child(case: Case, folder: Path, pipe: int) -> dict[str, Any]:
     os.chdir(folder)
     (folder / "out").mkdir(exist_ok=True)
     doors = [(c, argv_for(c, case)) for c in COMMANDS if c != "gui"]
+    doors.append(("check-no-data", ["check", "project.json", "--no-data"]))  # what the editor analyses
     doors += [(label, [a.replace("{dir}", str(folder)) for a in argv]) for label, argv, _ in case.extra]
     results: dict[str, Any] = {}
     for label, argv in doors:
@@ -174,6 +175,7 @@ def _start(case: Case, folder: Path) -> tuple[int, int]:
             os.environ["TORCHCANVAS_HOME"] = str(folder / "home")
             os.environ["QT_QPA_PLATFORM"] = "offscreen"
             os.setpgid(0, 0)
+            sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__  # fds 1 and 2, whatever the parent wrapped
             one_thread()
             payload = json.dumps(run_in_child(case, folder, write_fd)).encode()
         except BaseException:  # noqa: BLE001
@@ -309,7 +311,7 @@ def judge(result: Result, before: dict[str, str]) -> Result:
         return result
     if "failed" in (results.get("gui") or {}):  # the window door hung or died on this case
         failures.append(results.pop("gui")["failed"])
-    labels = [*COMMANDS, *(label for label, _, _ in case.extra)]
+    labels = [*COMMANDS, "check-no-data", *(label for label, _, _ in case.extra)]
     expects = {**case.expect, **{label: e for label, _, e in case.extra}}
     for label in labels:
         r = results.get(label)
@@ -362,8 +364,13 @@ def _check_expectation(label: str, r: dict[str, Any], expect: Expect) -> list[st
 
 
 def _agreement(results: dict[str, Any]) -> list[str]:
-    """`check` fails exactly when the editor shows an error (or cannot open the file); same messages."""
-    check, gui = results.get("check"), results.get("gui")
+    """`check --no-data` fails exactly when the editor shows an error (or cannot open it); same messages.
+
+    The editor does not load the dataset (the window stays responsive; the training worker's pre-flight
+    matches the samples against the Input and puts that problem on the Input node), so it is compared
+    with `check --no-data`; plain `check` also loads the data.
+    """
+    check, gui = results.get("check-no-data") or results.get("check"), results.get("gui")
     if not check or not gui or not gui.get("report"):
         return []
     report = gui["report"]
