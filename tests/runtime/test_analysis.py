@@ -79,7 +79,7 @@ def _param_group_without_node(data):
     (_missing_dataset_file, "recipe.dataset.path"),
     (_trillion_features, "node fc1"),
     (_hook_setting_not_a_number, "recipe.hooks[0].params.sigma"),
-    (_hook_setting_unknown, "early_stopping has no setting 'patients'"),
+    (_hook_setting_unknown, "has no setting 'patients'"),
     (_code_hook_without_entry, "recipe.hooks[0].code"),
     (_param_group_without_node, "recipe.param_groups[0].nodes"),
 ], ids=["shape-mismatch", "epochs-0", "lr-negative", "dataset-missing", "1e12-features", "hook-setting-type",
