@@ -290,7 +290,7 @@ class HooksPanel(QWidget):
             self.summary.setText("Hooks run between training batches (Keras: callbacks).")
             self._show_problems()
             return
-        params = hook.get("params") or {}
+        params = hook.get("params") if isinstance(hook.get("params"), dict) else {}  # a file may hold anything
         if is_code:
             entry = hook.get("code", "")
             source = self.model.doc.code.get(entry, "")

@@ -73,7 +73,7 @@ def _param_group_without_node(data):
 
 
 @pytest.mark.parametrize(("change", "named"), [
-    (_shape_mismatch, "fc2.in_features: "),
+    (_shape_mismatch, "(fc2.in_features)"),
     (_epochs_zero, "recipe.epochs"),
     (_lr_negative, "recipe.optimizer.lr"),
     (_missing_dataset_file, "recipe.dataset.path"),
