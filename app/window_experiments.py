@@ -30,12 +30,12 @@ class ExperimentsMixin:
         hooks_scroll.setWidgetResizable(True)
         hooks_scroll.setWidget(self.hooks_panel)
         self._dock("Hooks", hooks_scroll, Qt.LeftDockWidgetArea)
-        self._dock("Forest", self.forest_view, Qt.BottomDockWidgetArea)
+        self._dock("Forest members", self.forest_view, Qt.BottomDockWidgetArea)
         self.tabifyDockWidget(self.docks["Training settings"], self.docks["Hooks"])
-        self.tabifyDockWidget(self.docks["Problems"], self.docks["Forest"])
+        self.tabifyDockWidget(self.docks["Problems"], self.docks["Forest members"])
         self.docks["Layers"].raise_()
         self.docks["Problems"].raise_()
-        for dock in ("Hooks", "Forest"):
+        for dock in ("Hooks", "Forest members"):
             self.view_menu.addAction(self.docks[dock].toggleViewAction())
         self.recipe_panel.hooks_requested.connect(self.show_hooks)
         self.run_revision: str | None = None

@@ -20,11 +20,11 @@ from tests.codegen.graphs import builder
 
 ROOT_DIR = Path(__file__).resolve().parent.parent
 KIND_HOMES = {"graph/kinds/boundary.py", "graph/kinds/subnet.py", "graph/kinds/code.py",
-              "codegen/catalogue/expression.py"}
+              "graph/kinds/forest.py", "codegen/kinds/forest.py", "codegen/catalogue/expression.py"}
 
 
 def test_structural_kind_names_appear_only_in_their_kind_objects():
-    pattern = re.compile(r"""["'](Group|Ensemble|Code|Input|Output|Expression)["']""")
+    pattern = re.compile(r"""["'](Group|Ensemble|Forest|Code|Input|Output|Expression)["']""")
     offenders = []
     for package in ("graph", "codegen", "runtime", "app"):
         for path in sorted((ROOT_DIR / package).rglob("*.py")):
