@@ -13,7 +13,7 @@ import hashlib
 import json
 import time
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from graph.atomicfile import write_bytes_atomic
 from runtime.events import to_record
@@ -62,27 +62,33 @@ def write_result(run_dir: Path, status: str, step: int, metrics: dict[str, float
                        json.dumps({"status": status, "step": step, "metrics": metrics}, indent=2).encode())
 
 
-class MetricsWriter:
-    """``metrics.jsonl``: one JSON record per event (`runtime.events.to_record`), written in blocks."""
+class BlockWriter:
+    """A run-folder subscriber that keeps events and writes them in blocks (a few hundred or a second).
 
-    def __init__(self, path: Path, block: int = 256, seconds: float = 1.0) -> None:
-        self.path = Path(path)
-        self._file = self.path.open("a", encoding="utf-8")
-        self._pending: list[Any] = []
+    Events a reader waits for (`FLUSH_KINDS`) are written at once. Subclasses
+    say how a block of (wall time, event) pairs becomes the file's text or bytes.
+    """
+
+    def __init__(self, file: IO[Any], block: int = 256, seconds: float = 1.0) -> None:
+        self._file = file
+        self._pending: list[tuple[float, Any]] = []
         self._block, self._seconds = block, seconds
         self._written = time.monotonic()
 
     def __call__(self, event: Any) -> None:
-        self._pending.append(event)
+        self._pending.append((time.time(), event))
         if event.kind in FLUSH_KINDS or len(self._pending) >= self._block:
             self.flush()
         elif len(self._pending) % 32 == 0 and time.monotonic() - self._written > self._seconds:
             self.flush()
 
+    def encode(self, pending: list[tuple[float, Any]]) -> Any:
+        raise NotImplementedError
+
     def flush(self) -> None:
         if self._pending:
             pending, self._pending = self._pending, []
-            self._file.write("".join([json.dumps(to_record(e)) + "\n" for e in pending]))
+            self._file.write(self.encode(pending))
         self._file.flush()
         self._written = time.monotonic()
 
@@ -90,3 +96,14 @@ class MetricsWriter:
         if not self._file.closed:
             self.flush()
             self._file.close()
+
+
+class MetricsWriter(BlockWriter):
+    """``metrics.jsonl``: one JSON record per event (`runtime.events.to_record`)."""
+
+    def __init__(self, path: Path, block: int = 256, seconds: float = 1.0) -> None:
+        self.path = Path(path)
+        super().__init__(self.path.open("a", encoding="utf-8"), block, seconds)
+
+    def encode(self, pending: list[tuple[float, Any]]) -> str:
+        return "".join([json.dumps(to_record(e)) + "\n" for _, e in pending])

@@ -1,8 +1,7 @@
 """TensorBoard event files from the engine's event stream, so `tensorboard --logdir runs/` shows every run.
 
-A subscriber like the run folder's metrics file: it keeps the events it is
-given and writes them in blocks (a few hundred events or a second), at once
-for the events a reader waits for. Records are TensorBoard's own protocol
+A `BlockWriter` like the run folder's metrics file: events are written in
+blocks, at once for the events a reader waits for. Records are TensorBoard's own protocol
 buffers (`tensorboard.compat.proto`), framed as TFRecords with a C CRC-32C
 (`google_crc32c`): TensorBoard's pure-Python CRC costs ~16 µs a record,
 more than a small model's step can spare. The per-batch event reuses one
@@ -27,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from runtime.run_folder import FLUSH_KINDS
+from runtime.run_folder import BlockWriter
 
 _MASK_DELTA = 0xA282EAD8
 
@@ -50,7 +49,7 @@ def event_file_name(now: float | None = None) -> str:
     return f"events.out.tfevents.{int(now or time.time())}.{socket.gethostname()}.{os.getpid()}.torchcanvas"
 
 
-class TensorBoardWriter:
+class TensorBoardWriter(BlockWriter):
     """Writes the events of one run into `log_dir` (the run folder) as a TensorBoard event file."""
 
     def __init__(self, log_dir: Path, block: int = 256, seconds: float = 1.0) -> None:
@@ -60,10 +59,7 @@ class TensorBoardWriter:
         self.log_dir = Path(log_dir)
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.path = self.log_dir / event_file_name()
-        self._file = self.path.open("ab")
-        self._pending: list[Any] = []
-        self._block, self._seconds = block, seconds
-        self._written = time.monotonic()
+        super().__init__(self.path.open("ab"), block, seconds)
         self._counts: dict[tuple[str, str], int] = {}
         # The batch event, made once: each batch only sets its numbers (see the module's docstring).
         self._batch = event_pb2.Event()
@@ -71,30 +67,13 @@ class TensorBoardWriter:
                               ("train/loss", "train/lr", "train/samples_per_s")]
         self._write([event_pb2.Event(wall_time=time.time(), file_version="brain.Event:2")])
 
-    def __call__(self, event: Any) -> None:
-        self._pending.append((time.time(), event))
-        if event.kind in FLUSH_KINDS or len(self._pending) >= self._block:
-            self.flush()
-        elif len(self._pending) % 32 == 0 and time.monotonic() - self._written > self._seconds:
-            self.flush()
-
-    def flush(self) -> None:
-        if self._pending:
-            pending, self._pending = self._pending, []
-            chunks = []
-            for wall, event in pending:
-                convert = getattr(self, f"_{event.kind}", None)
-                if convert is not None:
-                    chunks.extend(frame(e if isinstance(e, bytes) else e.SerializeToString())
-                                  for e in convert(wall, event))
-            self._file.write(b"".join(chunks))
-        self._file.flush()
-        self._written = time.monotonic()
-
-    def close(self) -> None:
-        if not self._file.closed:
-            self.flush()
-            self._file.close()
+    def encode(self, pending: list[tuple[float, Any]]) -> bytes:
+        chunks = []
+        for wall, event in pending:
+            convert = getattr(self, f"_{event.kind}", None)
+            if convert is not None:
+                chunks.extend(frame(e if isinstance(e, bytes) else e.SerializeToString()) for e in convert(wall, event))
+        return b"".join(chunks)
 
     # -- one converter per event kind: each returns Event messages (or their bytes) -----------------------
     def _write(self, events: list[Any]) -> None:
