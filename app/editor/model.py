@@ -19,11 +19,11 @@ thread never waits for the subprocess, and at once for export.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 
 from app.editor.commands import EditCommand, MoveCommand, is_move
@@ -39,6 +39,12 @@ if TYPE_CHECKING:
 _FORMATTER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ruff-format")
 
 
+def _formatted_copy(compiled: Compiled) -> Compiled:  # on the formatting thread: no Qt here
+    from codegen.compiler import format_compiled
+
+    return format_compiled(compiled)
+
+
 class EditorModel(QObject):
     changed = Signal()  # the document changed (structure, params, positions)
     analysed = Signal()  # issues and shapes are up to date
@@ -49,7 +55,6 @@ class EditorModel(QObject):
     document_replaced = Signal()  # another document (new, opened, recovered): views drop what they showed
     refused = Signal(str)  # an edit that did not fit the document, and why (never on the undo stack)
     registry_changed = Signal()  # the full catalogue replaced the early one: palette and items refresh
-    _formatted = Signal(int, object)  # revision, formatted Compiled: from the formatting thread
 
     def __init__(self, parent: QObject | None = None, deferred: bool = False,
                  early_registry: Registry | None = None) -> None:
@@ -80,7 +85,12 @@ class EditorModel(QObject):
         self.revision = 0
         self._compiled_revision = -1
         self._formatting_revision = -1
-        self._formatted.connect(self._accept_formatted)
+        # The formatting thread never touches Qt: this timer, on the window's thread, collects its result.
+        # (A signal emitted from that thread raced with the model's destruction when a window closed.)
+        self._format_job: tuple[int, Compiled, Future] | None = None
+        self._format_poll = QTimer(self)
+        self._format_poll.setInterval(20)
+        self._format_poll.timeout.connect(self._collect_formatted)
         self._drag = 0
         self._bind(self.doc)
 
@@ -246,15 +256,16 @@ class EditorModel(QObject):
         if compiled is None or compiled.formatted or self._formatting_revision == revision:
             return
         self._formatting_revision = revision
-        _FORMATTER.submit(self._format, revision, compiled)
+        self._format_job = (revision, compiled, _FORMATTER.submit(_formatted_copy, compiled))
+        self._format_poll.start()
 
-    def _format(self, revision: int, compiled: Compiled) -> None:  # on the formatting thread
-        from codegen.compiler import format_compiled
-
-        try:
-            compiled = format_compiled(compiled)
-        finally:
-            self._formatted.emit(revision, compiled)
+    def _collect_formatted(self) -> None:
+        if self._format_job is None or not self._format_job[2].done():
+            return
+        self._format_poll.stop()
+        revision, compiled, future = self._format_job
+        self._format_job = None
+        self._accept_formatted(revision, compiled if future.exception() is not None else future.result())
 
     def _accept_formatted(self, revision: int, compiled: Compiled) -> None:
         if revision == self.revision == self._compiled_revision and compiled.formatted:
