@@ -84,6 +84,12 @@ class Perspectives:
         for key, dock in d.items():
             if key not in KNOWN:
                 self.tabifyDockWidget(d[side[key]] if key in side else d["Problems"], dock)
+
+        def beside_their_hosts() -> None:
+            """Again once the hosts have moved: a host moved out of a tab group leaves its guest behind alone."""
+            for key, host in side.items():
+                if key in d:
+                    self.tabifyDockWidget(d[host], d[key])
         if name == DESIGN:
             self.addDockWidget(Qt.BottomDockWidgetArea, d["Problems"])
             self.tabifyDockWidget(d["Problems"], d["Runs"])
@@ -91,6 +97,7 @@ class Perspectives:
             for key, dock in d.items():
                 if key not in KNOWN and key not in side:
                     self.tabifyDockWidget(d["Problems"], dock)
+            beside_their_hosts()
             d["Dashboard"].hide()
             for key in ("Layers", "Training settings", "Inspector", "Generated code", "Problems", "Runs",
                         "Layer statistics"):
@@ -110,6 +117,7 @@ class Perspectives:
             for key, dock in d.items():
                 if key not in KNOWN and key not in side:
                     self.tabifyDockWidget(d["Runs"], dock)
+            beside_their_hosts()
             d["Generated code"].hide()
             for key in ("Runs", "Problems", "Training settings", "Layer statistics", "Layers", "Inspector"):
                 d[key].show()
