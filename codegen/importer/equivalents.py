@@ -18,24 +18,33 @@ from typing import Any
 import torch
 from torch import nn
 
-#: candidate builders: (parameter shapes by name) → a catalogue module to compare with, or None
-Candidate = Callable[[dict[str, tuple[int, ...]]], nn.Module | None]
+#: candidate builders: (parameter shapes by name, the input, the module's own numbers) → catalogue
+#: modules to compare with (one per eps the module may use)
+Candidate = Callable[[dict[str, tuple[int, ...]], torch.Tensor, list[float]], list[nn.Module]]
 
 
-def _layer_norm(shapes: dict[str, tuple[int, ...]]) -> nn.Module | None:
+def _layer_norm(shapes: dict[str, tuple[int, ...]], x: torch.Tensor, numbers: list[float]) -> list[nn.Module]:
     if set(shapes) not in ({"weight"}, {"weight", "bias"}) or len(shapes["weight"]) != 1 or \
             shapes.get("bias", shapes["weight"]) != shapes["weight"]:
-        return None
-    return nn.LayerNorm(shapes["weight"][0], bias="bias" in shapes)
+        return []
+    return [nn.LayerNorm(shapes["weight"][0], bias="bias" in shapes)]
 
 
-def _rms_norm(shapes: dict[str, tuple[int, ...]]) -> nn.Module | None:
-    if set(shapes) != {"weight"} or len(shapes["weight"]) != 1:
-        return None
-    return nn.RMSNorm(shapes["weight"][0])
+def _rms_norm(shapes: dict[str, tuple[int, ...]], x: torch.Tensor, numbers: list[float]) -> list[nn.Module]:
+    """LLaMA's or Hugging Face's RMSNorm, with or without a weight, at the eps it keeps (or the default)."""
+    if shapes and (set(shapes) != {"weight"} or len(shapes["weight"]) != 1) or x.dim() == 0:
+        return []
+    size = shapes["weight"][0] if shapes else x.shape[-1]
+    return [nn.RMSNorm(size, eps=eps, elementwise_affine=bool(shapes)) for eps in (None, *numbers)]
 
 
 CANDIDATES: tuple[Candidate, ...] = (_layer_norm, _rms_norm)
+
+
+def _numbers(module: nn.Module) -> list[float]:
+    """Small positive floats the module keeps (`self.eps`, `self.variance_epsilon`): eps candidates."""
+    found = [v for k, v in vars(module).items() if not k.startswith("_") and isinstance(v, float) and 0 < v < 1]
+    return list(dict.fromkeys(found))
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -53,10 +62,8 @@ def catalogue_equivalent(module: nn.Module, args: tuple[Any, ...], kwargs: dict[
     shapes = {k: tuple(v.shape) for k, v in state.items()}
     generator = torch.Generator().manual_seed(0)
     probe = {k: v + torch.randn(v.shape, generator=generator, dtype=v.dtype) for k, v in state.items()}
-    for make in CANDIDATES:
-        candidate = make(shapes)
-        if candidate is None:
-            continue
+    candidates = [c for make in CANDIDATES for c in make(shapes, args[0], _numbers(module))]
+    for candidate in candidates:
         candidate = candidate.to(dtype=args[0].dtype).train(module.training)
         with torch.no_grad():
             candidate.load_state_dict(state)
