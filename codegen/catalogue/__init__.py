@@ -23,7 +23,7 @@ from graph.registry import STRUCTURAL, Registry, base_registry
 FAMILIES: tuple[str, ...] = (
     "linear", "conv", "pooling", "norm", "activation", "dropout", "recurrent", "embedding",
     "attention", "shape", "padding", "merge", "slicing", "reduction", "expression", "tensor_expression", "parameter",
-    "distance",
+    "buffer", "distance",
 )
 OPTIONAL_FAMILIES: tuple[str, ...] = ("complex",)
 

@@ -1,8 +1,8 @@
-"""A tensor the model owns and uses directly: a ViT's class token, a position table, a mask buffer.
+"""A tensor the model owns and uses directly: a ViT's class token, a position table.
 
 Import meets these as `self.class_token` in a forward (fx's get_attr). The
 node is an `nn.Parameter` attribute whose values come with the weights; a
-buffer (not trained) is a parameter with `requires_grad=False`.
+frozen one has `requires_grad=False`. A buffer stays a buffer (`buffer.py`).
 """
 
 from __future__ import annotations

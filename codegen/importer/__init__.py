@@ -79,7 +79,7 @@ def import_module(module: nn.Module, input_shapes: list[list[int]] | None = None
     finally:
         module.train(was_training)
     drop_unused_groups(doc)
-    importer.origin.notes = place_ties(module, doc, importer.origin)
+    importer.origin.notes += place_ties(module, doc, importer.origin)
     for nid, pos in layered_positions(doc.graph).items():
         doc.graph.nodes[nid].position = pos
     _assert_valid(doc)

@@ -27,7 +27,6 @@ from codegen.importer.groups import (
     join,
     only_group,
     opaque_outputs,
-    parameter_params,
     shape_like,
     signature,
     unique,
@@ -36,6 +35,7 @@ from codegen.importer.groups import (
 from codegen.importer.labels import labels_for
 from codegen.importer.modules import NotCatalogue, layer_for, layer_params
 from codegen.importer.patterns import Patterns
+from codegen.importer.tensors import tensor_node
 from codegen.importer.tracer import ForwardFailed, Trace, Untraceable, trace
 from codegen.runs import DTYPE_NAMES
 from graph.document import Document, Edge, Graph, GroupDef, Node, make_identifier
@@ -210,8 +210,9 @@ class Importer(Patterns):
             elif n.op == "get_attr":
                 if _is_tensor(value):
                     # in a frozen group the group's ❄ says it; the parameter itself stays trainable
-                    node = add("Parameter", labels.get(n, str(n.target).replace(".", "_")),
-                               parameter_params(value, frozen_group=not root and frozen(module)))
+                    kind, params = tensor_node(module, str(n.target), value, not root and frozen(module),
+                                               self.origin.notes)
+                    node = add(kind, labels.get(n, str(n.target).replace(".", "_")), params)
                     self.origin.rel[(scope, node.id)] = str(n.target)
                     texts[n] = ops.mark(node.id, "out")
                 else:
