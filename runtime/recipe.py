@@ -78,9 +78,11 @@ class InitSpec(BaseModel):
     """Weights to load before training: a whole model, or one node / group by its label (finetuning)."""
 
     model_config = _CFG
-    file: str
+    file: str  # a safetensors file, or a Hugging Face model folder holding model.safetensors
     node: str = ""  # label of the node or group the file's weights belong to; "" = the whole model
     strict: bool = True
+    #: prefix of the file's weight names → attribute path in the model (runtime.init_weights)
+    rename: dict[str, str] = {}
 
 
 class LoaderSpec(BaseModel):

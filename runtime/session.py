@@ -73,10 +73,9 @@ def _param_groups(model: torch.nn.Module, compiled: Compiled, doc: Document, rec
 
 def load_initial_weights(model: torch.nn.Module, compiled: Compiled, doc: Document, recipe: Recipe,
                          project_dir: Path | None) -> None:
-    """recipe.init_from: pretrained weights for the model or for single nodes/groups (by label)."""
-    from safetensors.torch import load_file
-
+    """recipe.init_from: pretrained weights (a file or a Hugging Face folder) for the model or one node/group."""
     from codegen.export import truly_missing
+    from runtime.init_weights import InitFileError, read_init_state
 
     labels = {node.label: key for key in compiled.attributes
               for node in [doc.scope(key[0]).nodes[key[1]]]}
@@ -84,13 +83,10 @@ def load_initial_weights(model: torch.nn.Module, compiled: Compiled, doc: Docume
         path = Path(spec.file)
         if not path.is_absolute() and project_dir is not None:
             path = project_dir / path
-        if path.exists() and not path.is_file():
-            raise TrainingError(f"recipe.init_from[{k}]: {path} is not a regular file (a device or a pipe "
-                                "cannot hold weights)")
         try:
-            state = load_file(str(path))
-        except Exception as exc:  # noqa: BLE001 - any unreadable file: one clear message
-            raise TrainingError(f"recipe.init_from[{k}]: cannot read {path}: {exc}") from None
+            state = read_init_state(path, spec.rename)
+        except InitFileError as exc:
+            raise TrainingError(f"recipe.init_from[{k}]: {exc}") from None
         target: torch.nn.Module = model
         if spec.node:
             if spec.node not in labels:

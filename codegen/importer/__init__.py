@@ -22,14 +22,14 @@ from codegen.importer.ops import NotExpressible
 from codegen.importer.recording import record_constructors
 from codegen.importer.ties import place_ties
 from codegen.importer.tracer import ForwardFailed, Untraceable, forward_parameters, trace
-from codegen.importer.weights import transfer_weights
+from codegen.importer.weights import transfer_weights, weight_renames
 from codegen.runs import DTYPE_NAMES, DTYPES
 from graph.document import ROOT, Document, Edge, Graph, Node, make_identifier
 from graph.kinds import INPUT, OUTPUT
 from graph.layout import layered_positions
 
 __all__ = ["ImportFailed", "Origin", "example_inputs", "import_module", "record_constructors",
-           "transfer_weights"]
+           "transfer_weights", "weight_renames"]
 
 
 def example_inputs(shapes: list[list[int]], dtypes: list[str] | None = None, batch: int = 2) -> list[torch.Tensor]:

@@ -99,3 +99,15 @@ def transfer_weights(original: nn.Module, origin: Any, compiled: Any, target: nn
     unknown = [k for k in unknown if original_key.get(k) not in rebuilt_by_constructor]
     result = target.load_state_dict(placed, strict=False)
     return missing + unknown + list(result.missing_keys)
+
+
+def weight_renames(original: nn.Module, origin: Any, compiled: Any) -> dict[str, str]:
+    """The original's module paths → the imported model's, for `recipe.init_from[].rename`.
+
+    A checkpoint saved by the original (a Hugging Face folder) then loads into
+    the imported model under its own names. Every path is kept, unchanged ones
+    too: the longest matching prefix wins, so a shorter rename must not reach them.
+    """
+    mapping = weight_mapping(origin.doc, origin, compiled.attributes)
+    names = set(original.state_dict())
+    return {k: v for k, v in sorted(mapping.items()) if k and any(n == k or n.startswith(k + ".") for n in names)}

@@ -20,6 +20,7 @@ from safetensors.torch import save_file
 
 from codegen import compile_document
 from graph import Document
+from runtime.init_weights import read_init_state, with_tied_names
 from runtime.recipe import Recipe, parse_recipe
 from runtime.trainscript.plan import APP_ONLY, CARRIED, NOT_YET, ExportRefused, plan_export
 from runtime.trainscript.script import train_script
@@ -59,9 +60,12 @@ def export_training(doc: Document, out_dir: Path, project_dir: Path | None = Non
     (out_dir / "recipe.json").write_text(json.dumps(plan.recipe, indent=2) + "\n")
     save_file({"train_x": train_x.contiguous(), "train_y": train_y.contiguous(), "val_x": val_x.contiguous(),
                "val_y": val_y.contiguous()}, str(out_dir / "data.safetensors"))
-    for source, target in plan.init_files:
+    for source, target, rename, part in plan.init_files:
         (out_dir / target).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, out_dir / target)
+        if rename:  # a Hugging Face folder: written under the model's names, tied names spelled out
+            save_file(with_tied_names(read_init_state(source, rename), compiled, part), str(out_dir / target))
+        else:
+            shutil.copyfile(source, out_dir / target)
     for module in plan.user_modules:
         (out_dir / f"{module.module}.py").write_text(user_module(module.source, module.kind))
     (out_dir / "metrics.py").write_text(metrics_module())

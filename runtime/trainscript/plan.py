@@ -17,6 +17,7 @@ from codegen import Compiled
 from graph import Document
 from graph.problems import Problem, ProblemError
 from runtime.policies import POLICIES
+from runtime.init_weights import InitFileError, weights_file
 from runtime.recipe import Recipe
 
 #: Recipe fields the exported script reproduces.
@@ -58,7 +59,8 @@ class Plan:
     policies: list[type] = field(default_factory=list)  # built-in policy classes to copy into hooks.py
     loss_function: tuple[str, str] | None = None  # (module, function) for a code loss
     user_modules: list[UserModule] = field(default_factory=list)
-    init_files: list[tuple[Path, str]] = field(default_factory=list)  # (source file, path in the export)
+    #: (source file, path in the export, names to rename (written under the model's names), module path)
+    init_files: list[tuple[Path, str, dict[str, str], str]] = field(default_factory=list)
 
 
 def hook_class_name(source: str) -> str | None:
@@ -145,6 +147,10 @@ class _Planner:
             path = Path(spec.file)
             if not path.is_absolute() and self.project_dir is not None:
                 path = self.project_dir / path
+            try:
+                path = weights_file(path)
+            except InitFileError as exc:
+                raise ExportRefused(f"recipe.init_from[{k}].file", str(exc)) from None
             if not path.is_file():
                 raise ExportRefused(f"recipe.init_from[{k}].file", f"cannot read {path}")
             if spec.node and spec.node not in self.paths:
@@ -152,7 +158,7 @@ class _Planner:
                                     "weights")
             module = self.paths[spec.node] if spec.node else ""
             target = f"init/{k}_{module or 'model'}.safetensors"
-            self.plan.init_files.append((path, target))
+            self.plan.init_files.append((path, target, dict(spec.rename), module))
             exported.append({"file": target, "module": module, "strict": spec.strict})
         self.plan.recipe["init_from"] = exported
 
