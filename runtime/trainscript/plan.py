@@ -16,8 +16,8 @@ from typing import Any
 from codegen import Compiled
 from graph import Document
 from graph.problems import Problem, ProblemError
-from runtime.policies import POLICIES
 from runtime.init_weights import InitFileError, weights_file
+from runtime.policies import POLICIES
 from runtime.recipe import Recipe
 
 #: Recipe fields the exported script reproduces.
