@@ -17,9 +17,7 @@ from graph import Document
 from graph.edits import MISSING, Batch, SetParam
 from graph.fileformat import loads
 from graph.kinds import FOREST, kind_of
-
-#: The parameters growth writes (`graph.kinds.forest.ForestKind.grown`).
-GROWTH_PARAMS = ("members", "frozen_members", "seeded_from")
+from runtime.revisions import GROWTH_PARAMS
 
 
 def run_folder(weights: Path) -> Path | None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -71,8 +72,21 @@ def _scaler(trainer: Any) -> Any:
     return getattr(precision, "scaler", None)
 
 
-def save_checkpoint(trainer: Any, folder: Path, name: str, next_epoch: int | None = None) -> Path:
-    """Writes `<name>.safetensors` as one unit; `next_epoch`: where a resumed run starts."""
+def param_group_names(model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> list[list[str]] | None:
+    """Each optimizer group's parameters by name: groups added while training (a forest's newcomers)
+    are rebuilt from these on resume. None when a parameter is not the model's (nothing to name it by)."""
+    names = {id(p): n for n, p in model.named_parameters(remove_duplicate=False)}
+    groups = [[names.get(id(p)) for p in group["params"]] for group in optimizer.param_groups]
+    return None if any(None in group for group in groups) else groups  # type: ignore[return-value]
+
+
+def save_checkpoint(trainer: Any, folder: Path, name: str, next_epoch: int | None = None,
+                    structure: dict[str, Any] | None = None) -> Path:
+    """Writes `<name>.safetensors` as one unit; `next_epoch`: where a resumed run starts.
+
+    `structure`: what a resumed run must rebuild before it loads the weights (a grown forest's
+    revision, `runtime.revisions.RevisionRecorder.structure`); kept in the info record.
+    """
     path = Path(folder) / f"{name}.safetensors"
     tensors = weight_tensors(trainer.model)
     state = {"optimizer": trainer.optimizer.state_dict(),
@@ -81,7 +95,8 @@ def save_checkpoint(trainer: Any, folder: Path, name: str, next_epoch: int | Non
              "scaler": _scaler(trainer).state_dict() if _scaler(trainer) is not None else None}
     skeleton = _pack(state, tensors)
     info = {"step": trainer.step, "epoch": trainer.epoch if next_epoch is None else next_epoch,
-            "metrics": trainer.last_eval}
+            "metrics": trainer.last_eval, "param_groups": param_group_names(trainer.model, trainer.optimizer),
+            **(structure or {})}
     metadata = {"format": "pt", "producer": "torchcanvas", "kind": KIND, "version": VERSION,
                 "state": json.dumps(skeleton), "info": json.dumps(info)}
     with atomic_path(path) as tmp:
@@ -91,18 +106,42 @@ def save_checkpoint(trainer: Any, folder: Path, name: str, next_epoch: int | Non
     return path
 
 
-def read_checkpoint(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
-    """All entries and the metadata of a safetensors file, or CheckpointError naming it."""
+def read_checkpoint(path: Path, tensors: bool = True) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    """All entries (none unless `tensors`) and the metadata of a safetensors file, or CheckpointError naming it."""
     try:
         with safe_open(str(path), framework="pt") as f:
             metadata = f.metadata() or {}
-            tensors = {key: f.get_tensor(key) for key in f.keys()}  # noqa: SIM118 - safe_open has no items()
+            entries = {key: f.get_tensor(key) for key in f.keys()} if tensors else {}  # noqa: SIM118
     except FileNotFoundError:
         raise CheckpointError(f"{path}: no such checkpoint") from None
     except Exception as exc:  # noqa: BLE001 - any unreadable file (a pickle, a truncated file): one line
         raise CheckpointError(f"{path}: not a readable checkpoint (a .safetensors file is expected; "
                               f"{str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__})") from None
-    return tensors, metadata
+    return entries, metadata
+
+
+def checkpoint_info(path: Path) -> dict[str, Any]:
+    """The saved step/epoch record alone (no tensors read): what a resume must know before building the model."""
+    _, metadata = read_checkpoint(Path(path), tensors=False)
+    if metadata.get("kind") != KIND:
+        return {}
+    try:
+        info = json.loads(metadata.get("info", "{}"))
+    except ValueError as exc:
+        raise CheckpointError(f"{path}: the checkpoint's state record is damaged ({exc})") from None
+    return info if isinstance(info, dict) else {}
+
+
+def named_param_groups(model: torch.nn.Module, names: Any, path: Path) -> list[dict[str, Any]]:
+    """The optimizer groups a checkpoint recorded (`param_group_names`), over this model's parameters."""
+    params = dict(model.named_parameters(remove_duplicate=False))
+    if not isinstance(names, list) or not all(isinstance(g, list) for g in names):
+        raise CheckpointError(f"{path}: the checkpoint's optimizer groups are damaged")
+    missing = [n for group in names for n in group if n not in params]
+    if missing:
+        raise CheckpointError(f"{path}: the optimizer state does not fit this model (no parameter "
+                              f"{', '.join(map(str, missing[:3]))})")
+    return [{"params": [params[n] for n in group]} for group in names]
 
 
 def _restore_state(trainer: Any, state: dict[str, Any], path: Path) -> None:
@@ -174,8 +213,10 @@ class Checkpointer(Callback):
 
     name = "checkpoint"
 
-    def __init__(self, folder: Path, every: int = 1, keep: int = 3, min_seconds: float = 0.0) -> None:
+    def __init__(self, folder: Path, every: int = 1, keep: int = 3, min_seconds: float = 0.0,
+                 structure: Callable[[], dict[str, Any]] | None = None) -> None:
         self.folder = Path(folder)
+        self.structure = structure  # what a resume must rebuild first (a grown forest's revision)
         self.every = every
         self.keep = keep  # epoch checkpoints kept besides "last"
         self.min_seconds = min_seconds
@@ -187,7 +228,8 @@ class Checkpointer(Callback):
         clean_stale_temps_in(self.folder)  # what a killed earlier run left half-written
 
     def _save(self, trainer: Any, name: str, next_epoch: int | None = None) -> None:
-        self.last = save_checkpoint(trainer, self.folder, name, next_epoch)
+        structure = self.structure() if self.structure is not None else None
+        self.last = save_checkpoint(trainer, self.folder, name, next_epoch, structure)
         trainer.emit(CheckpointSaved(trainer.step, str(self.last)))
 
     def on_epoch_end(self, trainer: Any) -> None:

@@ -14,6 +14,11 @@ flags, on the meta device), and then:
 * emits a `RevisionCreated` event carrying the revised project, which the
   app applies to the open document, so saving and reopening the project
   gives the model that trained.
+
+Every checkpoint carries the revision it was saved with (`structure`): a
+resumed run gives the project's Forest nodes those members before it builds
+the model (`with_growth`), so the checkpoint's weights fit and the run goes on
+where it stopped, whichever revision of the project it was started from.
 """
 
 from __future__ import annotations
@@ -36,6 +41,9 @@ from runtime.callbacks import Callback
 from runtime.events import LogMessage, RevisionCreated
 from runtime.run_folder import graph_hash
 
+#: The Forest node parameters growth writes (`graph.kinds.forest.ForestKind.grown`).
+GROWTH_PARAMS = ("members", "frozen_members", "seeded_from")
+
 
 def forest_nodes(doc: Document, compiled: Compiled) -> list[tuple[str, str, str]]:
     """(scope, node id, attribute path) of every Forest node the model holds."""
@@ -55,6 +63,29 @@ def structure(model: nn.Module) -> dict[str, tuple[tuple[int, ...], torch.dtype,
     return {**params, **buffers}
 
 
+def with_growth(doc: Document, structure: dict[str, Any]) -> tuple[Document, list[str]]:
+    """`doc` with the forests' members a checkpoint's `structure` records; and what changed, per forest label.
+
+    Raises ValueError naming a recorded forest the project does not have (another project's checkpoint).
+    """
+    revised, changes = copy.deepcopy(doc), []
+    for entry in structure.get("forests", []):
+        scope, nid = entry.get("scope"), entry.get("node")
+        node = revised.scope(scope).nodes.get(nid) if scope in revised.scopes() else None
+        if node is None or kind_of(node.type) is not FOREST:
+            raise ValueError(f"the checkpoint grew forest {entry.get('label', nid)!r}, which this project does "
+                             "not have")
+        before = dict(node.params)
+        for name in GROWTH_PARAMS:
+            if name in entry:
+                node.params[name] = entry[name]
+            else:
+                node.params.pop(name, None)
+        if node.params != before:
+            changes.append(f"{node.label}: {FOREST.members(node)} members")
+    return revised, changes
+
+
 def _write(path: Path, text: str) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text)
@@ -67,13 +98,22 @@ class RevisionRecorder(Callback):
     name = "revisions"
 
     def __init__(self, doc: Document, compiled: Compiled, *, trusted: bool = False,
-                 run_dir: Path | None = None) -> None:
+                 run_dir: Path | None = None, revision: int = 0) -> None:
         self.doc = copy.deepcopy(doc)
         self.trusted = trusted
         self.run_dir = run_dir
         self.forests = forest_nodes(doc, compiled)
-        self.revision = 0
+        self.revision = revision  # a resumed run goes on from its checkpoint's revision
         self.compiled = compiled
+
+    def structure(self) -> dict[str, Any]:
+        """The current revision as a checkpoint records it: its number and each forest's growth parameters."""
+        forests = []
+        for scope, nid, _ in self.forests:
+            node = self.doc.scope(scope).nodes[nid]
+            forests.append({"scope": scope, "node": nid, "label": node.label,
+                            **{k: node.params[k] for k in GROWTH_PARAMS if k in node.params}})
+        return {"revision": self.revision, "forests": forests}
 
     def _counts(self, trainer: Any) -> list[int]:
         return [len(trainer.model.get_submodule(path).members) for _, _, path in self.forests]

@@ -16,7 +16,13 @@ from graph.fileformat import dumps
 from graph.trust import UntrustedCode
 from runtime.batches import loader_notice, make_loader
 from runtime.callbacks import Callback
-from runtime.checkpoint import Checkpointer, load_checkpoint
+from runtime.checkpoint import (
+    Checkpointer,
+    CheckpointError,
+    checkpoint_info,
+    load_checkpoint,
+    named_param_groups,
+)
 from runtime.engine import Flags, Trainer, TrainingError, resolve_device
 from runtime.event_stream import EventStream, Subscriber
 from runtime.events import LogMessage
@@ -24,7 +30,7 @@ from runtime.forest_monitor import MemberContributionMonitor
 from runtime.optim import build_loss, build_optimizer, build_scheduler
 from runtime.policies import POLICIES
 from runtime.recipe import Recipe
-from runtime.revisions import RevisionRecorder, forest_nodes
+from runtime.revisions import RevisionRecorder, forest_nodes, with_growth
 from runtime.run_folder import MetricsWriter, write_result, write_start
 from runtime.sampling import EpochSampler
 from runtime.tensorboard_writer import TensorBoardWriter
@@ -154,6 +160,13 @@ def prepare(
     from runtime.analysis import analyse, input_fit
     from runtime.data import load_dataset
 
+    resume = checkpoint_info(Path(resume_from)) if resume_from is not None else {}
+    resumed_growth: list[str] = []
+    if resume.get("forests"):  # the checkpoint's model grew: rebuild that revision, not the one given
+        try:
+            doc, resumed_growth = with_growth(doc, resume)
+        except ValueError as exc:
+            raise CheckpointError(f"{resume_from}: {exc}") from None
     require_trust(doc, trusted)
     analysis = analyse(doc, project_dir=project_dir, trusted=trusted, overrides=overrides)
     if analysis.errors:
@@ -178,7 +191,9 @@ def prepare(
     val_loader = make_loader(bundle.val, max(recipe.batch_size, 256), recipe.loader, device) \
         if len(bundle.val) else None
     loss_fn = build_loss(recipe.loss, doc.code if trusted else {})
-    optimizer = build_optimizer(recipe.optimizer, _param_groups(model, compiled, doc, recipe))
+    groups = named_param_groups(model, resume["param_groups"], Path(resume_from)) \
+        if resume.get("param_groups") else _param_groups(model, compiled, doc, recipe)
+    optimizer = build_optimizer(recipe.optimizer, groups)  # a resume: the groups growth added, in their order
     steps_per_epoch = len(train_loader)
     total = recipe.epochs * steps_per_epoch
     scheduler, when = build_scheduler(recipe.schedule, optimizer, steps_per_epoch, total)
@@ -190,7 +205,8 @@ def prepare(
     revisions = None
     forests = forest_nodes(doc, compiled)
     if forests:  # a forest may grow: record the revisions, measure what each member contributes
-        revisions = RevisionRecorder(doc, compiled, trusted=trusted, run_dir=run_dir)
+        revisions = RevisionRecorder(doc, compiled, trusted=trusted, run_dir=run_dir,
+                                     revision=int(resume.get("revision", 0)))
         callbacks.append(revisions)
         labels = [(doc.scope(scope).nodes[nid].label, path) for scope, nid, path in forests]
         callbacks.append(MemberContributionMonitor(labels, recipe.eval_batches))
@@ -198,7 +214,8 @@ def prepare(
     if run_dir is not None:
         write_start(run_dir, dumps(doc), doc.name, recipe.model_dump(), compiled.source, run_meta)
         callbacks.append(Checkpointer(run_dir / "checkpoints", recipe.checkpoint_every,
-                                      min_seconds=recipe.checkpoint_min_seconds))
+                                      min_seconds=recipe.checkpoint_min_seconds,
+                                      structure=revisions.structure if revisions is not None else None))
         events.subscribe(MetricsWriter(run_dir / "metrics.jsonl"))
         events.subscribe(TensorBoardWriter(run_dir))
     trainer = Trainer(model, train_loader, val_loader, recipe, loss_fn, optimizer, scheduler, when, callbacks,
@@ -207,6 +224,9 @@ def prepare(
     notice = loader_notice(recipe.loader)
     if notice:
         events(LogMessage(notice, "warning"))
+    if resumed_growth:
+        events(LogMessage(f"resumed the checkpoint's revision {resume.get('revision', 0)}: "
+                          + "; ".join(resumed_growth)))
     if resume_from is not None:
         info = load_checkpoint(trainer, Path(resume_from))
         trainer.step, trainer.epoch = int(info.get("step", 0)), int(info.get("epoch", 0))

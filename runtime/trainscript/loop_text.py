@@ -99,6 +99,12 @@ def param_groups(model: nn.Module) -> list[dict]:
     return groups
 
 
+def forests(model: nn.Module) -> list[tuple[str, nn.Module]]:
+    """The forests in the model (modules with members and grow()): a checkpoint records how far each grew."""
+    return [(path, m) for path, m in model.named_modules()
+            if callable(getattr(m, "grow", None)) and isinstance(getattr(m, "members", None), nn.ModuleList)]
+
+
 def batches(x: torch.Tensor, y: torch.Tensor, epoch: int, rank: int = 0, world: int = 1, skip: int = 0):
     """(inputs, targets, size of the whole batch): this rank's share of each batch of the epoch.
 
@@ -346,14 +352,19 @@ class Trainer:
         torch.save({"optimizer": self.optimizer.state_dict(),
                     "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None,
                     "rng": torch.get_rng_state(), "step": self.step,
-                    "epoch": self.epoch if next_epoch is None else next_epoch}, folder / f"{name}.pt")
+                    "epoch": self.epoch if next_epoch is None else next_epoch,
+                    "members": {path: len(m.members) for path, m in forests(self.model)}}, folder / f"{name}.pt")
         if self.log is not None:
             self.log.flush()
 
     def resume(self, checkpoint: Path) -> None:
         checkpoint = Path(checkpoint)
-        self.model.load_state_dict(load_file(str(checkpoint.with_suffix(".safetensors"))))
         state = torch.load(checkpoint.with_suffix(".pt"), weights_only=True)
+        grown = dict(forests(self.model))
+        for path, members in state.get("members", {}).items():
+            while len(grown[path].members) < members:  # grown during the run: grow again, as the run did
+                self.add_parameters(grown[path].grow())
+        self.model.load_state_dict(load_file(str(checkpoint.with_suffix(".safetensors"))))
         self.optimizer.load_state_dict(state["optimizer"])
         if self.scheduler is not None and state["scheduler"]:
             self.scheduler.load_state_dict(state["scheduler"])

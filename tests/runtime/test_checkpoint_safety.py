@@ -65,7 +65,8 @@ def test_one_file_round_trip_restores_everything(tmp_path):
     torch.manual_seed(123)
     fresh = trainer(seed=2)
     info = load_checkpoint(fresh, path)
-    assert info == {"step": 7, "epoch": 1, "metrics": {"val_loss": 0.5}}
+    assert info == {"step": 7, "epoch": 1, "metrics": {"val_loss": 0.5},  # and each optimizer group by name
+                    "param_groups": [["0.weight", "0.bias", "2.weight", "2.bias"]]}
     assert torch.equal(torch.get_rng_state(), rng)
     assert fresh.scheduler.state_dict() == t.scheduler.state_dict()
     for a, b in zip(fresh.optimizer.state_dict()["state"].values(), t.optimizer.state_dict()["state"].values(),
