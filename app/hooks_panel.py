@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMenu,
-    QPlainTextEdit,
     QPushButton,
     QToolButton,
     QTreeWidget,
@@ -35,9 +34,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.codeview import monospace
+from app.code_editor import CodeEditor
 from app.editor.model import EditorModel
-from app.highlighter import PythonHighlighter
 from graph.edits import Batch, SetCode, SetRecipe
 from runtime.callbacks import HOOK_POINTS
 from runtime.hook_catalog import BUILT_INS, JSON, LABELS, HookEntryError, Setting, read_hook
@@ -105,11 +103,7 @@ class HooksPanel(QWidget):
         self.form = QFormLayout(self.form_host)
         self.entry_name = QLineEdit()
         self.entry_name.editingFinished.connect(self._rename_entry)
-        self.code = QPlainTextEdit()
-        self.code.setFont(monospace())
-        self.code.setLineWrapMode(QPlainTextEdit.NoWrap)
-        self.code.setMinimumHeight(260)
-        self.code._highlighter = PythonHighlighter(self.code.document())
+        self.code = CodeEditor(minimum_height=260)
         self.apply_button = QPushButton("Apply code")
         self.apply_button.setToolTip("Ctrl+Return in the editor")
         self.apply_button.clicked.connect(self.apply_code)

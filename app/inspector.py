@@ -21,9 +21,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.code_editor import CodeEditor
 from app.codeview import monospace
 from app.editor.model import EditorModel
-from app.highlighter import PythonHighlighter
 from app.wheel_guard import guard_wheel
 from graph import MISSING, ParamSpec
 from graph.codeinfo import CodeEntryError, read_code
@@ -223,11 +223,7 @@ class Inspector(QWidget):
     def _code_editors(self, node) -> None:
         """The entry's source with its Apply button above it (always in view), then its arguments."""
         source = self.model.doc.code.get(node.params.get("code", ""), "")
-        editor = QPlainTextEdit(source)
-        editor.setFont(monospace())
-        editor.setMinimumHeight(160)
-        editor.setLineWrapMode(QPlainTextEdit.NoWrap)
-        editor._highlighter = PythonHighlighter(editor.document())
+        editor = CodeEditor(source)
         apply = QPushButton("Apply code")
         apply.setToolTip("Store this source as the node's code entry (one undo step)")
         apply.clicked.connect(lambda: self.apply_code(editor.toPlainText()))

@@ -88,3 +88,35 @@ def test_built_ins_are_added_from_the_menu(window, qtbot):
     window.model.analyse()
     panel.select(1)
     assert "no forests" not in panel.problems.text() and "forest" in panel.problems.text()
+
+
+def test_the_hook_editor_indents_as_a_python_editor_does(window, qtbot):
+    """A last-layer noise hook typed into the skeleton: Return lands inside the method, Tab is four spaces."""
+    panel = open_template(window, "02_mlp_digits.json")
+    qtbot.mouseClick(panel.new_button, Qt.LeftButton)
+    editor = panel.code
+    cursor = editor.document().find("# trainer.revert_step() undoes the step")
+    cursor.clearSelection()
+    editor.setTextCursor(cursor)
+    qtbot.keyClick(editor, Qt.Key_Return)
+    qtbot.keyClicks(editor, 'trainer.add_noise(self.sigma, layers=["fc2"])')
+    qtbot.keyClick(editor, Qt.Key_Return)
+    qtbot.keyClicks(editor, "if trainer.step > 100:")
+    qtbot.keyClick(editor, Qt.Key_Return)
+    qtbot.keyClicks(editor, "return")
+    qtbot.keyClick(editor, Qt.Key_Return)
+    qtbot.keyClick(editor, Qt.Key_Tab)
+    qtbot.keyClicks(editor, "x = 1")
+    for _ in range(6):  # "x = 1" gone, then four spaces at once
+        qtbot.keyClick(editor, Qt.Key_Backspace)
+    qtbot.keyClicks(editor, "pass")
+    qtbot.keyClick(editor, Qt.Key_Return, Qt.ControlModifier)  # applies, as the button does
+    source = window.model.doc.code["my_hook"]
+    assert ("        # trainer.revert_step() undoes the step\n"
+            '        trainer.add_noise(self.sigma, layers=["fc2"])\n'
+            "        if trainer.step > 100:\n"
+            "            return\n"
+            "        pass\n") in source
+    assert "\t" not in source
+    window.model.analyse()
+    assert panel.problems.text() == ""
