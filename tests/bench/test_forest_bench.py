@@ -34,7 +34,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(10_800)]
 
 TEST, VAL = 0.15, 0.15
 SEEDS = int(os.environ.get("FOREST_BENCH_SEEDS", 5))
-TUNING_SEEDS = int(os.environ.get("FOREST_BENCH_TUNING_SEEDS", 2))
+TUNING_SEEDS = int(os.environ.get("FOREST_BENCH_TUNING_SEEDS", 5))
 SERIES = {
     "sunspots": ({"name": "sunspots", "window": 20, "flat": True}, 11, 32),
     "co2 (weekly changes)": ({"name": "co2", "window": 52, "flat": True, "transform": "diff"}, 52, 64),
@@ -147,10 +147,10 @@ def test_forest_hand_off_modes_against_a_single_net_and_classical_baselines():
             for width in WIDTHS:
                 for freeze in (True, False) if combine != "boosting" else (True,):
                     doc = forest_doc(window, width, combine, "copy", tuning(spec), batch, freeze)
-                    scores[(combine, width, freeze)] = statistics.fmean(train(doc, seed)[0] for seed in range(TUNING_SEEDS))
-        combine, width, freeze = min(scores, key=scores.get)
-        tuned = ", ".join(f"{c}/{w}/{'frozen' if f else 'trainable'}: {v:.4f}"
-                          for (c, w, f), v in sorted(scores.items()))
+                    scores[(combine, width, freeze)] = [train(doc, seed)[0] for seed in range(TUNING_SEEDS)]
+        combine, width, freeze = min(scores, key=lambda key: statistics.fmean(scores[key]))
+        tuned = ", ".join(f"{c}/{w}/{'frozen' if f else 'trainable'}: {mean_std(v)}"
+                          for (c, w, f), v in sorted(scores.items(), key=lambda item: statistics.fmean(item[1])))
         # 2. every method on the test period, 5 seeds
         rows = []
         budget = 0
