@@ -26,6 +26,7 @@ PATH_ROLE = Qt.UserRole + 3
 class RunsPanel(QWidget):
     overlay_requested = Signal(list)  # run folders to overlay (runs of one comparison variant share a colour)
     load_weights_requested = Signal(str)  # weights file
+    resume_requested = Signal(str)  # a stopped run's checkpoint to continue from
 
     def __init__(self) -> None:
         super().__init__()
@@ -80,7 +81,7 @@ class RunsPanel(QWidget):
         self.overlay_requested.emit([str(r.path) for r in self._selected()])
 
     def menu_for(self, item: QTreeWidgetItem) -> QMenu:
-        """Right-click on a run: show it, load its weights, open its folder, delete it."""
+        """Right-click on a run: show it, load its weights, continue it, open its folder, delete it."""
         if not item.isSelected():
             self.tree.clearSelection()
             item.setSelected(True)
@@ -90,6 +91,9 @@ class RunsPanel(QWidget):
         menu.addAction("Show on the dashboard", lambda: self.overlay_requested.emit([str(path)]))
         load = menu.addAction("Load weights into model", self._load)
         load.setEnabled(run is not None and run.weights is not None)
+        resume = menu.addAction("Continue training", lambda: self.resume_requested.emit(str(run.checkpoint)))
+        resume.setEnabled(run is not None and run.checkpoint is not None and run.status in ("stopped", "failed"))
+        resume.setToolTip("A new run from this run's last checkpoint: its weights, optimizer state and grown forest")
         menu.addAction("Open folder", lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))))
         menu.addSeparator()
         menu.addAction("Delete run…", lambda: self.delete_run(path))

@@ -64,14 +64,15 @@ class TrainingController(QObject):
         return self.process is not None and self.process.running
 
     def start(self, project_text: str, project_dir: Path | None, run_dir: Path, trusted: bool,
-              overrides: dict | None = None, num_threads: int | None = None, runs_user_code: bool = False) -> None:
-        """Starts a run; `runs_user_code` retires the warm worker after it (no user state leaks onwards)."""
+              overrides: dict | None = None, num_threads: int | None = None, runs_user_code: bool = False,
+              resume_from: str | None = None) -> None:
+        """Starts a run (from a checkpoint: `resume_from`); `runs_user_code` retires the warm worker after it."""
         if self.running:
             raise RuntimeError("a training run is already going")
         self.run_dir = run_dir
         self.paused = False
         request = WorkerRequest(project_text, str(project_dir) if project_dir else None, trusted, overrides or {},
-                                str(run_dir), num_threads=num_threads)
+                                str(run_dir), resume_from=resume_from, num_threads=num_threads)
         if self.warm is not None:
             self.process = self.warm.submit(request, retire_after=runs_user_code)
         else:

@@ -86,8 +86,11 @@ class ExperimentsMixin:
         return True
 
     def adopt_revision_of(self, weights: str, quiet: bool = False) -> bool:
-        """The revision of the run a weights file comes from (its folder's project.json), if it grew."""
+        """The revision of the run a weights file comes from (its folder's project.json), if it grew.
+
+        Not only runs that wrote revisions: a run resumed from a grown forest's checkpoint starts
+        from that revision and may grow no further."""
         folder = run_folder(Path(weights))
-        if folder is None or not (folder / "revisions.jsonl").exists():
+        if folder is None:
             return False
         return self.adopt_run_revision((folder / "project.json").read_text(encoding="utf-8"), folder.name, quiet)

@@ -45,6 +45,7 @@ class TrainingMixin(ExperimentsMixin):
         self.runs_panel = RunsPanel()
         self.runs_panel.overlay_requested.connect(self._overlay_runs)
         self.runs_panel.load_weights_requested.connect(self.load_run_weights)
+        self.runs_panel.resume_requested.connect(lambda checkpoint: self.start_training(resume_from=checkpoint))
         self.train_label = QLabel()
         self.statusBar().addPermanentWidget(self.train_label)
         self.setCorner(Qt.BottomLeftCorner, Qt.BottomDockWidgetArea)
@@ -150,7 +151,8 @@ class TrainingMixin(ExperimentsMixin):
         self.model.analyse()
         return [p for p in self.model.problems if p.is_error]
 
-    def start_training(self) -> bool:
+    def start_training(self, resume_from: str | None = None) -> bool:
+        """Train (F5), or continue a stopped run from its checkpoint into a new run folder."""
         if self.trainer.running:
             return False
         if not self.ensure_trusted("Training runs this project's code"):
@@ -169,7 +171,8 @@ class TrainingMixin(ExperimentsMixin):
         self.plots.clear()
         self.status_text.reset()
         self.trainer.start(dumps(self.model.doc), self.model.path.parent if self.model.path else None, run_dir,
-                           self.model.trusted, num_threads=1, runs_user_code=has_code(self.model.doc))
+                           self.model.trusted, num_threads=1, runs_user_code=has_code(self.model.doc),
+                           resume_from=resume_from)
         self.switch_perspective(TRAIN)
         self.docks["Dashboard"].show()
         self.docks["Dashboard"].raise_()

@@ -27,6 +27,12 @@ class RunInfo:
         last = self.path / "checkpoints" / "last.safetensors"
         return final if final.exists() else last if last.exists() else None
 
+    @property
+    def checkpoint(self) -> Path | None:
+        """Where a stopped run goes on from (its grown forest and optimizer included)."""
+        last = self.path / "checkpoints" / "last.safetensors"
+        return last if last.exists() else None
+
 
 def read_run(path: Path) -> RunInfo:
     info = RunInfo(path, path.name)

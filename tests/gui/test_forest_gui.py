@@ -3,6 +3,7 @@
 import shutil
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import Qt
 
 from codegen import compile_document
@@ -67,3 +68,44 @@ def test_a_run_that_grows_the_forest_leaves_the_grown_model_in_the_project(make_
     reopened = load(path, project_registry())
     assert compile_document(reopened).source == (run_dir / "model.py").read_text()
     shutil.rmtree(run_dir, ignore_errors=True)
+
+
+@pytest.mark.parametrize("stopped_after", [1, 2])  # epochs: one growth still to come, or none
+def test_a_stopped_run_whose_forest_grew_continues_from_the_runs_panel(make_window, tmp_path, qtbot, stopped_after):
+    """Right-click → Continue training: the checkpoint's grown forest trains on to the uninterrupted run's weights."""
+    from safetensors.torch import load_file
+
+    from runtime.engine import Flags
+
+    path = small_forest(tmp_path)
+    whole_dir = tmp_path / "whole"
+    run(prepare(load(path, project_registry()), run_dir=whole_dir, num_threads=1))
+    stopped_dir = new_run_dir(tmp_path / "runs", "forest")
+    job = prepare(load(path, project_registry()), run_dir=stopped_dir, num_threads=1)
+    steps_per_epoch = len(job.trainer.train_loader)
+    job.trainer.flags = Flags(stop=lambda: job.trainer.step >= stopped_after * steps_per_epoch + 1)
+    run(job)
+    assert job.trainer.status == "stopped"
+    window = make_window(path)
+    window.runs_panel.set_folder(tmp_path / "runs")
+    item = window.runs_panel.tree.topLevelItem(0)
+    menu = window.runs_panel.menu_for(item)
+    (action,) = [a for a in menu.actions() if a.text() == "Continue training"]
+    assert action.isEnabled()
+    action.trigger()
+    qtbot.waitUntil(lambda: not window.trainer.running and window.trainer.process is not None, timeout=180_000)
+    assert "finished" in window.train_label.text()
+    resumed_dir = window.trainer.run_dir
+    assert resumed_dir != stopped_dir
+    whole, resumed = (load_file(str(d / "weights.safetensors")) for d in (whole_dir, resumed_dir))
+    assert whole.keys() == resumed.keys()
+    for name, value in whole.items():
+        assert (resumed[name] - value).abs().max() <= 1e-6, name
+    assert forest_node(window).params["members"] == 3  # the project now describes the model that trained
+    assert window.model.compiled.source == (whole_dir / "model.py").read_text()
+    # a finished run has nothing to continue
+    window.runs_panel.set_folder(tmp_path / "runs")
+    finished = next(window.runs_panel.tree.topLevelItem(k) for k in range(2)
+                    if window.runs_panel.tree.topLevelItem(k).text(0) == resumed_dir.name)
+    (action,) = [a for a in window.runs_panel.menu_for(finished).actions() if a.text() == "Continue training"]
+    assert not action.isEnabled()
