@@ -1,17 +1,21 @@
 """Resuming a run whose forest grew: the checkpoint's structure and optimizer groups, so the run goes on exactly."""
 
 import json
+from pathlib import Path
 
 import pytest
 import torch
 from safetensors.torch import load_file
 
-from graph import save
+from graph import load, save
 from runtime.cli import run as cli
+from runtime.commands.check import project_registry
 from runtime.engine import Flags
 from runtime.events import BatchEnded, HookDecision, RevisionCreated
 from runtime.session import prepare, run
 from tests.runtime.test_forest_growth import forest_project
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "resources" / "templates"
 
 
 def growing(handoff, combine, epochs=7):
@@ -109,3 +113,17 @@ def test_the_exported_train_script_resumes_a_grown_forest(tmp_path):
     assert whole.keys() == resumed.keys() and len({k.split(".")[2] for k in whole if ".members." in k}) == 3
     for name, value in whole.items():
         torch.testing.assert_close(resumed[name], value, rtol=0, atol=1e-6, msg=name)
+
+
+def test_a_grown_forests_checkpoint_given_to_another_project_is_one_line(tmp_path, capsys):
+    project = tmp_path / "forest.json"
+    save(growing("copy", "mean", epochs=2), project)
+    assert cli(["train", str(project), "--quiet", "--out", str(tmp_path / "part")]) == 0
+    plain = tmp_path / "plain.json"
+    save(load(TEMPLATES / "02_mlp_digits.json", project_registry()), plain)
+    capsys.readouterr()
+    code = cli(["train", str(plain), "--quiet", "--resume", str(tmp_path / "part" / "checkpoints" / "last.safetensors")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and len(err) == 1, err
+    assert "last.safetensors: the checkpoint grew forest 'forest', which this project does not have" in err[0]
+    assert "Traceback" not in err[0]
