@@ -17,7 +17,7 @@ from graph import Document
 from graph.edits import MISSING, Batch, SetParam
 from graph.fileformat import loads
 from graph.kinds import FOREST, kind_of
-from runtime.revisions import GROWTH_PARAMS
+from graph.kinds.forest import GROWTH_PARAMS
 
 
 def run_folder(weights: Path) -> Path | None:

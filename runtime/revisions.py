@@ -37,12 +37,10 @@ from codegen.compiler import Compiled
 from graph import Document
 from graph.fileformat import dumps
 from graph.kinds import FOREST, kind_of
+from graph.kinds.forest import GROWTH_PARAMS
 from runtime.callbacks import Callback
 from runtime.events import LogMessage, RevisionCreated
 from runtime.run_folder import graph_hash
-
-#: The Forest node parameters growth writes (`graph.kinds.forest.ForestKind.grown`).
-GROWTH_PARAMS = ("members", "frozen_members", "seeded_from")
 
 
 def forest_nodes(doc: Document, compiled: Compiled) -> list[tuple[str, str, str]]:

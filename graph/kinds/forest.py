@@ -36,6 +36,8 @@ from graph.spec import NodeSpec, ParamSpec
 HANDOFFS = ("copy", "lateral", "fresh")
 COMBINES = ("mean", "learned", "boosting")
 SELECTS = ("norm", "first", "random")
+#: The parameters growth writes (`ForestKind.grown`): a run's revision and a checkpoint record these.
+GROWTH_PARAMS = ("members", "frozen_members", "seeded_from")
 
 
 @dataclass(frozen=True)
