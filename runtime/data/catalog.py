@@ -107,6 +107,9 @@ def _series(n: int) -> tuple[ParamSpec, ...]:
 BLOCK_SIZE = ParamSpec("block_size", "int", 64, help="characters per sample (context length)", min=1, max=100_000)
 STRIDE = ParamSpec("stride", "int", None, help="start-to-start distance of windows; null = block_size (no overlap)",
                    optional=True, min=1)
+TOKENS = ParamSpec("tokens", "enum", "chars", choices=("chars", "bytes"),
+                   help="chars: the text's own characters; bytes: its UTF-8 bytes (256 ids, the same for every "
+                        "text, so a model pretrained on one text reads another)")
 LM_VAL = ParamSpec("val_fraction", "float", 0.1, help="share of the text (its end) held out for validation",
                    min=0.0, max=1.0, exclusive_max=True)
 PATH = ParamSpec("path", "path", None, help="the file to read (relative to the project folder)", required=True)
@@ -207,7 +210,7 @@ def _build() -> dict[str, DatasetInfo]:
                      ParamSpec("modules", "strings", None, help="stdlib modules to use; null = a fixed default list",
                                optional=True),
                      ParamSpec("ascii_only", "bool", True,
-                               help="replace other characters with '?' (smaller vocabulary)")),
+                               help="replace other characters with '?' (smaller vocabulary)"), TOKENS),
                     "stdlib_text:load_stdlib_text"),
         DatasetInfo("stdlib_docstrings",
                     "Classify stdlib docstrings by library area (text, math, files, network, concurrency)",
@@ -253,7 +256,7 @@ def _build() -> dict[str, DatasetInfo]:
                     "language_model", "files",
                     (PATH, BLOCK_SIZE, STRIDE, LM_VAL,
                      ParamSpec("max_chars", "int", None, help="use only the first N characters", optional=True, min=1),
-                     ParamSpec("encoding", "string", "utf-8", help="text encoding of the file")),
+                     ParamSpec("encoding", "string", "utf-8", help="text encoding of the file"), TOKENS),
                     "chars:load_text_file", "chars:text_file_problems"),
         DatasetInfo("mnist", "MNIST-format IDX files in a folder (MNIST, Fashion-MNIST, KMNIST)",
                     "classification", "files",

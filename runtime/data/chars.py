@@ -26,16 +26,25 @@ class CharVocab:
     """Sorted distinct characters; ``itos[i]`` is a character, ``stoi[c]`` its id."""
 
     itos: list[str]
+    #: ids are the text's UTF-8 bytes (256 of them, the same for every text), not its characters
+    utf8: bool = False
 
     @classmethod
     def from_text(cls, text: str) -> CharVocab:
         return cls(sorted(set(text)))
+
+    @classmethod
+    def bytes(cls) -> CharVocab:
+        """GPT-2's byte alphabet without its merges: a model pretrained on one text reads any other."""
+        return cls([chr(b) for b in range(256)], utf8=True)
 
     @property
     def stoi(self) -> dict[str, int]:
         return {c: i for i, c in enumerate(self.itos)}
 
     def encode(self, text: str) -> torch.Tensor:
+        if self.utf8:
+            return torch.frombuffer(bytearray(text.encode("utf-8")), dtype=torch.uint8).to(torch.int64)
         stoi = self.stoi
         return torch.tensor([stoi[c] for c in text], dtype=torch.int64)
 
@@ -47,7 +56,8 @@ def char_lm_bundle(text: str, p: dict[str, Any], name: str, extra: dict[str, Any
     """Windows of ``block_size`` character ids; target = the same window shifted one character on."""
     block, val_fraction = p["block_size"], p["val_fraction"]
     stride = p.get("stride") or block
-    vocab = CharVocab.from_text(text)  # from all text, so validation has no unknown characters
+    # from all text, so validation has no unknown characters; or bytes, fixed across texts
+    vocab = CharVocab.bytes() if p.get("tokens") == "bytes" else CharVocab.from_text(text)
     ids = vocab.encode(text)
     cut = len(ids) - int(round(len(ids) * val_fraction))
     train = CharWindows(ids[:cut], block, stride)
