@@ -49,16 +49,22 @@ def take_waiting(storage: Any, study: Any) -> tuple[Any, int] | None:
     return None
 
 
-def fail(storage: Any, study: Any, frozen: Any, retry: Any = None) -> bool:
-    """Marks a running trial failed (its worker is gone) and enqueues a retry; False if it had finished."""
+def fail(storage: Any, study: Any, frozen: Any, retry: Any = None, reason: str = "") -> bool:
+    """Marks a running trial failed (its worker is gone) and enqueues a retry; False if it had finished.
+
+    `reason` is kept as the trial's "error" (what the trials table shows for it).
+    """
     from optuna.exceptions import UpdateFinishedTrialError
     from optuna.storages import RetryHeartbeatStaleTrialCallback
     from optuna.trial import TrialState
 
     from runtime.study.storage import MAX_RETRY
 
+    tid = trial_id(storage, study, frozen.number)
     try:
-        if not storage.set_trial_state_values(trial_id(storage, study, frozen.number), state=TrialState.FAIL):
+        if reason:
+            storage.set_trial_user_attr(tid, "error", reason)
+        if not storage.set_trial_state_values(tid, state=TrialState.FAIL):
             return False
     except UpdateFinishedTrialError:
         return False

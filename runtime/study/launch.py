@@ -8,7 +8,10 @@ reached, a study name already used for another search.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import random
+import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -78,15 +81,46 @@ def create_or_resume(setup: StudySetup, url: str, name: str, heartbeat: float = 
 
 
 def _job(url: str, name: str, trusted: bool, threads: int, heartbeat: float, project_dir: str | None) -> None:
+    import signal
+
     import torch
+
+    # A forked worker inherits its parent's handlers (the window's study host turns SIGTERM into a clean
+    # exit of its own); a worker must end at once when `stop()` terminates it.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
     torch.set_num_threads(threads)
     work(url, name, trusted=trusted, num_threads=threads, heartbeat=heartbeat, project_dir=project_dir)
 
 
+def warm_start_method() -> str:
+    """"fork" where this process can be copied safely, so workers start with its imports (torch, Optuna) done.
+
+    A worker is long-lived (it takes trials until none is left), but a spawned
+    one still spends seconds importing torch and Optuna before its first trial,
+    which on short trials costs more than the second job gains. A forked copy
+    starts at once. Forking is safe only without other threads (their locks
+    would be copied held), so a process with threads (a Qt window: it runs its
+    studies through `runtime.study.host`, a process of its own) spawns.
+    """
+    if hasattr(os, "fork") and threading.active_count() == 1 and not _qt_application():
+        return "fork"
+    return "spawn"
+
+
+def _qt_application() -> bool:
+    """True when a Qt application object exists here (its threads are not Python's, so not counted above)."""
+    qt = sys.modules.get("PySide6.QtCore")
+    return qt is not None and qt.QCoreApplication.instance() is not None
+
+
 class LocalWorkers:
     """`jobs` worker processes on this machine, watched without blocking (the window polls `poll()`).
 
+    Each worker is warm and long-lived: it takes waiting trials one after the
+    other from the storage (as `study-worker` does on other machines), and it is
+    forked from this process where that is safe (`warm_start_method`).
     A worker that dies (crash, SIGKILL, out of memory) has its running trial
     marked failed at once (it is retried with the same parameters) and is
     replaced while trials are waiting, at most 2 × jobs times. `stop()` ends
@@ -98,14 +132,18 @@ class LocalWorkers:
     THREADS = 1
 
     def __init__(self, url: str, name: str, jobs: int, *, trusted: bool = False, heartbeat: float = HEARTBEAT,
-                 log: Callable[[str], None] = print, project_dir: str | None = None) -> None:
+                 log: Callable[[str], None] = print, project_dir: str | None = None,
+                 start_method: str | None = None) -> None:
         self.url, self.name, self.jobs, self.heartbeat, self.log = url, name, jobs, heartbeat, log
         self._args = (url, name, trusted, self.THREADS, heartbeat, project_dir)
-        self._context = multiprocessing.get_context("spawn")
+        self.start_method = start_method or warm_start_method()
+        self._context = multiprocessing.get_context(self.start_method)
         self.processes: list[Any] = []
         self.restarts = 2 * jobs
 
     def start(self) -> None:
+        if self.start_method == "fork":
+            _preload()
         for _ in range(self.jobs):
             self._spawn()
 
@@ -125,14 +163,15 @@ class LocalWorkers:
             if proc.exitcode:
                 self.log(f"worker {proc.pid} ended with {_exit_text(proc.exitcode)}; its trial is marked failed "
                          "and will be retried")
-                _fail_trials_of(self.url, self.name, proc.pid, self.heartbeat)
+                _fail_trials_of(self.url, self.name, proc.pid, self.heartbeat,
+                                f"its worker ended with {_exit_text(proc.exitcode)}; retried")
                 if self.restarts and _waiting(self.url, self.name, self.heartbeat):
                     self.restarts -= 1
                     self._spawn()
         return self.running
 
-    def stop(self) -> None:
-        """Ends every worker now; their running trials become failed (and are retried when the study resumes)."""
+    def stop(self, reason: str = "stopped; retried when the study resumes") -> None:
+        """Ends every worker now; their running trials become failed, saying `reason` (retried on resuming)."""
         procs, self.processes = self.processes, []
         for proc in procs:
             proc.terminate()
@@ -141,7 +180,17 @@ class LocalWorkers:
             if proc.is_alive():
                 proc.kill()
                 proc.join()
-            _fail_trials_of(self.url, self.name, proc.pid, self.heartbeat)
+            _fail_trials_of(self.url, self.name, proc.pid, self.heartbeat, reason)
+
+
+def _preload() -> None:
+    """The training code, imported once here so that every forked worker starts with it done."""
+    import torch
+
+    import runtime.session  # noqa: F401
+    import runtime.study.trial  # noqa: F401
+
+    torch.set_num_threads(LocalWorkers.THREADS)  # no intra-op thread pool for the forked workers to inherit
 
 
 def run_local(url: str, name: str, jobs: int, *, trusted: bool = False, heartbeat: float = HEARTBEAT,
@@ -167,7 +216,7 @@ def _exit_text(code: int) -> str:
     return f"signal {-code}" if code < 0 else f"exit code {code}"
 
 
-def _fail_trials_of(url: str, name: str, pid: int, heartbeat: float) -> None:
+def _fail_trials_of(url: str, name: str, pid: int, heartbeat: float, reason: str) -> None:
     import optuna
     from optuna.trial import TrialState
 
@@ -178,7 +227,7 @@ def _fail_trials_of(url: str, name: str, pid: int, heartbeat: float) -> None:
     host = worker_id().split(":")[0]
     for frozen in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         if frozen.user_attrs.get("worker") == f"{host}:{pid}":
-            fail(storage, study, frozen)
+            fail(storage, study, frozen, reason=reason)
 
 
 def _waiting(url: str, name: str, heartbeat: float) -> bool:

@@ -22,6 +22,9 @@ from runtime.study.storage import HEARTBEAT, MAX_RETRY, is_journal, open_storage
 from runtime.study.trial import TrialFailed, run_trial, worker_id
 
 Log = Callable[[str], None]
+#: Seconds between looks while nothing is waiting but other workers' trials run (one may fail and come back).
+#: Short, because the study (and `run_local`) ends only when the last worker has looked once more.
+LINGER = 0.5
 
 
 def _states():
@@ -111,7 +114,7 @@ def work(url: str, name: str, *, trusted: bool = False, num_threads: int | None 
         if taken is None:
             if not study.get_trials(deepcopy=False, states=(states.RUNNING, states.WAITING)):
                 return done
-            time.sleep(min(heartbeat, 2.0))  # another worker's trial may still fail and come back
+            time.sleep(min(heartbeat, LINGER))  # another worker's trial may still fail and come back
             continue
         trial, tid = taken
         with beating(storage, trial, tid, heartbeat, journal):
