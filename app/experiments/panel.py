@@ -36,11 +36,19 @@ from app.experiments.plots import (
 )
 from app.experiments.range_dialog import RangeDialog, current_value, suggest_range
 from app.experiments.runner import StudyRequest, StudyRunner
+from graph.fileformat import dumps
 from runtime.study.results import StudyResults, TrialRow
 from runtime.study.space import SearchParam, SpaceError, values_of
 
 STATE_TEXT = {"complete": "✓ complete", "pruned": "✂ pruned", "running": "▶ running", "waiting": "… waiting",
               "fail": "✖ failed"}
+
+
+def state_text(trial: TrialRow) -> str:
+    """What the trials table says of a trial's state; a trial Stop ended is "stopped", not "failed"."""
+    if trial.state == "fail" and trial.error.startswith("stopped"):
+        return "■ stopped"
+    return STATE_TEXT.get(trial.state, trial.state)
 
 
 def _value_text(value) -> str:
@@ -145,8 +153,10 @@ class ExperimentsPanel(QWidget):
 
     # -- the search space -------------------------------------------------------------------------
     def search(self, path: str) -> bool:
-        """"Search this…": asks for the range (a first guess filled in) and adds or replaces the parameter."""
-        self.runner.warm_up()
+        """"Search this…": asks for the range (a first guess filled in) and adds or replaces the parameter.
+
+        Needs no Optuna: the range is checked by `runtime.study.targets`, and a study runs in its own process.
+        """
         existing = next((p for p in self.params if p.path == path), None)
         try:
             value, spec = current_value(self.model.doc, self.model.registry, path)
@@ -194,7 +204,7 @@ class ExperimentsPanel(QWidget):
         project = self.project_file()
         name = self.name.text().strip() or f"{project.stem}-{time.strftime('%Y%m%d-%H%M%S')}"
         metric = self.metric.currentText().strip() or "val_loss"
-        return StudyRequest(self.model.doc.copy(), project, list(self.params), name, self.trials_spin.value(),
+        return StudyRequest(dumps(self.model.doc), project, list(self.params), name, self.trials_spin.value(),
                             self.jobs_spin.value(), self.sampler.currentText(), self.prune.currentText(), metric,
                             trusted=True)
 
@@ -225,6 +235,12 @@ class ExperimentsPanel(QWidget):
         self._buttons()
 
     def _finished(self) -> None:
+        if self.results is not None and not self.status.text().startswith("✖"):
+            counts = ", ".join(f"{n} {state}" for state, n in self.results.counts().items())
+            best = self.results.best
+            best_text = "" if best is None else f"; best: trial {best.number}, {self.results.setup.metric} " \
+                f"{best.value:.4f}"
+            self._status(f"study {self.results.name!r} ended: {counts}{best_text}")
         self._buttons()
 
     def _status(self, text: str) -> None:
@@ -249,7 +265,7 @@ class ExperimentsPanel(QWidget):
         self.table.setRowCount(len(results.trials))
         best = results.best
         for row, t in enumerate(results.trials):
-            cells = [str(t.number), STATE_TEXT.get(t.state, t.state),
+            cells = [str(t.number), state_text(t),
                      "" if t.value is None else f"{t.value:.4f}",
                      "" if t.seconds is None else f"{t.seconds:.1f}"]
             cells += [_value_text(t.params[p]) if p in t.params else "" for p in paths]

@@ -1,79 +1,26 @@
-"""Runs a study from the window: checks and creation off the GUI thread, trials in worker processes.
+"""Runs a study from the window in a process of its own (`runtime.study.host`), polled by a timer.
 
-The window never waits: making the study (imports Optuna, opens the storage,
-checks every range) and reading results run on one background thread; the
-trials run in `runtime.study.launch.LocalWorkers` processes, polled by a
-timer. Stop ends the workers; their running trials are marked failed so that
-running the same study again retries them.
+The window never waits and never imports Optuna: making the study (imports
+Optuna, opens the storage, checks every range), running the trials and
+reading the results all happen in the host process, which forks its warm
+workers from itself. The window only unpickles the plain records it sends.
+Stop asks the host to end its workers; their running trials are marked
+failed ("stopped") so that running the same study again retries them.
 """
 
 from __future__ import annotations
 
-import time
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
-from pathlib import Path
+import multiprocessing
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from graph import Document
-from runtime.study.space import SearchParam
+from runtime.study.host import StudyRequest, serve
 
-READ_MS = 1000  # how often the results are read while trials run
-POLL_MS = 200  # how often the worker processes are looked after
+POLL_MS = 200  # how often the host's messages are collected
+STOP_SECONDS = 20  # a host that has not ended this long after Stop is terminated (its finally still runs)
 
-
-@dataclass
-class StudyRequest:
-    """What "Run study" starts: the project as it is now, the search space and the study's options."""
-
-    doc: Document
-    project: Path  # the project file (need not exist: an unsaved project's studies live in the app's folder)
-    params: list[SearchParam]
-    name: str
-    trials: int = 16
-    jobs: int = 2
-    sampler: str = "tpe"
-    prune: str = "median"
-    metric: str = "val_loss"
-    trusted: bool = False
-    overrides: dict[str, Any] = field(default_factory=dict)
-    url: str = ""  # empty: SQLite beside the project
-
-
-def create_study(request: StudyRequest) -> str:
-    """Checks the space and makes (or resumes) the study; returns its storage URL. Raises with one line."""
-    from runtime.commands.check import project_registry
-    from runtime.commands.study import _direction
-    from runtime.study.launch import check_space, create_or_resume, setup_for
-    from runtime.study.results import read_results
-    from runtime.study.space import grid
-    from runtime.study.storage import default_url
-
-    request.project.parent.mkdir(parents=True, exist_ok=True)
-    check_space(request.doc, project_registry(), request.params, request.project.parent)
-    n_trials = request.trials
-    if request.sampler == "grid":
-        n_trials = min(n_trials, len(grid(request.params)))
-    setup = setup_for(request.doc, request.project, request.params, metric=request.metric,
-                      direction=_direction(request.metric, None), sampler=request.sampler, prune=request.prune,
-                      overrides=request.overrides, n_trials=n_trials)
-    url = request.url or default_url(request.project)
-    create_or_resume(setup, url, request.name)
-    # The first read imports Optuna's importance evaluators and opens a reading connection: done here,
-    # before any worker starts, so reads while trials run are short.
-    read_results(url, request.name)
-    return url
-
-
-def _import_study_code() -> None:
-    import optuna.importance
-    import optuna.storages  # noqa: F401
-    import sqlalchemy.dialects.sqlite  # noqa: F401
-    from alembic import command  # noqa: F401  (what RDBStorage imports when it opens a database)
-
-    optuna.importance.FanovaImportanceEvaluator(seed=0)  # imports its forest (scikit-learn)
+__all__ = ["StudyRequest", "StudyRunner"]
 
 
 class StudyRunner(QObject):
@@ -87,15 +34,12 @@ class StudyRunner(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="study")
-        self._pending: list[tuple[Future, Any]] = []
-        self.workers: Any = None
+        self.process: Any = None
+        self._conn: Any = None
         self.url = ""
         self.name = ""
         self.state = "idle"  # idle, creating, running, stopping
-        self._last_read = 0.0
-        self._reading = False
-        self._again = False
+        self._stop_ticks = 0
         self._timer = QTimer(self, interval=POLL_MS)
         self._timer.timeout.connect(self._tick)
 
@@ -106,105 +50,86 @@ class StudyRunner(QObject):
     def start(self, request: StudyRequest) -> bool:
         if self.running:
             return False
-        self.warm_up()
-        self.state, self.name = "creating", request.name
-        self._submit(create_study, request, then=lambda url: self._launch(url, request))
+        if self.process is not None:  # the last study's process is still shutting down: wait for it
+            self.process.join()
+            self._close()
+        context = multiprocessing.get_context("spawn")  # never fork a process with Qt's threads
+        self._conn, theirs = context.Pipe()
+        self.process = context.Process(target=serve, args=(request, theirs), daemon=False,
+                                       name=f"study {request.name}")
+        self.process.start()
+        theirs.close()
+        self.state, self.name, self.url, self._stop_ticks = "creating", request.name, "", 0
         self._timer.start()
         return True
 
     def stop(self) -> None:
         if self.state in ("running", "creating"):
             self.state = "stopping"
-            workers, self.workers = self.workers, None
-            if workers is not None:
-                self._submit(workers.stop, then=lambda _: self._done())
-            else:
-                self._done()
-
-    def warm_up(self) -> None:
-        """Imports Optuna's storage and importance code once, on the GUI thread, before any background work.
-
-        Under PySide every import goes through its import hook; an import on the
-        background thread while the GUI thread collects garbage can crash the
-        process, so the study code is imported here (a few seconds, once).
-        """
-        if not getattr(self, "_warm", False):
-            _import_study_code()
-            self._warm = True
-
-    def show(self, url: str, name: str) -> None:
-        """Reads a study (finished or being run elsewhere) once and shows it."""
-        self.url, self.name = url, name
-        self._read()
-        self._timer.start()
+            self._send("stop")
 
     def shutdown(self) -> None:
-        """The window closes: workers end, their trials are marked failed; nothing is left running."""
-        if self.workers is not None:
-            self.workers.stop()
-            self.workers = None
+        """The window closes: the host ends its workers (their trials are marked failed); nothing is left."""
         self._timer.stop()
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        if self.process is None:
+            return
+        self._send("stop")
+        self.process.join(timeout=STOP_SECONDS)
+        if self.process.is_alive():
+            self.process.terminate()  # SIGTERM: the host still stops its workers on the way out
+            self.process.join(timeout=10)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+        self._close()
 
     # -- the GUI thread's side ---------------------------------------------------------------
-    def _submit(self, fn, *args, then=None) -> None:
-        self._pending.append((self._pool.submit(fn, *args), then))
+    def _send(self, message: str) -> None:
+        try:
+            if self._conn is not None:
+                self._conn.send(message)
+        except (OSError, ValueError):  # the host has already gone
+            pass
 
-    def _launch(self, url: str, request: StudyRequest) -> None:
-        from runtime.study.launch import LocalWorkers
-
-        if self.state != "creating":
-            return
-        self.url = url
-        self.workers = LocalWorkers(url, request.name, request.jobs, trusted=request.trusted,
-                                    log=self.log.emit)
-        self.workers.start()
-        self.state = "running"
-        self.started.emit(url)
-        self._read()
-
-    def _done(self) -> None:
-        self.state = "idle"
-        self._read()
-        self.finished.emit()
-
-    def _read(self) -> None:
-        from runtime.study.results import read_results
-
-        if not self.url:
-            return
-        if self._reading:  # a read is under way: read once more after it, so the last state is always shown
-            self._again = True
-            return
-        self._reading, self._again = True, False
-        self._last_read = time.monotonic()
-
-        def shown(results) -> None:
-            self._reading = False
-            self.results.emit(results)
-            if self._again:
-                self._read()
-
-        self._submit(read_results, self.url, self.name, then=shown)
+    def _close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+        self._conn = self.process = None
 
     def _tick(self) -> None:
-        for future, then in [p for p in self._pending if p[0].done()]:
-            self._pending.remove((future, then))
-            try:
-                value = future.result()
-            except Exception as exc:  # noqa: BLE001 - shown as one line; the study can be changed and rerun
-                self._reading = self._again = False
-                message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                if self.state == "creating":
-                    self.state = "idle"
-                self.failed.emit(message)
-                continue
-            if then is not None:
-                then(value)
-        if self.state == "running" and self.workers is not None and not self.workers.poll():
-            self.workers = None
-            self._done()
-        elif self.state == "running" and time.monotonic() - self._last_read > READ_MS / 1000:
-            self._read()
-        if self.state == "idle" and not self._pending:
+        ended = False
+        try:
+            while self.state != "idle" and self._conn is not None and self._conn.poll():
+                kind, payload = self._conn.recv()
+                ended = self._handle(kind, payload) or ended
+        except (EOFError, OSError):  # the host died without saying goodbye
+            ended = True
+            if self.state != "stopping":
+                self.failed.emit("the study's process ended unexpectedly")
+        if self.state == "stopping" and not ended:
+            self._stop_ticks += 1
+            if self._stop_ticks * POLL_MS > STOP_SECONDS * 1000 and self.process is not None:
+                self.process.terminate()
+        if ended and self.state != "idle":
+            self.state = "idle"
+            self.finished.emit()
+        if self.state == "idle" and (self.process is None or not self.process.is_alive()):
+            if self.process is not None:
+                self.process.join()  # it has exited (the interpreter's own shutdown takes it a few seconds)
+            self._close()
             self._timer.stop()
+
+    def _handle(self, kind: str, payload: Any) -> bool:
+        """One message from the host; True when it is the last."""
+        if kind == "started":
+            self.url = payload
+            if self.state == "creating":
+                self.state = "running"
+            self.started.emit(payload)
+        elif kind == "results":
+            self.results.emit(payload)
+        elif kind == "log":
+            self.log.emit(payload)
+        elif kind == "failed":
+            self.failed.emit(payload)
+        return kind == "finished"

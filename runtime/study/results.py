@@ -105,14 +105,22 @@ def importances(study: Any) -> dict[str, float]:
 _READERS: dict[str, Any] = {}
 
 
-def read_results(url: str, name: str, with_importances: bool = True) -> StudyResults:
-    """The study's trials (every state) and, if asked, the parameters' importances."""
+def _load(url: str, name: str) -> Any:
     import optuna
 
     from runtime.study.storage import open_storage
 
     if url not in _READERS:
         _READERS[url] = open_storage(url, reading=True)
-    study = optuna.load_study(study_name=name, storage=_READERS[url])
+    return optuna.load_study(study_name=name, storage=_READERS[url])
+
+
+def read_importances(url: str, name: str) -> dict[str, float]:
+    return importances(_load(url, name))
+
+
+def read_results(url: str, name: str, with_importances: bool = True) -> StudyResults:
+    """The study's trials (every state) and, if asked, the parameters' importances."""
+    study = _load(url, name)
     rows = [_row(t) for t in study.get_trials(deepcopy=False)]
     return StudyResults(name, read_setup(study), rows, importances(study) if with_importances else {})

@@ -1,8 +1,9 @@
 """The Experiments panel driven like a person: right-click → Search this…, Run study, the trials table and
-its pictures, selecting trials, Apply best as one undo step (issue #15, item 3)."""
+its pictures, selecting trials, Apply best as one undo step, Stop (issue #15, item 3)."""
 
 import json
 import math
+import os
 
 import optuna
 import pytest
@@ -12,6 +13,7 @@ from PySide6.QtWidgets import QApplication, QDialogButtonBox, QLineEdit, QMenu
 
 from app.experiments.range_dialog import RangeDialog
 from app.launch import EXAMPLE
+from runtime.study.space import parse_param
 
 
 def _project(tmp_path):
@@ -180,3 +182,63 @@ def test_a_window_document_copies_without_its_listeners(make_window, tmp_path):
     clone = window.model.doc.copy()
     assert clone.changed is not window.model.doc.changed and not clone.changed._callbacks
     assert window.model.doc.changed._callbacks  # the window still listens to its own document
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+@pytest.mark.timeout(600)
+def test_stop_ends_the_running_trials_and_leaves_nothing_running(make_window, qtbot, tmp_path):
+    data = json.loads(EXAMPLE.read_text())
+    data["recipe"].update({"epochs": 200, "batch_size": 64, "checkpoint_every": 0})  # trials far longer than the test
+    path = tmp_path / "digits.json"
+    path.write_text(json.dumps(data))
+    window = make_window(path, trust=True)
+    panel = window.experiments
+    panel.add_param(parse_param("fc1.out_features=int:8..64"))
+    panel.trials_spin.setValue(6)
+    panel.jobs_spin.setValue(2)
+    panel.sampler.setCurrentText("random")
+    panel.prune.setCurrentText("none")
+    panel.name.setText("stopped")
+    qtbot.mouseClick(panel.run_button, Qt.LeftButton)
+    host = panel.runner.process.pid
+    storage = f"sqlite:///{path.with_suffix('.optuna.db')}"
+
+    def running_workers() -> set[int]:
+        try:
+            trials = optuna.load_study(study_name="stopped", storage=storage).get_trials(
+                states=(TrialState.RUNNING,))
+        except KeyError:  # not made yet
+            return set()
+        return {int(t.user_attrs["worker"].rsplit(":", 1)[1]) for t in trials if "worker" in t.user_attrs}
+
+    qtbot.waitUntil(lambda: len(running_workers()) == 2, timeout=300_000)
+    workers = running_workers()
+    qtbot.waitUntil(lambda: panel.results is not None and panel.results.counts().get("running") == 2,
+                    timeout=30_000)
+    assert [panel.table.item(r, 1).text() for r in range(6)].count("▶ running") == 2
+
+    qtbot.mouseClick(panel.stop_button, Qt.LeftButton)
+    assert panel.runner.state == "stopping" and not panel.stop_button.isEnabled()
+    qtbot.waitUntil(lambda: not panel.runner.running, timeout=60_000)
+    assert all(_gone(pid) for pid in workers)  # the workers have ended before the panel says it is idle
+    # The study's process ends too (its interpreter's shutdown takes a moment; the window does not wait on it).
+    qtbot.waitUntil(lambda: panel.runner.process is None, timeout=60_000)
+    assert _gone(host)
+    # The two running trials are marked stopped (failed, so that resuming the study retries them).
+    trials = optuna.load_study(study_name="stopped", storage=storage).get_trials()
+    stopped = [t for t in trials if t.state == TrialState.FAIL]
+    assert len(stopped) == 2 and all(t.user_attrs["error"].startswith("stopped") for t in stopped)
+    assert not [t for t in trials if t.state == TrialState.RUNNING]
+    assert not [t for t in trials if t.state == TrialState.COMPLETE]
+    # The panel is idle again and shows what the storage holds.
+    assert panel.run_button.isEnabled() and not panel.stop_button.isEnabled()
+    states = [panel.table.item(r, 1).text() for r in range(panel.table.rowCount())]
+    assert panel.table.rowCount() == len(trials) and states.count("■ stopped") == 2
+    assert "▶ running" not in states and "ended" in panel.status.text()
