@@ -86,6 +86,18 @@ def axis_position(param: SearchParam, value: Any) -> float | None:
     return (v - low) / (high - low) if high > low else 0.5
 
 
+BEST_COLOUR = "#ff5a5a"
+
+
+def readable_colormap() -> pg.ColorMap:
+    """Worst → best as slate blue → cyan → yellow: every step stays light enough to read on the dark plots.
+
+    Viridis starts at near-black purple, which vanished on the plots' black
+    background, so the worst trials could not be seen at all.
+    """
+    return pg.ColorMap([0.0, 0.5, 1.0], [(110, 130, 190), (70, 200, 200), (250, 225, 60)])
+
+
 class ParallelCoordinates:
     """One line per finished trial through one axis per parameter and the objective; colour = objective."""
 
@@ -95,7 +107,9 @@ class ParallelCoordinates:
         self.widget.setMouseEnabled(x=False, y=False)
         self.lines: list[pg.PlotDataItem] = []
         self.labels: list[pg.TextItem] = []
-        self.colormap = pg.colormap.get("viridis")
+        self.colormap = readable_colormap()
+        #: Per trial line (trial number → pen), for tests and tooltips; axes are not in it.
+        self.pens: dict[int, Any] = {}
 
     def show(self, results: StudyResults) -> None:
         params = results.setup.params
@@ -117,15 +131,24 @@ class ParallelCoordinates:
         lo, hi = min(values), max(values)
         span = hi - lo or 1.0
         best = results.best
-        for t in sorted(trials, key=lambda t: t.value, reverse=not results.maximize):
+        self.pens = {}
+        ranked = sorted(trials, key=lambda t: t.value, reverse=not results.maximize)  # worst first, best on top
+        top = max(1, len(ranked) // 5)  # the best fifth is drawn wider
+        for rank, t in enumerate(ranked):
             ys = [axis_position(p, t.params.get(p.path)) for p in params] + [(t.value - lo) / span]
             xs = [k for k, y in enumerate(ys) if y is not None]
             ys = [y for y in ys if y is not None]
             goodness = (t.value - lo) / span if results.maximize else (hi - t.value) / span
-            colour = self.colormap.map(goodness, mode="qcolor")
             is_best = best is not None and t.number == best.number
-            pen = pg.mkPen("#ff5a5a" if is_best else colour, width=3 if is_best else 1.4)
-            self.lines.append(plot.plot(xs, ys, pen=pen))
+            if is_best:
+                pen = pg.mkPen(BEST_COLOUR, width=3.5)
+            else:
+                pen = pg.mkPen(self.colormap.map(goodness, mode="qcolor"),
+                               width=2.2 if rank >= len(ranked) - top else 1.3)
+            self.pens[t.number] = pen
+            line = plot.plot(xs, ys, pen=pen)
+            line.setZValue(2 if is_best else 1)
+            self.lines.append(line)
         for k, p in enumerate(params):
             ends = ("first", "last") if p.kind == "choice" else (f"{p.low:g}", f"{p.high:g}")
             for y, text in ((0.0, ends[0]), (1.0, ends[1])):
