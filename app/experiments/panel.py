@@ -51,6 +51,15 @@ def state_text(trial: TrialRow) -> str:
     return STATE_TEXT.get(trial.state, trial.state)
 
 
+def counts_text(results: StudyResults) -> str:
+    """"2 complete, 2 stopped, 12 waiting": the states as the table names them (without their signs)."""
+    counts: dict[str, int] = {}
+    for t in results.trials:
+        name = state_text(t).split(" ", 1)[-1]
+        counts[name] = counts.get(name, 0) + 1
+    return ", ".join(f"{n} {name}" for name, n in counts.items())
+
+
 def _value_text(value) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
@@ -236,7 +245,7 @@ class ExperimentsPanel(QWidget):
 
     def _finished(self) -> None:
         if self.results is not None and not self.status.text().startswith("✖"):
-            counts = ", ".join(f"{n} {state}" for state, n in self.results.counts().items())
+            counts = counts_text(self.results)
             best = self.results.best
             best_text = "" if best is None else f"; best: trial {best.number}, {self.results.setup.metric} " \
                 f"{best.value:.4f}"
@@ -286,7 +295,7 @@ class ExperimentsPanel(QWidget):
         self.parallel.show(results)
         self.importance.show(results)
         self._selection_changed()
-        counts = ", ".join(f"{n} {state}" for state, n in results.counts().items())
+        counts = counts_text(results)
         best_text = "" if best is None else f"; best: trial {best.number}, {results.setup.metric} {best.value:.4f}"
         if not self.runner.running or self.runner.state == "running":
             self._status(f"study {results.name!r}: {counts}{best_text}")

@@ -241,4 +241,4 @@ def test_stop_ends_the_running_trials_and_leaves_nothing_running(make_window, qt
     assert panel.run_button.isEnabled() and not panel.stop_button.isEnabled()
     states = [panel.table.item(r, 1).text() for r in range(panel.table.rowCount())]
     assert panel.table.rowCount() == len(trials) and states.count("■ stopped") == 2
-    assert "▶ running" not in states and "ended" in panel.status.text()
+    assert "▶ running" not in states and "ended: 2 stopped" in panel.status.text()
