@@ -70,7 +70,36 @@ def report(window) -> dict[str, Any]:
         "torch_loaded": "torch" in __import__("sys").modules,
         "engine": window.model.engine,
         "worker_ready": bool(trainer.warm is not None and trainer.warm.ready),
+        "experiments": _experiments(window),
     }
+
+
+def _visible_point(widget) -> list[int] | None:
+    return _point(widget, widget.rect().center()) if widget is not None and widget.isVisible() else None
+
+
+def _experiments(window) -> dict[str, Any]:
+    """The Experiments panel: its state, and where "Search this…", the range dialog's OK, Run and Stop are."""
+    from PySide6.QtWidgets import QDialogButtonBox, QMenu
+
+    panel = getattr(window, "experiments", None)
+    if panel is None:
+        return {}
+    menu_point = ok_point = None
+    for w in QApplication.topLevelWidgets():
+        if isinstance(w, QMenu) and w.isVisible():
+            action = next((a for a in w.actions() if a.objectName() == "search_this"), None)
+            if action is not None:
+                menu_point = _point(w, w.actionGeometry(action).center())
+        if type(w).__name__ == "RangeDialog" and w.isVisible():
+            ok_point = _visible_point(w.findChild(QDialogButtonBox).button(QDialogButtonBox.Ok))
+    return {"state": panel.runner.state, "params": [p.path for p in panel.params],
+            "counts": panel.results.counts() if panel.results is not None else {},
+            "status": panel.status.text(), "run": _visible_point(panel.run_button),
+            "stop": _visible_point(panel.stop_button), "stop_enabled": panel.stop_button.isEnabled(),
+            "out_features": _visible_point(window.inspector.editors.get("out_features")),
+            "search_this": menu_point, "range_ok": ok_point,
+            "optuna_loaded": "optuna" in __import__("sys").modules}
 
 
 class Probe(QObject):
