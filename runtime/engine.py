@@ -50,8 +50,11 @@ __all__ = ["Flags", "Trainer", "TrainingError", "parameter_layers", "resolve_dev
 #: seconds) before one transfer reads them all; on the CPU there is nothing to wait for.
 READBACK_STEPS = 16
 READBACK_SECONDS = 0.1
-#: The share of the step time per-layer norms may take (they are measured every `norm_every` steps).
+#: The share of a step's CPU time per-layer norms may take, measuring and reading back together
+#: (they are taken every `norm_every` steps).
 NORM_SHARE = 0.01
+#: The training thread's CPU clock: what a step and the norms cost, not how long this thread waited for a core.
+cpu_clock = time.thread_time
 
 
 class TrainingError(ProblemError):
@@ -137,10 +140,13 @@ class Trainer:
         self.readback_every = readback_every or (1 if self.device.type == "cpu" else READBACK_STEPS)
         self._pending: list[tuple] = []  # batch events whose norms are still on the device
         self._pending_since = 0.0
-        self._norm_cost = 0.0
-        self._step_cost = 0.0
+        self._norm_cost = 0.0  # CPU seconds per measurement: measuring plus its share of the read-back
+        self._norm_spent = 0.0  # CPU seconds of norms since the last estimate
+        self._norm_count = 0
+        self._step_cost = 0.0  # CPU seconds per step (moving average)
         self._samples = 0
         self._last_step = 0.0
+        self._last_cpu = 0.0
         self._clock = time.perf_counter()
 
     @property
@@ -373,10 +379,10 @@ class Trainer:
             nn.utils.clip_grad_norm_(self.model.parameters(), self.recipe.clip_grad_norm)
         norms = None
         if self.recipe.log_layers and self.step % self.norm_every == 0:
-            t0 = time.perf_counter()
+            t0 = cpu_clock()
             norms = self._norms.measure()
-            cost = time.perf_counter() - t0
-            self._norm_cost = 0.8 * self._norm_cost + 0.2 * cost if self._norm_cost else cost
+            self._norm_spent += cpu_clock() - t0
+            self._norm_count += norms is not None
         taken = True
         try:
             self._call("on_after_backward")
@@ -395,12 +401,13 @@ class Trainer:
         now = time.perf_counter()
         if first:
             self._send(ModelCompiled(self.step, now - started))
-        step_time = now - self._last_step if self._last_step else 0.0
-        self._last_step = now
-        if step_time:
-            self._step_cost = 0.9 * self._step_cost + 0.1 * step_time if self._step_cost else step_time
-            if (self.step % 50 == 0 or self.step in (3, 6, 12, 25)) and self._step_cost > 0:
-                self.norm_every = max(1, min(20, math.ceil(self._norm_cost / (NORM_SHARE * self._step_cost))))
+        cpu = cpu_clock()
+        step_cpu = cpu - self._last_cpu if self._last_step else 0.0
+        self._last_step, self._last_cpu = now, cpu
+        if step_cpu > 0:
+            self._step_cost = 0.9 * self._step_cost + 0.1 * step_cpu if self._step_cost else step_cpu
+            if self.step % 50 == 0 or self.step in (3, 6, 12, 25):
+                self._adapt_norm_every()
         rate = self._samples / max(1e-9, now - self._clock)
         if now - self._clock > 2.0:  # a moving window, so the rate follows changes
             self._clock, self._samples = now, 0
@@ -414,10 +421,21 @@ class Trainer:
         if len(self._pending) >= self.readback_every or now - self._pending_since > READBACK_SECONDS:
             self._flush_batches()
 
+    def _adapt_norm_every(self) -> None:
+        """Norms every `norm_every` steps, so that measuring and reading them stays within NORM_SHARE."""
+        if self._norm_count:
+            cost = self._norm_spent / self._norm_count
+            self._norm_cost = 0.5 * self._norm_cost + 0.5 * cost if self._norm_cost else cost
+            self._norm_spent, self._norm_count = 0.0, 0
+        if self._step_cost > 0:
+            self.norm_every = max(1, min(20, math.ceil(self._norm_cost / (NORM_SHARE * self._step_cost))))
+
     def _flush_batches(self) -> None:
         """Batch events held back for their norms: one read from the device, then sent in order."""
         pending, self._pending = self._pending, []
+        t0 = cpu_clock()
         values = iter(self._norms.read([p[5] for p in pending if p[5] is not None]))
+        self._norm_spent += cpu_clock() - t0
         for step, epoch, loss, lr, rate, norms, taken in pending:
             grad, weight = next(values) if norms is not None else ({}, {})
             self._send(BatchEnded(step, epoch, loss, lr, rate, grad, weight, taken))

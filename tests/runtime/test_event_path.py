@@ -7,6 +7,7 @@ import json
 import torch
 
 from runtime.activations import ActivationMonitor
+from runtime.callbacks import Callback
 from runtime.checkpoint import Checkpointer
 from runtime.event_stream import EventStream
 from runtime.events import (
@@ -122,3 +123,42 @@ def test_run_folders_are_named_by_one_function(tmp_path):
     second = new_run_dir(tmp_path / "runs", "mlp")
     assert first.parent == tmp_path / "runs" and first.name.endswith("-mlp")
     assert second.name == first.name + "-2"
+
+
+class FakeCpuClock(Callback):
+    """The trainer's CPU clock, advanced by the test: each batch costs 1 s; the rest costs what the test adds."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def on_batch_start(self, trainer) -> None:
+        self.now += 1.0
+
+
+def test_the_norm_share_counts_reading_the_norms_back_and_follows_cpu_time(monkeypatch):
+    """Norms are taken as often as their whole cost (measure + read back) stays within NORM_SHARE of a step.
+
+    Measured by the CPU clock of the training thread: on a loaded machine the wall time of a step
+    includes waiting for a core, which made norms look cheap and be taken every step.
+    """
+    from runtime.layer_norms import LayerNorms
+
+    clock = FakeCpuClock()
+    monkeypatch.setattr("runtime.engine.cpu_clock", clock)
+    read = LayerNorms.read
+
+    def slow_read(self, rows):
+        clock.now += 0.05 * len(rows)  # reading one measurement back costs 5 % of a step; measuring is free
+        return read(self, rows)
+
+    monkeypatch.setattr(LayerNorms, "read", slow_read)
+    trainer, events = make_trainer([clock], epochs=8)
+    trainer.fit()
+    measured = [e.step for e in events if isinstance(e, BatchEnded) and e.grad_norms]
+    assert measured[0] == 1  # the first batch always has them
+    # 5 % of a step per measurement within a 1 % share: one batch in five, not every batch
+    assert 5 <= trainer.norm_every <= 6
+    assert len(measured) <= 64 // 4
