@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QLabel, QMessageBox, QScrollArea
 from app.paths import app_home
 from app.perspectives import TRAIN
 from app.recipe_panel import RecipePanel
+from app.run_log import RunLog
 from app.runs_panel import RunsPanel
 from app.training import TrainingController
 from app.window_experiments import ExperimentsMixin
@@ -41,6 +42,7 @@ class TrainingMixin(ExperimentsMixin):
         self.plots = TrainingPlots()
         self.node_stats = NodeStatsView()
         self.status_text = TrainingStatus()
+        self.run_log = RunLog()
         self.recipe_panel = RecipePanel(self.model)
         self.runs_panel = RunsPanel()
         self.runs_panel.overlay_requested.connect(self._overlay_runs)
@@ -170,6 +172,7 @@ class TrainingMixin(ExperimentsMixin):
         run_dir = self.next_run_dir()
         self.plots.clear()
         self.status_text.reset()
+        self.run_log.reset()
         self.trainer.start(dumps(self.model.doc), self.model.path.parent if self.model.path else None, run_dir,
                            self.model.trusted, num_threads=1, runs_user_code=has_code(self.model.doc),
                            resume_from=resume_from)
@@ -213,6 +216,9 @@ class TrainingMixin(ExperimentsMixin):
         self.experiment_events(events)
         self.node_stats.handle(events)
         self.status_text.handle(events)
+        if self.run_log.handle(events):
+            self.model.show_run_problems(self.run_log.all())
+            self.statusBar().showMessage(self.run_log.status, 15000)
         text = self.status_text.text()
         if text != self.train_label.text():
             self.train_label.setText(text)
@@ -230,7 +236,7 @@ class TrainingMixin(ExperimentsMixin):
             self.train_label.setToolTip(ended.message)
             self.statusBar().showMessage(f"Training failed: {first}", 15000)
             self.last_failure = ended.message
-            self.model.show_run_problems(problems)
+            self.model.show_run_problems(problems + self.run_log.all())
             if problems:
                 self.docks["Problems"].show()
                 self.docks["Problems"].raise_()

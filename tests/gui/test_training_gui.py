@@ -214,3 +214,22 @@ def test_a_failed_run_marks_the_node_its_problem_names_by_id(window, qtbot):
     assert window.scene.nodes[fc1].error is None
     texts = [window.problems.item(k).text() for k in range(window.problems.count())]
     assert any("x.shape: " in t for t in texts)
+
+
+def test_a_runs_warnings_show_in_the_status_bar_and_the_problems_list(window, qtbot):
+    """LogMessage warnings (here: num_workers the app's training process cannot honour) reach the user."""
+    recipe = window.model.doc.recipe
+    window.model.push(SetRecipe({**recipe, "epochs": 1, "loader": {**recipe.get("loader", {}), "num_workers": 2}}))
+    seen: list[str] = []
+    window.statusBar().messageChanged.connect(seen.append)
+    click(qtbot, window, "train")
+    wait_finished(qtbot, window)
+    assert window.trainer.process.finished.status == "finished"
+    assert any("num_workers=2 is not used" in text for text in seen)
+    rows = [window.problems.item(k).text() for k in range(window.problems.count())]
+    assert any(row.startswith("⚠ ") and "num_workers=2 is not used" in row for row in rows), rows
+    assert not any("No problems" in row for row in rows)
+    window.model.push(SetRecipe({**window.model.doc.recipe, "epochs": 2}))  # an edit starts a fresh analysis
+    click(qtbot, window, "train")
+    assert not any("num_workers" in window.problems.item(k).text() for k in range(window.problems.count()))
+    wait_finished(qtbot, window)
