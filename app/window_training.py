@@ -26,6 +26,9 @@ from runtime.run_folder import new_run_dir
 from runtime.runs import read_metrics
 from runtime.warm_worker import WarmWorker
 
+#: The status text is read, not watched: batches update it this often; other events (evaluations, the end) at once.
+LABEL_SECONDS = 0.25
+
 
 class TrainingMixin(ExperimentsMixin):
     """Mixed into MainWindow; keeps the editor file about editing."""
@@ -43,6 +46,7 @@ class TrainingMixin(ExperimentsMixin):
         self.node_stats = NodeStatsView()
         self.status_text = TrainingStatus()
         self.run_log = RunLog()
+        self._label_at = float("-inf")
         self.recipe_panel = RecipePanel(self.model)
         self.runs_panel = RunsPanel()
         self.runs_panel.overlay_requested.connect(self._overlay_runs)
@@ -219,10 +223,13 @@ class TrainingMixin(ExperimentsMixin):
         if self.run_log.handle(events):
             self.model.show_run_problems(self.run_log.all())
             self.statusBar().showMessage(self.run_log.status, 15000)
-        text = self.status_text.text()
-        if text != self.train_label.text():
-            self.train_label.setText(text)
-        self._training_buttons()
+        now = self.status_text.clock()
+        if now - self._label_at >= LABEL_SECONDS or any(getattr(e, "kind", "") != "batch_ended" for e in events):
+            self._label_at = now
+            text = self.status_text.text()
+            if text != self.train_label.text():
+                self.train_label.setText(text)
+            self._training_buttons()
 
     def _on_training_finished(self, ended: FitEnded) -> None:
         self._training_buttons()

@@ -118,3 +118,23 @@ def test_series_and_layer_matrix_grow_without_losing_points():
     assert image.shape == (10, 2) and list(m.steps) == list(range(50, 60))
     assert image[0, 0] == pytest.approx(-50) and np.isnan(image[-1, 0]) and image[-1, 1] == pytest.approx(2)
     assert np.isnan(image[0, 1])  # layer b did not exist yet
+
+
+def test_the_status_text_follows_batches_a_few_times_a_second_and_other_events_at_once(make_window):
+    """Each poll (30 a second) used to set the status label, relaying out and repainting the status bar."""
+    from runtime.events import FitStarted
+
+    window = make_window()
+    now = [100.0]
+    window.status_text.clock = lambda: now[0]
+    texts: list[str] = []
+    original = window.train_label.setText
+    window.train_label.setText = lambda text: (texts.append(text), original(text))
+    window._on_training_events([FitStarted(1, 100, 100, 10, 10)])
+    for k in range(1, 31):  # a second of polls, a batch each
+        now[0] += 1 / 30
+        window._on_training_events(batches(k, k + 1))
+    assert 3 <= len(texts) <= 6, texts
+    now[0] += 0.01
+    window._on_training_events([EvalEnded(30, 0, {"val_loss": 0.25})])  # an evaluation shows at once
+    assert "val_loss" in window.train_label.text() and "step 30/100" in window.train_label.text()
