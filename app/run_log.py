@@ -13,7 +13,7 @@ from __future__ import annotations
 from graph.problems import Problem
 
 MAX_PROBLEMS = 20
-HINT = "reported by the training run; the run folder's metrics.jsonl has every message"
+HINT = "from the training run"
 
 
 class RunLog:
