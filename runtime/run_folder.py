@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import time
 from pathlib import Path
 from typing import IO, Any
@@ -106,4 +107,20 @@ class MetricsWriter(BlockWriter):
         super().__init__(self.path.open("a", encoding="utf-8"), block, seconds)
 
     def encode(self, pending: list[tuple[float, Any]]) -> str:
-        return "".join([json.dumps(to_record(e)) + "\n" for _, e in pending])
+        return "".join([batch_line(e) if e.kind == "batch_ended" else json.dumps(to_record(e)) + "\n"
+                        for _, e in pending])
+
+
+def _number(value: Any) -> str:
+    return float.__repr__(value) if type(value) is float and math.isfinite(value) else json.dumps(value)
+
+
+def batch_line(e: Any) -> str:
+    """`json.dumps(to_record(e))` of a BatchEnded, by a format string: a third of the time, the same text."""
+    if type(e.step) is not int or type(e.epoch) is not int or type(e.step_taken) is not bool:
+        return json.dumps(to_record(e)) + "\n"
+    return (f'{{"step": {e.step}, "epoch": {e.epoch}, "loss": {_number(e.loss)}, "lr": {_number(e.lr)}, '
+            f'"samples_per_s": {_number(e.samples_per_s)}, '
+            f'"grad_norms": {json.dumps(e.grad_norms) if e.grad_norms else "{}"}, '
+            f'"weight_norms": {json.dumps(e.weight_norms) if e.weight_norms else "{}"}, '
+            f'"step_taken": {"true" if e.step_taken else "false"}, "kind": "batch_ended"}}\n')

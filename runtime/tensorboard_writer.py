@@ -29,19 +29,27 @@ from typing import Any
 from runtime.run_folder import BlockWriter
 
 _MASK_DELTA = 0xA282EAD8
+_U64 = struct.Struct("<Q")
+_U32 = struct.Struct("<I")
+#: Record length → the framed length and its CRC: per-batch records have a handful of lengths.
+_HEADERS: dict[int, bytes] = {}
 
 
 def _masked_crc(data: bytes) -> int:
-    import google_crc32c
+    from google_crc32c import value
 
-    crc = google_crc32c.value(data)
+    crc = value(data)
     return ((((crc >> 15) | (crc << 17)) & 0xFFFFFFFF) + _MASK_DELTA) & 0xFFFFFFFF
 
 
 def frame(data: bytes) -> bytes:
     """One TFRecord: length, its masked CRC-32C, the data, the data's masked CRC-32C."""
-    header = struct.pack("<Q", len(data))
-    return b"".join((header, struct.pack("<I", _masked_crc(header)), data, struct.pack("<I", _masked_crc(data))))
+    n = len(data)
+    header = _HEADERS.get(n)
+    if header is None:
+        length = _U64.pack(n)
+        header = _HEADERS[n] = length + _U32.pack(_masked_crc(length))
+    return b"".join((header, data, _U32.pack(_masked_crc(data))))
 
 
 def event_file_name(now: float | None = None) -> str:
@@ -70,7 +78,11 @@ class TensorBoardWriter(BlockWriter):
     def encode(self, pending: list[tuple[float, Any]]) -> bytes:
         chunks = []
         for wall, event in pending:
-            convert = getattr(self, f"_{event.kind}", None)
+            kind = event.kind
+            if kind == "batch_ended" and not (event.grad_norms or event.weight_norms):  # most records: no dispatch
+                chunks.append(frame(self._plain_batch(wall, event)))
+                continue
+            convert = getattr(self, f"_{kind}", None)
             if convert is not None:
                 chunks.extend(frame(e if isinstance(e, bytes) else e.SerializeToString()) for e in convert(wall, event))
         return b"".join(chunks)
@@ -101,11 +113,15 @@ class TensorBoardWriter(BlockWriter):
             values += [self._scalar(f"grad_norm/{name}", v) for name, v in e.grad_norms.items()]
             values += [self._scalar(f"weight_norm/{name}", v) for name, v in e.weight_norms.items()]
             return [self._event(wall, e.step, values)]
+        return [self._plain_batch(wall, e)]
+
+    def _plain_batch(self, wall: float, e: Any) -> bytes:
+        """A batch without norms: the prepared message with this batch's numbers."""
         batch = self._batch
         batch.wall_time, batch.step = wall, e.step
         loss, lr, rate = self._batch_values
         loss.simple_value, lr.simple_value, rate.simple_value = e.loss, e.lr, e.samples_per_s
-        return [batch.SerializeToString()]
+        return batch.SerializeToString()
 
     def _eval_ended(self, wall: float, e: Any) -> list[Any]:
         values = [self._scalar(f"val/{name.removeprefix('val_')}", v) for name, v in e.metrics.items()]

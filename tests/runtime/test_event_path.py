@@ -162,3 +162,18 @@ def test_the_norm_share_counts_reading_the_norms_back_and_follows_cpu_time(monke
     # 5 % of a step per measurement within a 1 % share: one batch in five, not every batch
     assert 5 <= trainer.norm_every <= 6
     assert len(measured) <= 64 // 4
+
+
+def test_batch_lines_of_the_metrics_file_are_exactly_what_json_writes(tmp_path):
+    """Batches (most of the file) are written by a format string; the text is json.dumps' to the byte."""
+    events = [BatchEnded(1, 0, 0.5, 0.001, 1234.5),
+              BatchEnded(10**12, 3, float("nan"), 1, float("inf"), step_taken=False),
+              BatchEnded(7, 1, -float("inf"), 0.0, 1e-320, {'fc "1"': 0.25, "é": 1.0}, {"fc": 2.0}),
+              BatchEnded(8, 1, 1e300, 2.5e-7, 3.0, {}, {"a\\b": float("nan")}),
+              EvalEnded(8, 1, {"val_loss": 0.5})]
+    writer = MetricsWriter(tmp_path / "m.jsonl")
+    for e in events:
+        writer(e)
+    writer.close()
+    assert (tmp_path / "m.jsonl").read_text(encoding="utf-8").splitlines() == \
+        [json.dumps(to_record(e)) for e in events]
