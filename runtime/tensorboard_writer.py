@@ -4,8 +4,9 @@ A `BlockWriter` like the run folder's metrics file: events are written in
 blocks, at once for the events a reader waits for. Records are TensorBoard's own protocol
 buffers (`tensorboard.compat.proto`), framed as TFRecords with a C CRC-32C
 (`google_crc32c`): TensorBoard's pure-Python CRC costs ~16 µs a record,
-more than a small model's step can spare. The per-batch event reuses one
-prepared message and only changes its numbers (~1 µs instead of ~6 µs).
+more than a small model's step can spare. A batch event reuses a message
+prepared once per set of layers (none, or those whose norms were measured)
+and only changes its numbers: a third of building one per batch.
 
 What goes where (tags):
 
@@ -69,18 +70,17 @@ class TensorBoardWriter(BlockWriter):
         self.path = self.log_dir / event_file_name()
         super().__init__(self.path.open("ab"), block, seconds)
         self._counts: dict[tuple[str, str], int] = {}
-        # The batch event, made once: each batch only sets its numbers (see the module's docstring).
-        self._batch = event_pb2.Event()
-        self._batch_values = [self._batch.summary.value.add(tag=tag) for tag in
-                              ("train/loss", "train/lr", "train/samples_per_s")]
+        #: Batch events made once per set of layers (none, or those whose norms were measured): each batch
+        #: only sets its numbers (see the module's docstring).
+        self._batches: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[Any, list[Any]]] = {}
         self._write([event_pb2.Event(wall_time=time.time(), file_version="brain.Event:2")])
 
     def encode(self, pending: list[tuple[float, Any]]) -> bytes:
         chunks = []
         for wall, event in pending:
             kind = event.kind
-            if kind == "batch_ended" and not (event.grad_norms or event.weight_norms):  # most records: no dispatch
-                chunks.append(frame(self._plain_batch(wall, event)))
+            if kind == "batch_ended":  # most records: no dispatch by name
+                chunks.append(frame(self._batch_record(wall, event)))
                 continue
             convert = getattr(self, f"_{kind}", None)
             if convert is not None:
@@ -107,21 +107,23 @@ class TensorBoardWriter(BlockWriter):
                                           tensor_shape=tensor_shape_pb2.TensorShapeProto()))
 
     def _batch_ended(self, wall: float, e: Any) -> list[Any]:
-        if e.grad_norms or e.weight_norms:
-            values = [self._scalar("train/loss", e.loss), self._scalar("train/lr", e.lr),
-                      self._scalar("train/samples_per_s", e.samples_per_s)]
-            values += [self._scalar(f"grad_norm/{name}", v) for name, v in e.grad_norms.items()]
-            values += [self._scalar(f"weight_norm/{name}", v) for name, v in e.weight_norms.items()]
-            return [self._event(wall, e.step, values)]
-        return [self._plain_batch(wall, e)]
+        return [self._batch_record(wall, e)]
 
-    def _plain_batch(self, wall: float, e: Any) -> bytes:
-        """A batch without norms: the prepared message with this batch's numbers."""
-        batch = self._batch
-        batch.wall_time, batch.step = wall, e.step
-        loss, lr, rate = self._batch_values
-        loss.simple_value, lr.simple_value, rate.simple_value = e.loss, e.lr, e.samples_per_s
-        return batch.SerializeToString()
+    def _batch_record(self, wall: float, e: Any) -> bytes:
+        """A batch: loss, lr, rate and the measured norms, in the prepared message for its layers."""
+        key = (tuple(e.grad_norms), tuple(e.weight_norms))
+        prepared = self._batches.get(key)
+        if prepared is None:
+            message = self._event_pb2.Event()
+            tags = ("train/loss", "train/lr", "train/samples_per_s", *(f"grad_norm/{name}" for name in key[0]),
+                    *(f"weight_norm/{name}" for name in key[1]))
+            prepared = self._batches[key] = (message, [message.summary.value.add(tag=tag) for tag in tags])
+        message, values = prepared
+        message.wall_time, message.step = wall, e.step
+        numbers = (e.loss, e.lr, e.samples_per_s, *e.grad_norms.values(), *e.weight_norms.values())
+        for value, number in zip(values, numbers, strict=True):
+            value.simple_value = number
+        return message.SerializeToString()
 
     def _eval_ended(self, wall: float, e: Any) -> list[Any]:
         values = [self._scalar(f"val/{name.removeprefix('val_')}", v) for name, v in e.metrics.items()]
