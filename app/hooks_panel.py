@@ -11,16 +11,12 @@ beside the hook, naming the entry and line.
 
 from __future__ import annotations
 
-import ast
 import copy
-import json
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -36,9 +32,11 @@ from PySide6.QtWidgets import (
 
 from app.code_editor import CodeEditor
 from app.editor.model import EditorModel
-from graph.edits import Batch, SetCode, SetRecipe
+from app.param_editors import literal_editor, param_editor
+from graph.edits import MISSING, Batch, SetCode, SetRecipe
+from graph.spec import ParamSpec
 from runtime.callbacks import HOOK_POINTS
-from runtime.hook_catalog import BUILT_INS, JSON, LABELS, HookEntryError, Setting, read_hook
+from runtime.hook_catalog import BUILT_INS, HookEntryError, read_hook
 from runtime.hook_skeleton import TRAINER_API, hook_skeleton
 
 INDEX_ROLE = Qt.UserRole + 5
@@ -244,21 +242,24 @@ class HooksPanel(QWidget):
             return
         hooks = copy.deepcopy(self.hooks())
         hooks[k]["code"] = new
-        from graph.edits import MISSING
-
         source = self.model.doc.code.get(old, "")
         self._push_hooks(hooks, f"rename hook {old} to {new}", [SetCode(new, source), SetCode(old, MISSING)])
 
     def set_setting(self, name: str, value: Any) -> None:
-        """Sets one setting of the selected hook (one undoable edit)."""
+        """Sets one setting of the selected hook (one undoable edit); MISSING removes it (back to the default)."""
         k = self.current_index()
-        if k is None:
+        if k is None or self._loading:
             return
         hooks = copy.deepcopy(self.hooks())
-        params = hooks[k].setdefault("params", {})
-        if params.get(name, object()) == value:
+        if not isinstance(hooks[k].get("params"), dict):
+            hooks[k]["params"] = {}
+        params = hooks[k]["params"]
+        if params.get(name, MISSING) == value:
             return
-        params[name] = value
+        if value is MISSING:
+            del params[name]
+        else:
+            params[name] = value
         self._push_hooks(hooks, f"hook setting {name}")
 
     # -- details -------------------------------------------------------------------------
@@ -302,10 +303,7 @@ class HooksPanel(QWidget):
             used = ", ".join(info.methods) if info and info.methods else "none yet (fill in a method below)"
             self.summary.setText(f"Hook points with code: {used}. Settings are __init__'s arguments.")
             for name, default in (info.params.items() if info else ()):
-                value = params.get(name, default)
-                editor = QLineEdit(repr(value))
-                editor.setToolTip("a Python value (number, text in quotes, list, …)")
-                editor.editingFinished.connect(lambda n=name, e=editor: self._set_literal(n, e))
+                editor = literal_editor(params.get(name, default), lambda v, n=name: self.set_setting(n, v))
                 self.editors[name] = editor
                 self.form.addRow(name, editor)
         else:
@@ -316,63 +314,13 @@ class HooksPanel(QWidget):
                 self._add_editor(setting, params.get(setting.name, setting.default))
         self._show_problems()
 
-    def _add_editor(self, s: Setting, value: Any) -> None:
-        editor: QWidget
-        if s.kind == "bool":
-            editor = QCheckBox()
-            editor.setChecked(bool(value))
-            editor.toggled.connect(lambda v, n=s.name: self.set_setting(n, v))
-        elif s.kind == "enum":
-            editor = QComboBox()
-            editor.addItems(list(s.choices))
-            editor.setCurrentText(str(value))
-            editor.currentTextChanged.connect(lambda t, n=s.name: self.set_setting(n, t))
-        else:
-            if s.kind == LABELS:
-                text = ", ".join(value) if isinstance(value, list) else str(value)
-            elif s.kind == JSON:
-                text = json.dumps(value)
-            else:
-                text = str(value)
-            editor = QLineEdit(text)
-            editor.editingFinished.connect(lambda st=s, e=editor: self._set_text(st, e))
-        editor.setToolTip(s.help)
-        label = QLabel(s.name)
-        label.setToolTip(s.help)
-        self.editors[s.name] = editor
+    def _add_editor(self, spec: ParamSpec, value: Any) -> None:
+        """The inspector's editor for the setting's spec (`app.param_editors`): same widgets, same refusals."""
+        editor = param_editor(spec, value, lambda v, n=spec.name: self.set_setting(n, v), self.model.refused.emit)
+        label = QLabel(spec.name)
+        label.setToolTip(spec.help)
+        self.editors[spec.name] = editor
         self.form.addRow(label, editor)
-
-    def _set_text(self, s: Setting, editor: QLineEdit) -> None:
-        text = editor.text().strip()
-        try:
-            if s.kind == "int":
-                value: Any = int(text)
-            elif s.kind == "float":
-                value = float(text)
-            elif s.kind == LABELS:
-                value = [part.strip() for part in text.split(",") if part.strip()]
-            elif s.kind == JSON:
-                value = json.loads(text or "null")
-            else:
-                value = text
-        except ValueError:
-            editor.setStyleSheet("border: 1px solid #ff6b6b;")
-            editor.setToolTip(f"{s.name}: cannot read {text!r} as {s.kind}")
-            return
-        problem = s.problem(value)
-        if problem:
-            editor.setStyleSheet("border: 1px solid #ff6b6b;")
-            editor.setToolTip(f"{s.name}: {problem}")
-            return
-        editor.setStyleSheet("")
-        self.set_setting(s.name, value)
-
-    def _set_literal(self, name: str, editor: QLineEdit) -> None:
-        try:
-            value = ast.literal_eval(editor.text()) if editor.text().strip() else None
-        except (ValueError, SyntaxError):
-            value = editor.text()
-        self.set_setting(name, value)
 
     def _show_problems(self) -> None:
         k = self.current_index()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import html
 from typing import Any
 
@@ -22,14 +21,14 @@ from PySide6.QtWidgets import (
 )
 
 from app.code_editor import CodeEditor
-from app.codeview import monospace
 from app.editor.model import EditorModel
+from app.param_editors import literal_editor, param_editor
 from app.wheel_guard import guard_wheel
 from graph import MISSING, ParamSpec
 from graph.codeinfo import CodeEntryError, read_code
 from graph.edits import Batch, SetCode, SetLabel, SetParam
 from graph.kinds import CodeKind, kind_of
-from graph.params import effective_params, parse_text, value_text
+from graph.params import effective_params, value_text
 from graph.ties import source_text, ties_of
 
 
@@ -136,32 +135,7 @@ class Inspector(QWidget):
 
     def _add_editor(self, p: ParamSpec, node) -> None:
         value = effective_params(node, self.model.registry.get(node.type)).get(p.name)
-        editor: QWidget
-        if p.kind == "bool":
-            editor = QCheckBox()
-            editor.setChecked(bool(value))
-            editor.toggled.connect(lambda v, n=p.name: self._set(n, v))
-        elif p.kind == "enum":
-            editor = QComboBox()
-            editor.addItems([str(c) for c in p.choices])
-            editor.setCurrentText(str(value))
-            editor.currentTextChanged.connect(
-                lambda t, n=p.name, ch=p.choices: self._set(n, next(c for c in ch if str(c) == t)))
-        elif p.kind == "int" and not p.optional:
-            editor = QSpinBox()
-            editor.setRange(int(p.min) if p.min is not None else -2**31, int(p.max) if p.max is not None else 2**31 - 1)
-            editor.setValue(int(value) if isinstance(value, int) else 0)
-            editor.setKeyboardTracking(False)
-            editor.valueChanged.connect(lambda v, n=p.name: self._set(n, v))
-        elif p.kind == "code":
-            editor = QPlainTextEdit(value or "")
-            editor.setFont(monospace())
-        else:
-            editor = QLineEdit(value_text(value))
-            if p.optional:
-                editor.setPlaceholderText("auto")
-            editor.editingFinished.connect(lambda n=p.name, e=editor, s=p: self._set_text(s, e))
-        editor.setToolTip(p.help)
+        editor = param_editor(p, value, lambda v, n=p.name: self._set(n, v), self.model.refused.emit)
         self.editors[p.name] = editor
         label = QLabel(p.name)
         label.setToolTip(p.help)
@@ -238,8 +212,7 @@ class Inspector(QWidget):
             return
         for name, default in info.params.items():
             value = node.params.get(name, default)
-            editor_ = QLineEdit("" if value is None else repr(value))
-            editor_.editingFinished.connect(lambda n=name, e=editor_: self._set_literal(n, e))
+            editor_ = literal_editor(value, lambda v, n=name: self._set(n, v))
             self.editors[name] = editor_
             self.form.addRow(name, editor_)
 
@@ -339,23 +312,3 @@ class Inspector(QWidget):
                 box.setText(node.label)
             return
         self.model.push(SetLabel(self.model.scope, node.id, text))
-
-    def _set_text(self, spec: ParamSpec, editor: QLineEdit) -> None:
-        """Reads the box with the one parser (graph.params.parse_text); a bad value is refused, not stored."""
-        try:
-            value = parse_text(spec, editor.text())
-        except ValueError as exc:
-            editor.setStyleSheet("border: 1px solid #ff6b6b;")
-            editor.setToolTip(str(exc))
-            self.model.refused.emit(str(exc))
-            return
-        editor.setStyleSheet("")
-        editor.setToolTip(spec.help)
-        self._set(spec.name, value)
-
-    def _set_literal(self, name: str, editor: QLineEdit) -> None:
-        try:
-            value = ast.literal_eval(editor.text()) if editor.text().strip() else MISSING
-        except (ValueError, SyntaxError):
-            value = editor.text()
-        self._set(name, value)

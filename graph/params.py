@@ -11,6 +11,8 @@ words through `graph.model_errors`.
 
 from __future__ import annotations
 
+import ast
+import json
 import re
 from functools import lru_cache
 from typing import Annotated, Any, Literal
@@ -53,7 +55,7 @@ def _range_text(spec: ParamSpec, noun: str) -> str:
     if lo is not None and hi is None:
         if (lo == 0 and spec.exclusive_min) or (lo == 1 and noun == "integer" and not spec.exclusive_min):
             return f"a positive {noun}"
-        if lo == 0 and noun == "integer":
+        if lo == 0:
             return f"a non-negative {noun}"
         return f"{article} {noun} {'>' if spec.exclusive_min else '≥'} {_num(lo)}"
     if lo is None and hi is not None:
@@ -79,6 +81,7 @@ def describe(spec: ParamSpec) -> str:
         "path": lambda: "a file path",
         "strings": lambda: "a list of texts",
         "size": lambda: "a positive integer or [height, width]",
+        "json": lambda: "a JSON value",
     }.get(spec.kind, lambda: "text")()
 
 
@@ -122,6 +125,8 @@ def _value_type(kind: str, bounds: tuple[tuple[str, float], ...], choices: tuple
         return Annotated[str, Field(strict=True, pattern=r"\S")]
     if kind == "strings":
         return list[StrictStr]
+    if kind == "json":
+        return Any
     if kind == "size":
         positive = Annotated[int, Field(strict=True, ge=1)]
         pair = Annotated[list[positive], Field(min_length=2, max_length=2)]
@@ -186,6 +191,8 @@ def parse_text(spec: ParamSpec, text: str) -> Any:
             return MISSING
         if spec.kind in ("string", "code"):
             return ""
+        if spec.kind == "strings":
+            return []
         raise ValueError(f"{spec.name}: expected {describe(spec)}, got nothing")
     try:
         value = _parse(spec, text)
@@ -198,6 +205,10 @@ def parse_text(spec: ParamSpec, text: str) -> Any:
 
 
 def _parse(spec: ParamSpec, text: str) -> Any:
+    if spec.kind == "strings":
+        return [part.strip() for part in text.split(",") if part.strip()]
+    if spec.kind == "json":
+        return json.loads(text)
     if spec.kind == "ints":
         inner = text.strip("()[] ")
         values = [int(v) for v in _INTS_SEPARATORS.split(inner) if v]
@@ -221,8 +232,26 @@ def _parse(spec: ParamSpec, text: str) -> Any:
     return text
 
 
-def value_text(value: Any) -> str:
+def literal_value(text: str) -> Any:
+    """What a person typed for a setting of unknown type (a code node's or code hook's argument).
+
+    A Python literal (``0.1``, ``'relu'``, ``[1, 2]``) is that value; other
+    text is kept as text; empty text is MISSING (back to the code's default).
+    """
+    from graph.edits import MISSING
+
+    if not text.strip():
+        return MISSING
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def value_text(value: Any, spec: ParamSpec | None = None) -> str:
     """A parameter value as its box shows it (the inverse of `parse_text`)."""
+    if spec is not None and spec.kind == "json":
+        return json.dumps(value)
     if value is None:
         return ""
     if isinstance(value, (list, tuple)):

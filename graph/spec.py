@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-ParamKind = Literal["int", "float", "bool", "enum", "ints", "string", "code", "path", "strings", "size"]
-PARAM_KINDS: tuple[str, ...] = ("int", "float", "bool", "enum", "ints", "string", "code", "path", "strings", "size")
+ParamKind = Literal["int", "float", "bool", "enum", "ints", "string", "code", "path", "strings", "size", "json"]
+PARAM_KINDS: tuple[str, ...] = ("int", "float", "bool", "enum", "ints", "string", "code", "path", "strings", "size",
+                                "json")
 
 Direction = Literal["in", "out"]
 
@@ -21,14 +22,15 @@ PORT_DTYPES: tuple[str, ...] = ("any", "real", "complex", "index")
 
 @dataclass(frozen=True)
 class ParamSpec:
-    """One editable parameter: of a node type, or of a dataset in the recipe.
+    """One editable parameter: of a node type, of a dataset or of a hook in the recipe.
 
     `default=None` together with `optional=True` means "leave it to the
     compiler" (for example `in_features`, inferred from the incoming shape) or,
     for a dataset, "automatic" (CSV features = all other columns). Values are
     checked by `graph.params.validate_value`, the one checker for both.
     Kinds beyond the node ones: `path` (non-empty text naming a file),
-    `strings` (a list of texts), `size` (an int or ``[height, width]``).
+    `strings` (a list of texts), `size` (an int or ``[height, width]``), `json`
+    (any JSON value, typed as JSON text: a hook's freeze schedule).
     """
 
     name: str

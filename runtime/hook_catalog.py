@@ -2,8 +2,11 @@
 
 A *hook* (the GUI's word; a `Callback` in code) is either a built-in policy or
 a class in one of the project's code entries. Built-ins declare their
-settings here as plain data (name, kind, default, range, help), which the
-Hooks panel turns into editors; a code hook's settings are its constructor's
+settings here as `graph.spec.ParamSpec`s — the type node and dataset
+parameters have — so one checker (`graph.params.validate_value`) and one
+wording (``recipe.hooks[0].params.sigma: expected a non-negative number, got
+-1``) serve them all, and the Hooks panel edits them with the inspector's
+editors; a code hook's settings are its constructor's
 arguments, read with `ast` (nothing runs). `hook_problems` checks a recipe's
 hooks — unknown names, bad settings, a growth hook naming no forest, a code
 entry that is missing or does not parse — and returns `Problem`s that name the
@@ -14,49 +17,15 @@ during it.
 from __future__ import annotations
 
 import ast
-import math
 from dataclasses import dataclass
 from typing import Any
 
 from graph.document import Document
 from graph.kinds import FOREST, kind_of
+from graph.params import check_value, expected, unknown_key
 from graph.problems import Problem
+from graph.spec import ParamSpec
 from runtime.callbacks import HOOK_POINTS
-
-LABELS = "labels"  # a list of node labels, edited as comma-separated text
-JSON = "json"  # any JSON value, edited as text
-
-
-@dataclass(frozen=True)
-class Setting:
-    name: str
-    kind: str  # "float", "int", "bool", "enum", "string", LABELS or JSON
-    default: Any
-    help: str
-    choices: tuple[str, ...] = ()
-    min: float | None = None
-    max: float | None = None
-
-    def problem(self, value: Any) -> str | None:
-        """Why `value` does not fit, or None."""
-        if self.kind == "bool":
-            return None if isinstance(value, bool) else f"expected true or false, got {value!r}"
-        if self.kind in ("int", "float"):
-            number = isinstance(value, (int, float)) and not isinstance(value, bool)
-            if not number or (self.kind == "int" and not isinstance(value, int)) or math.isnan(value):
-                return f"expected {'an integer' if self.kind == 'int' else 'a number'}, got {value!r}"
-            if self.min is not None and value < self.min or self.max is not None and value > self.max:
-                return f"expected a value from {self.min:g} to {self.max:g}, got {value!r}" if self.max is not None \
-                    else f"expected a value ≥ {self.min:g}, got {value!r}"
-            return None
-        if self.kind == "enum":
-            return None if value in self.choices else f"expected one of {', '.join(self.choices)}, got {value!r}"
-        if self.kind == LABELS:
-            ok = isinstance(value, str) or isinstance(value, list) and all(isinstance(v, str) for v in value)
-            return None if ok else f"expected node labels, got {value!r}"
-        if self.kind == "string":
-            return None if isinstance(value, str) else f"expected text, got {value!r}"
-        return None
 
 
 @dataclass(frozen=True)
@@ -64,54 +33,59 @@ class BuiltIn:
     name: str
     title: str
     summary: str
-    settings: tuple[Setting, ...]
+    settings: tuple[ParamSpec, ...]
 
-    def setting(self, name: str) -> Setting | None:
+    def setting(self, name: str) -> ParamSpec | None:
         return next((s for s in self.settings if s.name == name), None)
 
 
-SIGMA = Setting("sigma", "float", 0.01, "standard deviation of the Gaussian noise", min=0)
-SEED = Setting("seed", "int", 0, "seed of the noise's own random generator", min=0)
+def _setting(name: str, kind: str, default: Any, help: str, choices: tuple[str, ...] = (), **bounds: Any) -> ParamSpec:
+    """A built-in hook's setting: a `ParamSpec` like a node's or a dataset's, read in the catalogue's order."""
+    return ParamSpec(name, kind, default, choices=choices, help=help, **bounds)  # type: ignore[arg-type]
+
+
+SIGMA = _setting("sigma", "float", 0.01, "standard deviation of the Gaussian noise", min=0)
+SEED = _setting("seed", "int", 0, "seed of the noise's own random generator", min=0)
 
 BUILT_INS: dict[str, BuiltIn] = {b.name: b for b in (
     BuiltIn("revert_noise", "revert + noise",
             "After each step: if the validation loss did not improve, undo the step (weights, optimizer, schedule) "
             "and add Gaussian noise instead.", (
                 SIGMA,
-                Setting("on", "enum", "batch", "the yardstick: one fixed validation batch, the first `batches` "
+                _setting("on", "enum", "batch", "the yardstick: one fixed validation batch, the first `batches` "
                         "batches, or the whole validation split", ("batch", "batches", "split")),
-                Setting("batches", "int", 4, "with on = batches: how many validation batches", min=1),
-                Setting("start", "enum", "best", "where the noise starts: the best weights so far (failed tries do "
+                _setting("batches", "int", 4, "with on = batches: how many validation batches", min=1),
+                _setting("start", "enum", "best", "where the noise starts: the best weights so far (failed tries do "
                         "not pile up) or the current, restored weights", ("best", "current")),
-                Setting("layers", LABELS, "", "only these layers (labels on the canvas); empty: every layer"),
-                Setting("scale_by_std", "bool", False, "σ relative to each weight tensor's own standard deviation"),
-                Setting("anneal", "enum", "constant", "σ constant, or cosine-annealed to sigma_end",
+                _setting("layers", "strings", [], "only these layers (labels on the canvas); empty: every layer"),
+                _setting("scale_by_std", "bool", False, "σ relative to each weight tensor's own standard deviation"),
+                _setting("anneal", "enum", "constant", "σ constant, or cosine-annealed to sigma_end",
                         ("constant", "cosine")),
-                Setting("sigma_end", "float", 0.0, "with anneal = cosine: σ at the end", min=0),
-                Setting("anneal_steps", "int", 1000, "with anneal = cosine: steps from sigma to sigma_end", min=1),
-                Setting("tolerance", "float", 0.0, "an improvement must exceed this to count", min=0),
+                _setting("sigma_end", "float", 0.0, "with anneal = cosine: σ at the end", min=0),
+                _setting("anneal_steps", "int", 1000, "with anneal = cosine: steps from sigma to sigma_end", min=1),
+                _setting("tolerance", "float", 0.0, "an improvement must exceed this to count", min=0),
                 SEED)),
     BuiltIn("gradient_noise", "gradient noise",
             "Annealed Gaussian noise on the gradients before each step (Neelakantan et al. 2015).", (
-                Setting("eta", "float", 0.01, "σ² at step 0", min=0),
-                Setting("gamma", "float", 0.55, "σ² = eta / (1 + step)^gamma", min=0), SEED)),
+                _setting("eta", "float", 0.01, "σ² at step 0", min=0),
+                _setting("gamma", "float", 0.55, "σ² = eta / (1 + step)^gamma", min=0), SEED)),
     BuiltIn("early_stopping", "early stopping",
             "Stops when the monitored metric has not improved for `patience` evaluations.", (
-                Setting("monitor", "string", "val_loss", "the validation metric to watch"),
-                Setting("patience", "int", 5, "evaluations without improvement before stopping", min=0),
-                Setting("min_delta", "float", 0.0, "an improvement must exceed this", min=0),
-                Setting("mode", "enum", "auto", "lower or higher is better (auto: accuracy-like is higher)",
+                _setting("monitor", "string", "val_loss", "the validation metric to watch"),
+                _setting("patience", "int", 5, "evaluations without improvement before stopping", min=0),
+                _setting("min_delta", "float", 0.0, "an improvement must exceed this", min=0),
+                _setting("mode", "enum", "auto", "lower or higher is better (auto: accuracy-like is higher)",
                         ("auto", "min", "max")))),
     BuiltIn("freeze_schedule", "freeze schedule",
             "Freezes or unfreezes layers and groups (by label) at given epochs.", (
-                Setting("schedule", JSON, [], 'e.g. [{"epoch": 0, "freeze": ["backbone"]}, '
+                _setting("schedule", "json", [], 'e.g. [{"epoch": 0, "freeze": ["backbone"]}, '
                         '{"epoch": 5, "unfreeze": ["backbone"]}]'),)),
     BuiltIn("grow_forest", "grow forest",
             "Every few epochs a Forest gains a member, seeded by the Forest node's hand-off rule; the grown model "
             "becomes a new revision of the project.", (
-                Setting("forest", "string", "", "the Forest node's label (empty: the only forest)"),
-                Setting("every", "int", 10, "epochs between growths", min=1),
-                Setting("max_members", "int", 8, "stop growing at this many members", min=1))),
+                _setting("forest", "string", "", "the Forest node's label (empty: the only forest)"),
+                _setting("every", "int", 10, "epochs between growths", min=1),
+                _setting("max_members", "int", 8, "stop growing at this many members", min=1))),
 )}
 
 
@@ -174,6 +148,9 @@ def hook_problems(doc: Document, hooks: list[dict[str, Any]]) -> list[Problem]:
             continue
         where = f"recipe.hooks[{k}]"
         name, params = hook.get("name"), hook.get("params") or {}
+        if not isinstance(params, dict):
+            problems.append(Problem(expected("an object", params), recipe_path=f"{where}.params"))
+            continue
         if name == "code":
             entry = hook.get("code", "")
             if entry not in doc.code:
@@ -187,9 +164,8 @@ def hook_problems(doc: Document, hooks: list[dict[str, Any]]) -> list[Problem]:
                 continue
             for key in params:
                 if key not in info.params:
-                    problems.append(Problem(f"hook {info.name} has no setting {key!r} (its __init__ takes "
-                                            f"{', '.join(info.params) or 'none'})", recipe_path=f"{where}.params.{key}",
-                                            file=f"code {entry}"))
+                    problems.append(Problem(unknown_key(f"hook {info.name}", list(info.params) or ["nothing"]),
+                                            recipe_path=f"{where}.params.{key}", file=f"code {entry}"))
             continue
         built_in = BUILT_INS.get(name)
         if built_in is None:
@@ -198,7 +174,8 @@ def hook_problems(doc: Document, hooks: list[dict[str, Any]]) -> list[Problem]:
             continue
         for key, value in params.items():
             setting = built_in.setting(key)
-            message = f"{built_in.title} has no setting {key!r}" if setting is None else setting.problem(value)
+            message = unknown_key(built_in.title, [s.name for s in built_in.settings]) if setting is None \
+                else check_value(setting, value)
             if message:
                 problems.append(Problem(message, recipe_path=f"{where}.params.{key}"))
         if name == "grow_forest":

@@ -30,7 +30,7 @@ def test_a_scalar_shape_is_an_error_wherever_it_comes_from():
 
 @pytest.mark.parametrize("spec, text, words", [(SHAPE, "abc", "shape: cannot read 'abc'"),
                                                 (KERNEL, "0", "kernel_size: expected a positive integer"),
-                                                (LR, "-1", "lr: expected a number ≥ 0"), (SHAPE, "", "got nothing")])
+                                                (LR, "-1", "lr: expected a non-negative number, got -1.0"), (SHAPE, "", "got nothing")])
 def test_bad_text_says_which_parameter_and_what_it_expects(spec, text, words):
     with pytest.raises(ValueError, match=words):
         parse_text(spec, text)

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLineEdit
+from PySide6.QtWidgets import QComboBox, QLineEdit, QSpinBox
 
-from graph import load
+from graph import load, save
 from runtime.commands.check import project_registry
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "resources" / "templates"
@@ -51,7 +51,8 @@ def test_settings_are_edited_with_keys_and_bad_values_are_refused(window, qtbot)
     qtbot.keyClicks(sigma, "-1")
     qtbot.keyClick(sigma, Qt.Key_Return)
     assert window.model.doc.recipe["hooks"][0]["params"]["sigma"] == 0.05  # refused
-    assert "≥ 0" in sigma.toolTip()
+    assert sigma.toolTip() == "sigma: expected a non-negative number, got -1.0"  # the parameters' one wording
+    assert window.statusBar().currentMessage() == "sigma: expected a non-negative number, got -1.0"
     layers = panel.editors["layers"]
     layers.selectAll()
     qtbot.keyClicks(layers, "fc2")
@@ -120,3 +121,64 @@ def test_the_hook_editor_indents_as_a_python_editor_does(window, qtbot):
     assert "\t" not in source
     window.model.analyse()
     assert panel.problems.text() == ""
+
+
+def test_settings_use_the_inspectors_editors_and_parser(window, qtbot):
+    panel = open_template(window, "20_noise_instead_of_bad_step.json")
+    assert isinstance(panel.editors["seed"], QSpinBox) and panel.editors["seed"].minimum() == 0  # as a node's int
+    assert isinstance(panel.editors["on"], QComboBox)
+    layers = panel.editors["layers"]
+    layers.selectAll()
+    qtbot.keyClicks(layers, "fc1, fc2")
+    qtbot.keyClick(layers, Qt.Key_Return)
+    assert window.model.doc.recipe["hooks"][0]["params"]["layers"] == ["fc1", "fc2"]
+    panel.editors["seed"].setValue(7)
+    assert window.model.doc.recipe["hooks"][0]["params"]["seed"] == 7
+    panel.add_actions["freeze_schedule"].trigger()
+    schedule = panel.editors["schedule"]
+    assert schedule.text() == "[]"
+    schedule.selectAll()
+    qtbot.keyClicks(schedule, '[{"epoch": 2, "freeze": ["fc1"]}]')
+    qtbot.keyClick(schedule, Qt.Key_Return)
+    assert window.model.doc.recipe["hooks"][1]["params"]["schedule"] == [{"epoch": 2, "freeze": ["fc1"]}]
+    schedule = panel.editors["schedule"]  # the form was rebuilt after the edit
+    assert schedule.text() == '[{"epoch": 2, "freeze": ["fc1"]}]'
+    schedule.selectAll()
+    qtbot.keyClicks(schedule, "[{")
+    qtbot.keyClick(schedule, Qt.Key_Return)
+    assert schedule.toolTip() == "schedule: cannot read '[{' as a JSON value"
+
+
+def test_a_code_hooks_argument_emptied_goes_back_to_the_codes_default(window, qtbot):
+    panel = open_template(window, "02_mlp_digits.json")
+    panel.new_hook()
+    sigma = panel.editors["sigma"]
+    sigma.setText("0.5")
+    sigma.editingFinished.emit()
+    assert window.model.doc.recipe["hooks"][0]["params"] == {"sigma": 0.5}
+    panel.editors["sigma"].setText("")
+    panel.editors["sigma"].editingFinished.emit()
+    assert window.model.doc.recipe["hooks"][0]["params"] == {}  # MISSING, as in the inspector: not None
+
+
+@pytest.mark.parametrize(("params", "line"), [
+    ({"sigma": -1}, "recipe.hooks[0].params.sigma: expected a non-negative number, got -1"),
+    (3, "recipe.hooks[0].params: expected an object, got 3"),
+])
+def test_a_file_with_a_bad_hook_setting_opens_shows_the_problem_and_keeps_the_value(make_window, tmp_path, qtbot,
+                                                                                    params, line):
+    doc = load(TEMPLATES / "02_mlp_digits.json", project_registry())
+    doc.recipe["hooks"] = [{"name": "revert_noise", "params": params}]
+    path = tmp_path / "bad_hook.json"
+    save(doc, path)
+    window = make_window()
+    assert window.open_project(path, interactive=False, trust=True)
+    window.model.analyse()
+    panel = window.hooks_panel
+    assert panel.names() == ["revert + noise"]
+    assert line in panel.problems.text()
+    problems = window.problems
+    assert any(line in problems.item(k).text() for k in range(problems.count()))
+    assert window.model.doc.recipe["hooks"][0]["params"] == params  # nothing the user made is lost
+    if isinstance(params, dict):
+        assert panel.editors["sigma"].text() == "-1"

@@ -64,6 +64,14 @@ def _hook_setting_unknown(data):
     data["recipe"]["hooks"] = [{"name": "early_stopping", "params": {"patients": 3}}]
 
 
+def _hook_setting_negative(data):
+    data["recipe"]["hooks"] = [{"name": "revert_noise", "params": {"sigma": -1}}]
+
+
+def _hook_params_not_an_object(data):
+    data["recipe"]["hooks"] = [{"name": "revert_noise", "params": 3}]
+
+
 def _code_hook_without_entry(data):
     data["recipe"]["hooks"] = [{"name": "code", "code": "nope"}]
 
@@ -78,12 +86,16 @@ def _param_group_without_node(data):
     (_lr_negative, "recipe.optimizer.lr"),
     (_missing_dataset_file, "recipe.dataset.path"),
     (_trillion_features, "node fc1"),
-    (_hook_setting_not_a_number, "recipe.hooks[0].params.sigma"),
-    (_hook_setting_unknown, "has no setting 'patients'"),
+    (_hook_setting_not_a_number, "expected a non-negative number, got \"__import__('os')\" "
+                                 "(recipe.hooks[0].params.sigma)"),
+    (_hook_setting_negative, "expected a non-negative number, got -1 (recipe.hooks[0].params.sigma)"),
+    (_hook_params_not_an_object, "expected an object, got 3 (recipe.hooks[0].params)"),
+    (_hook_setting_unknown, "not a setting of early stopping; it takes: monitor, patience, min_delta, mode "
+                            "(recipe.hooks[0].params.patients)"),
     (_code_hook_without_entry, "recipe.hooks[0].code"),
     (_param_group_without_node, "recipe.param_groups[0].nodes"),
 ], ids=["shape-mismatch", "epochs-0", "lr-negative", "dataset-missing", "1e12-features", "hook-setting-type",
-        "hook-setting-unknown", "code-hook-entry", "param-group-label"])
+        "hook-setting-negative", "hook-params-not-an-object", "hook-setting-unknown", "code-hook-entry", "param-group-label"])
 def test_check_exits_1_naming_the_problem(tmp_path, change, named):
     result = torchcanvas("check", str(example(tmp_path, change)))
     assert result.returncode == 1, result.stdout + result.stderr
