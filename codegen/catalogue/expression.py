@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import math
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -49,13 +50,26 @@ _OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Po
 _COMPARISONS = (ast.Lt, ast.LtE, ast.Gt, ast.GtE)
 
 
-def _dotted(node: ast.expr) -> str | None:
+def dotted(node: ast.expr) -> str | None:
+    """`torch.nn.functional.relu` for that attribute chain; None for anything but names and attributes."""
     if isinstance(node, ast.Name):
         return node.id
     if isinstance(node, ast.Attribute):
-        base = _dotted(node.value)
+        base = dotted(node.value)
         return None if base is None else f"{base}.{node.attr}"
     return None
+
+
+def check_arguments(call: ast.Call, check: Callable[[ast.AST], None], fail: Callable[[str], ValueError]) -> None:
+    """A call's arguments, each by the grammar's own `check`; both grammars refuse *args and **kwargs."""
+    for arg in call.args:
+        if isinstance(arg, ast.Starred):
+            raise fail("*args are not allowed")
+        check(arg)
+    for keyword in call.keywords:
+        if keyword.arg is None:
+            raise fail("**kwargs are not allowed")
+        check(keyword.value)
 
 
 def _check(node: ast.AST, text: str) -> None:
@@ -72,7 +86,7 @@ def _check(node: ast.AST, text: str) -> None:
             raise ValueError(f"expression {text!r}: unknown name {node.id!r}; use x and y")
         return None
     if isinstance(node, ast.Attribute):
-        if _dotted(node) not in CONSTANTS:
+        if dotted(node) not in CONSTANTS:
             raise ValueError(f"expression {text!r}: {ast.unparse(node)!r} is not allowed; "
                              f"constants are {', '.join(sorted(CONSTANTS))}")
         return None
@@ -86,19 +100,12 @@ def _check(node: ast.AST, text: str) -> None:
             _check(part, text)
         return None
     if isinstance(node, ast.Call):
-        name = _dotted(node.func)
+        name = dotted(node.func)
         if name not in FUNCTIONS:
             shown = name or ast.unparse(node.func)
             raise ValueError(f"expression {text!r}: function {shown!r} is not allowed; "
                              "use elementwise torch functions such as torch.tanh or torch.abs")
-        for arg in node.args:
-            if isinstance(arg, ast.Starred):
-                raise ValueError(f"expression {text!r}: *args are not allowed")
-            _check(arg, text)
-        for keyword in node.keywords:
-            if keyword.arg is None:
-                raise ValueError(f"expression {text!r}: **kwargs are not allowed")
-            _check(keyword.value, text)
+        check_arguments(node, lambda arg: _check(arg, text), lambda why: ValueError(f"expression {text!r}: {why}"))
         return None
     raise ValueError(f"expression {text!r}: {type(node).__name__} "
                      f"({ast.unparse(node)!r}) is not allowed; use arithmetic on x and y")
@@ -129,8 +136,8 @@ def _constant(node: ast.AST, text: str) -> complex | None:
             return _bounded(complex(node.value) if isinstance(node.value, complex) else float(node.value), text)
         except OverflowError:
             raise ValueError(f"expression {text!r}: a constant is too large (limit {MAX_MAGNITUDE:g})") from None
-    if isinstance(node, ast.Attribute) and _dotted(node) in CONSTANTS:
-        return float(eval(_dotted(node), {"math": math}))  # noqa: S307 - a whitelisted math constant
+    if isinstance(node, ast.Attribute) and dotted(node) in CONSTANTS:
+        return float(eval(dotted(node), {"math": math}))  # noqa: S307 - a whitelisted math constant
     if isinstance(node, ast.UnaryOp):
         value = _constant(node.operand, text)
         return None if value is None else (-value if isinstance(node.op, ast.USub) else value)

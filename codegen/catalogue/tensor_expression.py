@@ -22,7 +22,7 @@ import torch.functional
 import torch.nn.functional as F
 
 from codegen.catalogue.build import op_layer
-from codegen.catalogue.expression import substitute
+from codegen.catalogue.expression import check_arguments, dotted, substitute
 from codegen.layer import LayerDef
 from graph.spec import ParamSpec, PortSpec
 
@@ -76,15 +76,6 @@ def tensor_methods() -> frozenset[str]:
     return frozenset(names - _DENIED)
 
 
-def _dotted(node: ast.expr) -> str | None:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        base = _dotted(node.value)
-        return None if base is None else f"{base}.{node.attr}"
-    return None
-
-
 def _fail(text: str, why: str) -> ValueError:
     return ValueError(f"tensor expression {text!r}: {why}")
 
@@ -94,7 +85,7 @@ def _is_constant_tree(node: ast.AST) -> bool:
 
 
 def _callee(func: ast.expr, text: str) -> None:
-    name = _dotted(func)
+    name = dotted(func)
     if name is not None and name.startswith("torch."):
         if name.count(".") == 1 and name[6:] in torch_functions():
             return
@@ -130,7 +121,7 @@ def _check(node: ast.AST, text: str) -> None:
             raise _fail(text, f"unknown name {node.id!r}; use {', '.join(VARIABLES)}")
         return None
     if isinstance(node, ast.Attribute):
-        name = _dotted(node)
+        name = dotted(node)
         if name in MATH_CONSTANTS or (name and name.startswith("torch.") and name[6:] in DTYPES):
             return None
         if node.attr not in ATTRIBUTES:
@@ -138,14 +129,7 @@ def _check(node: ast.AST, text: str) -> None:
         return _check(node.value, text)
     if isinstance(node, ast.Call):
         _callee(node.func, text)
-        for arg in node.args:
-            if isinstance(arg, ast.Starred):
-                raise _fail(text, "*args are not allowed")
-            _check(arg, text)
-        for kw in node.keywords:
-            if kw.arg is None:
-                raise _fail(text, "**kwargs are not allowed")
-            _check(kw.value, text)
+        check_arguments(node, lambda arg: _check(arg, text), lambda why: _fail(text, why))
         return None
     if isinstance(node, ast.BinOp):
         if isinstance(node.op, ast.Pow) and _is_constant_tree(node.left) and _is_constant_tree(node.right):

@@ -19,27 +19,18 @@ from codegen.export import (
     load_weights,
     save_weights,
 )
-from graph import ProblemError, ProjectFileError, load
-from graph.trust import GRANT_CLI, UntrustedCode
+from graph import ProblemError
 from runtime.analysis import MEMORY_PATH, analyse
-from runtime.commands.check import project_registry
+from runtime.commands.project import open_project
 from runtime.report import print_error
-from runtime.trust import require_trust, trusted_for_cli
 
 SUFFIX = {"py": ".py", "safetensors": ".safetensors", "onnx": ".onnx", "pt2": ".pt2", "train": "_training"}
 
 
 def run(args: argparse.Namespace) -> int:
     project = Path(args.project)
-    try:
-        doc = load(project, project_registry())
-        trusted = trusted_for_cli(doc, args.trust)
-        if args.to != "py":  # everything but the text builds the model, which runs the project's code
-            require_trust(doc, trusted, GRANT_CLI, training=args.to == "train")
-    except UntrustedCode as exc:
-        return print_error(project, exc.with_grant(GRANT_CLI))
-    except ProjectFileError as exc:
-        return print_error(project, exc)
+    # Everything but the text builds the model, which runs the project's code.
+    doc, trusted = open_project(project, args.trust, runs_code=args.to != "py", training=args.to == "train")
     # The same analysis as check/train. Writing code needs only the graph; building the model
     # (weights, ONNX, torch.export, train) also needs it to fit in memory.
     builds = args.to != "py"

@@ -6,13 +6,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from graph import ProblemError, ProjectFileError, load
-from graph.trust import GRANT_CLI, UntrustedCode
+from graph import ProblemError, ProjectFileError
 from runtime.commands.check import project_registry
+from runtime.commands.project import open_project
 from runtime.study.launch import StudyError, check_space, create_or_resume, run_local, setup_for
 from runtime.study.space import SpaceError, grid, parse_param
 from runtime.study.storage import StorageError, default_url, redact
-from runtime.trust import require_trust, trusted_for_cli
 
 EXPECTED = (ProjectFileError, ProblemError, SpaceError, StorageError, StudyError)
 
@@ -41,12 +40,10 @@ def summary(study, metric: str) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     project = Path(args.project)
+    doc, trusted = open_project(project, args.trust)
     try:
         params = [parse_param(text) for text in args.param or []]
         marks = _marks(args.mark or [])
-        doc = load(project, project_registry())
-        trusted = trusted_for_cli(doc, args.trust)
-        require_trust(doc, trusted, GRANT_CLI)
         check_space(doc, project_registry(), params, project.resolve().parent)
         if args.jobs < 1:
             raise StudyError(f"--jobs must be at least 1, got {args.jobs}")
@@ -60,9 +57,6 @@ def run(args: argparse.Namespace) -> int:
         url = args.storage or default_url(project)
         name = args.name or project.stem
         study = create_or_resume(setup, url, name, args.heartbeat)
-    except UntrustedCode as exc:
-        print(f"error: {project}: {exc.with_grant(GRANT_CLI)}", file=sys.stderr)
-        return 1
     except EXPECTED as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

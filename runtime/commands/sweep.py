@@ -13,11 +13,10 @@ import json
 import sys
 from pathlib import Path
 
-from graph.trust import GRANT_CLI, UntrustedCode
+from runtime.commands.project import open_project
 from runtime.commands.study import EXPECTED
 from runtime.report import print_error
 from runtime.study.plots import line_plot
-from runtime.trust import require_trust, trusted_for_cli
 
 
 def _value(text: str):
@@ -40,7 +39,6 @@ def _rows(study, path: str) -> list[dict]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from graph import load
     from runtime.commands.check import project_registry
     from runtime.study.launch import check_space, create_or_resume, run_local, setup_for
     from runtime.study.space import SearchParam
@@ -49,19 +47,15 @@ def run(args: argparse.Namespace) -> int:
     project = Path(args.project)
     path = f"{args.node}.{args.param}"
     values = tuple(_value(v) for v in args.values.split(","))
+    doc, trusted = open_project(project, args.trust)
     try:
         params = [SearchParam(path, "choice", choices=values)]
-        doc = load(project, project_registry())
-        trusted = trusted_for_cli(doc, args.trust)
-        require_trust(doc, trusted, GRANT_CLI)
         check_space(doc, project_registry(), params, project.resolve().parent)
         setup = setup_for(doc, project, params, sampler="grid", prune="none", n_trials=len(values),
                           overrides={"epochs": args.epochs} if args.epochs else {})
         url = args.storage or default_url(project)
         name = f"sweep {path} {args.values}" + (f" epochs={args.epochs}" if args.epochs else "")
         study = create_or_resume(setup, url, name)
-    except UntrustedCode as exc:
-        return print_error(project, exc.with_grant(GRANT_CLI))
     except EXPECTED as exc:
         return print_error(project, exc)
     run_local(url, name, args.jobs, trusted=trusted, log=lambda line: print(line, flush=True))

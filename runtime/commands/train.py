@@ -6,15 +6,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from graph import ProblemError, ProjectFileError, load
-from graph.trust import GRANT_CLI, UntrustedCode
-from runtime.commands.check import project_registry
+from graph import ProblemError, ProjectFileError
+from runtime.commands.project import open_project
 from runtime.events import BatchEnded, EvalEnded, FitEnded, FitStarted, HookDecision, LogMessage
 from runtime.report import print_error
 from runtime.run_folder import new_run_dir
 from runtime.session import prepare
 from runtime.session import run as run_job
-from runtime.trust import require_trust, trusted_for_cli
 
 
 class Progress:
@@ -60,9 +58,7 @@ def run(args: argparse.Namespace) -> int:
     if args.seed is not None:
         overrides["seed"] = args.seed
     try:
-        doc = load(project, project_registry())
-        trusted = trusted_for_cli(doc, args.trust)
-        require_trust(doc, trusted, GRANT_CLI)
+        doc, trusted = open_project(project, args.trust)
         if args.lr:
             overrides["optimizer"] = {**doc.recipe.get("optimizer", {}), "lr": args.lr}
         out = Path(args.out) if args.out else new_run_dir(project.resolve().parent / "runs", project.stem)
@@ -70,8 +66,6 @@ def run(args: argparse.Namespace) -> int:
         job = prepare(doc, project_dir=project.resolve().parent, trusted=trusted, overrides=overrides,
                       emit=progress, run_dir=out, resume_from=Path(args.resume) if args.resume else None)
         metrics = run_job(job)
-    except UntrustedCode as exc:
-        return print_error(project, exc.with_grant(GRANT_CLI))
     except (ProjectFileError, ProblemError) as exc:  # compile, recipe, dataset, training: records say where
         return print_error(project, exc)
     summary = "  ".join(f"{k} {v:.4f}" for k, v in metrics.items())

@@ -12,7 +12,7 @@ from codegen.catalogue import registry
 from codegen.summary import summarize
 from graph import save
 from graph.builder import Builder
-from graph.trust import UntrustedCode, code_digest, code_that_runs
+from graph.trust import GRANT_CLI, UntrustedCode, code_digest, code_that_runs
 from runtime.cli import run as cli
 from runtime.session import prepare
 from runtime.trust import TrustStore
@@ -124,6 +124,22 @@ def test_exports_that_build_the_model_refuse_untrusted_code(tmp_path, capsys, to
     assert code == 1 and "--trust" in err and err.startswith(f"error: {path}: "), err
     assert markers(tmp_path) == []
     assert not (tmp_path / f"out.{to}").exists()
+
+
+@pytest.mark.parametrize("command", [
+    ["train", "--max-steps", "1", "--quiet"],
+    ["export", "--to", "onnx"],
+    ["study", "--param", "fc1.out_features=int:8..16", "--trials", "1"],
+    ["sweep", "--node", "fc1", "--param", "out_features", "--values", "8,16"],
+], ids=lambda c: c[0])
+def test_every_command_refuses_untrusted_code_in_the_one_error_line(tmp_path, capsys, command):
+    path = project(tmp_path, hook=True)
+    assert cli([command[0], str(path), *command[1:]]) == 1
+    err = capsys.readouterr().err
+    hook = "" if command[0] == "export" else "; recipe.hooks[0] runs entry 'spy'"  # exporting runs no hook
+    assert err == (f"error: {path}: this project's code is not trusted, so it does not run: code node 'mark' runs "
+                   f"entry 'mark'{hook}; {GRANT_CLI}\n"), err
+    assert markers(tmp_path) == [] and not list(tmp_path.glob("*.optuna.db"))
 
 
 def test_trust_flag_runs_the_code(tmp_path, capsys):
