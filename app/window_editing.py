@@ -14,7 +14,7 @@ from PySide6.QtGui import QGuiApplication
 
 from graph import ROOT, Edge
 from graph.clipboard import copy_payload, paste_edit
-from graph.edits import Batch, Disconnect, MoveNode
+from graph.edits import Batch, Disconnect, EditError, MoveNode
 from graph.kinds import GroupKind, kind_of
 from graph.layout import layered_positions
 from graph.operations import group_nodes, place_node, remove_nodes, ungroup
@@ -112,8 +112,8 @@ class EditingMixin:
             return
         try:
             edit = group_nodes(self.model.doc, self.model.scope, self.model.selection)
-        except ValueError as exc:
-            self.statusBar().showMessage(str(exc), 6000)
+        except EditError as exc:
+            self.model.refuse(exc.problems)
             return
         self.model.push(edit, "group into sub-network")
 
@@ -123,8 +123,8 @@ class EditingMixin:
             return
         try:
             edit = ungroup(self.model.doc, self.model.scope, sel[0])
-        except ValueError as exc:
-            self.statusBar().showMessage(str(exc), 6000)
+        except EditError as exc:
+            self.model.refuse(exc.problems)
             return
         self.model.push(edit, "ungroup")
 

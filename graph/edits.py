@@ -12,10 +12,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graph.document import ROOT, Document, Edge, GroupDef, Node
+from graph.problems import ProblemError
 
 
-class EditError(ValueError):
-    """An edit that does not fit the document (missing node, duplicate id, ...)."""
+class EditError(ProblemError, ValueError):
+    """An edit that does not fit the document (missing node, duplicate id, ...).
+
+    A gesture refused up front (grouping the model's Input, ungrouping a
+    repeated group) carries `Problem`s naming the nodes, so the editor shows
+    it like any other problem: the status bar, and the Problems list that
+    selects the node.
+    """
 
 
 class _Missing:

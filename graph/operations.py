@@ -23,6 +23,7 @@ from graph.edits import (
     RemoveNode,
 )
 from graph.kinds import GROUP, INPUT, OUTPUT, kind_of
+from graph.problems import Problem
 
 
 def new_node(
@@ -61,6 +62,13 @@ def remove_nodes(doc: Document, scope: str, node_ids: Iterable[str]) -> Batch:
     return Batch([RemoveNode(scope, i) for i in ids], f"delete {len(ids)} node(s)")
 
 
+def refusal(doc: Document, scope: str, node_id: str, message: str, hint: str = "") -> EditError:
+    """A gesture refused because of one node: a problem record naming it (the Problems list selects it)."""
+    node = doc.scope(scope).nodes.get(node_id)
+    return EditError(Problem(message, scope=scope, node_id=node_id, label=node.label if node else None,
+                             severity="warning", hint=hint))
+
+
 def group_nodes(
     doc: Document, scope: str, node_ids: Iterable[str], name: str | None = None
 ) -> Batch:
@@ -74,8 +82,10 @@ def group_nodes(
     selected = [i for i in dict.fromkeys(node_ids) if i in g.nodes]
     if not selected:
         raise EditError("select at least one node to group")
-    if any(kind_of(g.nodes[i].type).is_boundary for i in selected) and scope == ROOT:
-        raise EditError("the model's Input and Output nodes cannot be moved into a group")
+    boundary = [i for i in selected if kind_of(g.nodes[i].type).is_boundary]
+    if boundary and scope == ROOT:
+        raise refusal(doc, scope, boundary[0], "not grouped: the model's Input and Output nodes cannot be moved "
+                      "into a group", hint="select the layers between them")
     inside = set(selected)
     name = name or _unique_group_name(doc, "block")
     if name in doc.groups:
@@ -127,13 +137,16 @@ def ungroup(doc: Document, scope: str, node_id: str) -> Batch:
     """Replaces a Group node by a copy of its body (the inverse gesture of grouping)."""
     g = doc.scope(scope)
     instance = g.nodes.get(node_id)
-    if instance is None or kind_of(instance.type) is not GROUP:
-        raise EditError(f"node {node_id!r} is not a group instance")
+    if instance is None:
+        raise EditError(f"node {node_id!r} does not exist")
+    if kind_of(instance.type) is not GROUP:
+        raise refusal(doc, scope, node_id, "not ungrouped: only a group node can be ungrouped")
     name = instance.params.get("group", "")
     if name not in doc.groups:
-        raise EditError(f"group {name!r} does not exist")
+        raise refusal(doc, scope, node_id, f"not ungrouped: group {name!r} does not exist")
     if instance.params.get("repeat", 1) != 1:
-        raise EditError("set repeat to 1 before ungrouping a repeated group")
+        raise refusal(doc, scope, node_id, "not ungrouped: it repeats its group "
+                      f"{instance.params.get('repeat')} times", hint="set repeat to 1 first")
     body = doc.groups[name].graph
     used_elsewhere = any(
         kind_of(n.type).subnetwork(n) == name and n.id != node_id

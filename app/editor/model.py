@@ -77,6 +77,8 @@ class EditorModel(QObject):
         #: The analysis' problems (runtime.analysis), then those of the last failed run.
         self.problems: list[Problem] = []
         self.run_problems: list[Problem] = []
+        #: Why the last gesture was refused (records naming its nodes), shown until the next analysis.
+        self.refusals: list[Problem] = []
         self.inference: Inference | None = None
         self.compiled: Compiled | None = None
         #: Why the code cannot be written (the compiler's problem records), when `compiled` is None.
@@ -218,6 +220,7 @@ class EditorModel(QObject):
         self.problems = analysis.problems
         self.inference = analysis.inference
         self.run_problems = []
+        self.refusals = []
         self.revision += 1
         self.analysed.emit()
 
@@ -226,8 +229,14 @@ class EditorModel(QObject):
         self.run_problems = list(problems)
         self.analysed.emit()
 
+    def refuse(self, problems: list[Problem]) -> None:
+        """A gesture the document refused: the status bar says why, the Problems list points at its nodes."""
+        self.refusals = list(problems)
+        self.refused.emit("; ".join(p.text() for p in problems))
+        self.analysed.emit()
+
     def all_problems(self) -> list[Problem]:
-        return [*self.problems, *(p for p in self.run_problems if p not in self.problems)]
+        return [*self.refusals, *self.problems, *(p for p in self.run_problems if p not in self.problems)]
 
     @property
     def compile_error(self) -> str | None:
