@@ -6,6 +6,7 @@ Plain data shared by the inference runner (`codegen.shapes`), the node kinds
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,7 +38,13 @@ class TensorInfo:
         return n
 
     def itemsize(self) -> int:
-        return torch.empty((), dtype=DTYPES.get(self.dtype, torch.float32)).element_size()
+        return _itemsize(self.dtype)
+
+
+@functools.cache
+def _itemsize(dtype: str) -> int:
+    """Bytes per element (the memory estimate asks for every tensor of the model on every analysis)."""
+    return torch.empty((), dtype=DTYPES.get(dtype, torch.float32)).element_size()
 
 
 def tensor_info(t: Any) -> TensorInfo | None:
@@ -74,6 +81,9 @@ class ScopeRun:
     nodes: dict[str, NodeRun] = field(default_factory=dict)
     #: For each sub-network node: one run of its body per copy that differs (repeats).
     children: dict[str, list[ScopeRun]] = field(default_factory=dict)
+    #: What each node produced, by (node id, port): the model's meta tensors, kept so that a parameter edit
+    #: runs only the nodes after the edited one (`codegen.shapes.reinfer_shapes`).
+    values: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass
@@ -81,6 +91,8 @@ class Inference:
     root: ScopeRun
     problems: list[Problem]
     first_runs: dict[tuple[str, str], NodeRun] = field(default_factory=dict)
+    #: Nodes run to make this (a full run: every node; a parameter edit: the edited node and those after it).
+    ran: int = 0
 
     def node(self, scope: str, node_id: str) -> NodeRun | None:
         """The node's result (for a node inside a group: in the group's first use)."""

@@ -72,6 +72,7 @@ class Runner:
         self.first: dict[tuple[str, str], NodeRun] = {}
         self.code_cache: dict[str, tuple[Any, Any]] = {}
         self.depth = 0
+        self.ran = 0
 
     def fail(self, scope: str, node: Node, failed: NodeFailed, run: NodeRun) -> None:
         run.error = failed.message
@@ -79,10 +80,15 @@ class Runner:
             self.problems.append(Problem(failed.message, scope, node.id, label=node.label, param=failed.param,
                                          hint=failed.hint, file=failed.file, line=failed.line))
 
-    def run_scope(self, scope: str, given: dict[str, torch.Tensor] | None) -> tuple[ScopeRun, dict[str, Any]]:
+    def run_scope(self, scope: str, given: dict[str, torch.Tensor] | None, reuse: ScopeRun | None = None,
+                  stale: set[str] | frozenset[str] = frozenset()) -> tuple[ScopeRun, dict[str, Any]]:
+        """Runs the scope's nodes in order; with `reuse`, only the `stale` ones (the rest are taken from it)."""
         g = self.doc.scope(scope)
         result = ScopeRun(scope)
         values: dict[tuple[str, str], Any] = {}
+        if reuse is not None:
+            values = {key: v for key, v in reuse.values.items() if key[0] not in stale}
+        result.values = values
         outputs: dict[str, Any] = {}
         try:
             order = topological_order(g)
@@ -93,6 +99,11 @@ class Runner:
             incoming.setdefault(e.dst, []).append(e)
         for nid in order:
             node = g.nodes[nid]
+            if reuse is not None and nid not in stale and nid in reuse.nodes:
+                result.nodes[nid] = reuse.nodes[nid]
+                if nid in reuse.children:
+                    result.children[nid] = reuse.children[nid]
+                continue
             run = NodeRun(nid, node.label, node.type)
             result.nodes[nid] = run
             self.first.setdefault((scope, nid), run)
@@ -110,6 +121,7 @@ class Runner:
                 run.skipped = True
                 continue
             call = InferCall(self, scope, node, ins, run, given, result, outputs, sources)
+            self.ran += 1
             try:
                 produced = self.kind_of(node.type).infer(call)
             except SkipNode:
@@ -195,7 +207,51 @@ def infer_shapes(doc: Document, layers: Mapping[str, LayerDef] | None = None, *,
     runner = Runner(doc, layers, trusted, support_namespace() if support is None else support,
                     compiler_kinds(layers))
     root, _ = runner.run_scope(ROOT, None)
-    return Inference(root, runner.problems, runner.first)
+    return Inference(root, runner.problems, runner.first, runner.ran)
+
+
+def downstream(g: Graph, *node_ids: str) -> set[str]:
+    """The nodes and every node that reads what they produce, directly or not."""
+    after: dict[str, list[str]] = {}
+    for e in g.edges:
+        after.setdefault(e.src, []).append(e.dst)
+    seen, todo = set(node_ids), list(node_ids)
+    while todo:
+        for nxt in after.get(todo.pop(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen
+
+
+def reinfer_shapes(doc: Document, previous: Inference, edited: set[str] | frozenset[str],
+                   layers: Mapping[str, LayerDef] | None = None, *, trusted: bool = False,
+                   support: dict[str, Any] | None = None) -> Inference | None:
+    """`previous` after parameter edits of the model's nodes `edited`: only they and the nodes after them run.
+
+    The rest — their runs, meta tensors and problems — is `previous`'s. None
+    when that would not equal a full run: a sub-network (group, ensemble,
+    forest) after the node, whose body's runs other copies share.
+    """
+    from codegen.catalogue import LAYERS
+    from codegen.kinds import compiler_kinds
+    from codegen.support_runtime import support_namespace
+    from graph.kinds import kind_of
+
+    g = doc.graph
+    if not edited <= g.nodes.keys():
+        return None
+    stale = downstream(g, *edited)
+    if any(kind_of(g.nodes[nid].type).subnetwork(g.nodes[nid]) is not None for nid in stale):
+        return None
+    layers = LAYERS if layers is None else layers
+    runner = Runner(doc, layers, trusted, support_namespace() if support is None else support,
+                    compiler_kinds(layers))
+    runner.first = {key: run for key, run in previous.first_runs.items() if key[0] != ROOT or key[1] not in stale}
+    runner.problems = [p for p in previous.problems
+                       if p.scope != ROOT or (p.node_id not in stale and p.param != TIE)]
+    root, _ = runner.run_scope(ROOT, None, reuse=previous.root, stale=stale)
+    return Inference(root, runner.problems, runner.first, runner.ran)
 
 
 def clear_cache() -> None:

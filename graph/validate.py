@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
+from dataclasses import dataclass, field
 
 import networkx as nx
 
-from graph.document import ROOT, Document, Edge, Graph
+from graph.document import ROOT, Document, Edge, Graph, Node
 from graph.kinds import inputs_of, kind_of, outputs_of
 from graph.params import check_value
 from graph.ports import find_port, input_ports, node_kind, output_ports
@@ -87,9 +88,63 @@ def can_connect(doc: Document, scope: str, edge: Edge, registry: Registry) -> Pr
     return None
 
 
-def _check_scope(doc: Document, scope: str, registry: Registry) -> list[Problem]:
-    g = doc.scope(scope)
+@dataclass
+class ScopeChecks:
+    """One scope's problems in the order `validate` lists them: labels, then node by node, then edges and cycles."""
+
+    head: list[Problem] = field(default_factory=list)
+    nodes: dict[str, list[Problem]] = field(default_factory=dict)
+    tail: list[Problem] = field(default_factory=list)
+
+    def flat(self) -> list[Problem]:
+        return [*self.head, *(p for problems in self.nodes.values() for p in problems), *self.tail]
+
+
+@dataclass
+class Validation:
+    """`validate`'s problems kept by scope and node, so one node's can be checked again alone (`recheck_node`)."""
+
+    scopes: dict[str, ScopeChecks] = field(default_factory=dict)
+    tail: list[Problem] = field(default_factory=list)
+    #: Nodes whose own checks ran to make this (counted: a local edit re-checks one).
+    checked: int = 0
+
+    def problems(self) -> list[Problem]:
+        return [*(p for checks in self.scopes.values() for p in checks.flat()), *self.tail]
+
+
+def node_problems(doc: Document, scope: str, n: Node, registry: Registry,
+                  incoming: Counter[tuple[str, str]]) -> list[Problem]:
+    """What is wrong with one node on its own: its label, type, parameters, ties and inputs' connection counts."""
     problems: list[Problem] = []
+    if not n.label.strip():
+        problems.append(Problem("label is empty", scope, n.id))
+    kind = node_kind(n, registry)
+    if kind is None:
+        problems.append(Problem(f"unknown node type {n.type!r}", scope, n.id, label=n.label))
+        return problems
+    problems += kind.check(doc, scope, n)
+    problems += tie_problems(doc, scope, n)
+    for p in kind.spec.params:
+        if p.name in n.params:
+            message = check_value(p, n.params[p.name])
+            if message:
+                problems.append(Problem(message, scope, n.id, param=p.name, label=n.label))
+    for port in input_ports(doc, n, registry):
+        count = incoming.get((n.id, port.name), 0)
+        if count == 0 and port.required:
+            problems.append(Problem(f"input {port.name!r} is not connected", scope, n.id, port.name,
+                                    label=n.label))
+        elif count > 1 and not port.multi:
+            problems.append(Problem(f"input {port.name!r} takes one connection but has {count}", scope, n.id,
+                                    port.name, label=n.label))
+    return problems
+
+
+def _check_scope(doc: Document, scope: str, registry: Registry) -> ScopeChecks:
+    g = doc.scope(scope)
+    checks = ScopeChecks()
+    problems = checks.head
     for label, count in Counter(n.label for n in g.nodes.values()).items():
         if count > 1:
             for n in g.nodes.values():
@@ -98,28 +153,8 @@ def _check_scope(doc: Document, scope: str, registry: Registry) -> list[Problem]
                                         "in generated code and must be unique", scope, n.id, label=n.label))
     incoming = Counter((e.dst, e.dst_port) for e in g.edges)
     for n in g.nodes.values():
-        if not n.label.strip():
-            problems.append(Problem("label is empty", scope, n.id))
-        kind = node_kind(n, registry)
-        if kind is None:
-            problems.append(Problem(f"unknown node type {n.type!r}", scope, n.id, label=n.label))
-            continue
-        problems += kind.check(doc, scope, n)
-        problems += tie_problems(doc, scope, n)
-        for p in kind.spec.params:
-            if p.name in n.params:
-                message = check_value(p, n.params[p.name])
-                if message:
-                    problems.append(Problem(message, scope, n.id, param=p.name, label=n.label))
-        ins = input_ports(doc, n, registry)
-        for port in ins:
-            count = incoming.get((n.id, port.name), 0)
-            if count == 0 and port.required:
-                problems.append(Problem(f"input {port.name!r} is not connected", scope, n.id, port.name,
-                                    label=n.label))
-            elif count > 1 and not port.multi:
-                problems.append(Problem(f"input {port.name!r} takes one connection but has {count}", scope, n.id,
-                                    port.name, label=n.label))
+        checks.nodes[n.id] = node_problems(doc, scope, n, registry, incoming)
+    problems = checks.tail
     for e in g.edges:
         src, dst = g.nodes.get(e.src), g.nodes.get(e.dst)
         if src is None or dst is None:
@@ -141,7 +176,7 @@ def _check_scope(doc: Document, scope: str, registry: Registry) -> list[Problem]
             problems.append(Problem("the model has no Input node", scope))
         if not outputs_of(g):
             problems.append(Problem("the model has no Output node", scope))
-    return problems
+    return checks
 
 
 def group_dependencies(doc: Document) -> nx.DiGraph:
@@ -158,9 +193,16 @@ def group_dependencies(doc: Document) -> nx.DiGraph:
 
 def validate(doc: Document, registry: Registry) -> list[Problem]:
     """Every structural problem in the document, model first, then each group."""
-    problems: list[Problem] = []
+    return validation(doc, registry).problems()
+
+
+def validation(doc: Document, registry: Registry) -> Validation:
+    """`validate`, kept by scope and node."""
+    result = Validation()
     for scope in doc.scopes():
-        problems += _check_scope(doc, scope, registry)
+        result.scopes[scope] = _check_scope(doc, scope, registry)
+        result.checked += len(doc.scope(scope).nodes)
+    problems = result.tail
     deps = group_dependencies(doc)
     for cycle in nx.simple_cycles(deps):
         names = " → ".join(repr(name) for name in [*cycle, cycle[0]])
@@ -168,4 +210,15 @@ def validate(doc: Document, registry: Registry) -> list[Problem]:
     for name, group in doc.groups.items():
         if not inputs_of(group.graph) or not outputs_of(group.graph):
             problems.append(Problem("a group needs at least one Input and one Output node", name))
-    return problems
+    return result
+
+
+def recheck_node(previous: Validation, doc: Document, scope: str, node_id: str, registry: Registry) -> Validation:
+    """`previous` with one node's own checks made again: what a parameter edit can change (nothing else moved)."""
+    g = doc.scope(scope)
+    incoming = Counter((e.dst, e.dst_port) for e in g.edges if e.dst == node_id)
+    checks = previous.scopes[scope]
+    nodes = dict(checks.nodes)
+    nodes[node_id] = node_problems(doc, scope, g.nodes[node_id], registry, incoming)
+    scopes = {**previous.scopes, scope: ScopeChecks(checks.head, nodes, checks.tail)}
+    return Validation(scopes, previous.tail, checked=1)

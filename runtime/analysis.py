@@ -12,18 +12,21 @@ render its records, so they never disagree.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from codegen.compiler import unknown_after_code
 from codegen.memory import GB, MemoryEstimate, default_limit, estimate_memory, size_text
 from codegen.runs import Inference
-from codegen.shapes import infer_shapes
-from graph.document import Document
-from graph.kinds import inputs_of
+from codegen.shapes import infer_shapes, reinfer_shapes
+from graph.document import ROOT, Document
+from graph.edits import Edit, SetParam
+from graph.kinds import inputs_of, kind_of
 from graph.problems import Problem, ProblemError, errors
 from graph.registry import Registry
-from graph.validate import validate
+from graph.ties import TIE
+from graph.validate import Validation, recheck_node, validation
 from runtime.data import dataset_problems, load_dataset
 from runtime.hook_catalog import hook_problems
 from runtime.recipe import Recipe, check_recipe
@@ -39,6 +42,16 @@ class Analysis:
     recipe: Recipe | None = None
     memory: MemoryEstimate | None = None
     bundle: Any = None
+    #: The structure checks by scope and node (a parameter edit re-checks one node: `reanalyse`).
+    validation: Validation | None = None
+    #: What a parameter edit of a node cannot change: trust, recipe, hooks, dataset findings.
+    settled: list[Problem] = field(default_factory=list)
+    #: The arguments this was made with, as `reanalyse` compares them.
+    settings: tuple[Any, ...] = ()
+    #: The latest shapes (`inference`, or while a parameter is invalid the ones before) and the model's nodes
+    #: whose parameters changed since: what the next parameter edit starts from.
+    base: Inference | None = None
+    pending: frozenset[str] = frozenset()
 
     @property
     def errors(self) -> list[Problem]:
@@ -120,35 +133,88 @@ def analyse(doc: Document, *, project_dir: Path | None = None, trusted: bool = F
     and shapes). `load_data=True` also loads the dataset to check that its samples fit the Input; the editor leaves that to
     the train pre-flight.
     """
-    analysis = Analysis()
-    analysis.problems += validate(doc, registry or project_registry())
-    if not analysis.errors:
-        analysis.inference = infer_shapes(doc, trusted=trusted)
-        analysis.problems += analysis.inference.problems
-        analysis.problems += unknown_after_code(analysis.inference, severity="warning")
+    analysis = Analysis(settings=(project_dir, trusted, id(registry), training, overrides is None and not load_data))
+    analysis.validation = validation(doc, registry or project_registry())
+    if not errors(analysis.validation.problems()):
+        analysis.inference = analysis.base = infer_shapes(doc, trusted=trusted)
     if not trusted and doc.code:
-        analysis.problems += _untrusted()
-    if not training:
-        return analysis
+        analysis.settled += _untrusted()
+    if training:
+        _training_problems(analysis, doc, project_dir, overrides, load_data)
+    return _finish(analysis, doc)
+
+
+def _training_problems(analysis: Analysis, doc: Document, project_dir: Path | None, overrides: dict[str, Any] | None,
+                       load_data: bool) -> None:
     data = {**doc.recipe, **(overrides or {})}
     analysis.recipe, problems = check_recipe(data)
-    analysis.problems += problems
+    analysis.settled += problems
     if analysis.recipe is not None:
-        analysis.problems += hook_problems(doc, [h.model_dump() for h in analysis.recipe.hooks])
-    analysis.problems += _param_group_problems(analysis.recipe, doc)
+        analysis.settled += hook_problems(doc, [h.model_dump() for h in analysis.recipe.hooks])
+    analysis.settled += _param_group_problems(analysis.recipe, doc)
     spec = data.get("dataset", Recipe.model_fields["dataset"].default_factory())
     problems = dataset_problems(spec, project_dir)
-    analysis.problems += problems
+    analysis.settled += problems
     if load_data and not problems:
         try:
             analysis.bundle = load_dataset(spec, project_dir)
         except ProblemError as exc:
-            analysis.problems += exc.problems
+            analysis.settled += exc.problems
         else:
             name = spec.get("name", "?") if isinstance(spec, dict) else "?"
-            analysis.problems += input_fit(doc, analysis.bundle.input_shape, analysis.bundle.input_dtype, name)
+            analysis.settled += input_fit(doc, analysis.bundle.input_shape, analysis.bundle.input_dtype, name)
+
+
+def _finish(analysis: Analysis, doc: Document) -> Analysis:
+    """The problems in their order: structure, shapes, then the settled part, then memory (which needs the shapes)."""
+    analysis.problems = list(analysis.validation.problems()) if analysis.validation else []
+    if analysis.inference is not None:
+        analysis.problems += analysis.inference.problems
+        analysis.problems += unknown_after_code(analysis.inference, severity="warning")
+    analysis.problems += analysis.settled
+    analysis.memory = None
     inference_ok = analysis.inference is not None and not analysis.inference.errors
     if inference_ok and analysis.recipe is not None:
         analysis.memory, problems = memory_problems(doc, analysis.inference, analysis.recipe)
         analysis.problems += problems
     return analysis
+
+
+def reanalyse(previous: Analysis | None, doc: Document, edit: Edit | None, *, project_dir: Path | None = None,
+              trusted: bool = False, registry: Registry | None = None) -> Analysis:
+    """`analyse(doc, ...)` after `edit`, made from `previous` where the edit is local.
+
+    A local edit sets one parameter of one of the model's nodes: only that
+    node's own checks run again, shapes run again from that node on
+    (`codegen.shapes.reinfer_shapes`), and the memory estimate is summed
+    again; the recipe, dataset and trust findings are `previous`'s. Any
+    other edit (or a change of settings) is a full analysis.
+    """
+    settings = (project_dir, trusted, id(registry), True, True)
+    full = partial(analyse, doc, project_dir=project_dir, trusted=trusted, registry=registry)
+    if previous is None or previous.settings != settings or previous.validation is None \
+            or previous.base is None or not _local(doc, edit, registry or project_registry()):
+        return full()
+    assert isinstance(edit, SetParam)
+    analysis = Analysis(settings=settings, recipe=previous.recipe, settled=previous.settled, base=previous.base,
+                        pending=previous.pending | {edit.node_id})
+    analysis.validation = recheck_node(previous.validation, doc, ROOT, edit.node_id, registry or project_registry())
+    if not errors(analysis.validation.problems()):  # shapes run only on a valid structure, as in `analyse`
+        inference = reinfer_shapes(doc, previous.base, analysis.pending, trusted=trusted)
+        if inference is None:
+            return full()
+        analysis.inference = analysis.base = inference
+        analysis.pending = frozenset()
+    return _finish(analysis, doc)
+
+
+def _local(doc: Document, edit: Edit | None, registry: Registry) -> bool:
+    """A parameter of one of the model's nodes whose ports, code and sub-network do not depend on it."""
+    if not isinstance(edit, SetParam) or edit.scope != ROOT or edit.name == TIE:
+        return False
+    node = doc.graph.nodes.get(edit.node_id)
+    spec = registry.get(node.type) if node is not None else None
+    if node is None or spec is None or spec.dynamic_ports:
+        return False
+    kind = kind_of(node.type, spec)
+    return kind.subnetwork(node) is None and not kind.runs_user_code

@@ -77,6 +77,7 @@ class EditorModel(QObject):
         #: The analysis' problems (runtime.analysis), then those of the last failed run.
         self.problems: list[Problem] = []
         self.run_problems: list[Problem] = []
+        self._analysis: Any = None  # the latest runtime.analysis.Analysis, what a parameter edit starts from
         #: Why the last gesture was refused (records naming its nodes), shown until the next analysis.
         self.refusals: list[Problem] = []
         self.inference: Inference | None = None
@@ -194,7 +195,7 @@ class EditorModel(QObject):
             self.selection = kept
             self.selection_changed.emit()
         if edit is None or not is_move(edit):
-            self.analyse()
+            self.analyse(edit)
         self.title_changed.emit()
 
     # -- analysis ---------------------------------------------------------------
@@ -209,14 +210,21 @@ class EditorModel(QObject):
         self.registry_changed.emit()
         self.analyse()
 
-    def analyse(self) -> None:
-        """The one analysis (runtime.analysis); the code is written later, on demand, from its shapes."""
+    def analyse(self, edit: Edit | None = None) -> None:
+        """The one analysis (runtime.analysis); the code is written later, on demand, from its shapes.
+
+        `edit`: the edit just applied; a parameter edit re-analyses only what
+        it can change (`runtime.analysis.reanalyse`), anything else in full.
+        """
         if not self.engine:
+            self._analysis = None
             self.analysed.emit()  # structure only for now; shapes come with engine_ready
             return
-        from runtime.analysis import analyse
+        from runtime.analysis import reanalyse
 
-        analysis = analyse(self.doc, project_dir=self.project_dir(), trusted=self.trusted, registry=self.registry)
+        analysis = reanalyse(self._analysis, self.doc, edit, project_dir=self.project_dir(), trusted=self.trusted,
+                             registry=self.registry)
+        self._analysis = analysis
         self.problems = analysis.problems
         self.inference = analysis.inference
         self.run_problems = []

@@ -14,11 +14,11 @@ import pytest
 
 from codegen.compiler import compile_document
 from codegen.formatting import format_source
-from codegen.shapes import infer_shapes
+from codegen.shapes import infer_shapes, reinfer_shapes
 from graph import ROOT
-from graph.edits import SetParam
-from graph.validate import validate
-from runtime.analysis import analyse
+from graph.edits import SetLabel, SetParam
+from graph.validate import recheck_node, validation
+from runtime.analysis import analyse, reanalyse
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "resources" / "examples" / "digits_mlp.json"
 
@@ -41,9 +41,12 @@ def counter(monkeypatch, func) -> list[str]:
 @pytest.fixture
 def counts(monkeypatch):
     return {
-        "analyse": counter(monkeypatch, analyse),
-        "validate": counter(monkeypatch, validate),
+        "analysis": counter(monkeypatch, reanalyse),
+        "in full": counter(monkeypatch, analyse),
+        "validate": counter(monkeypatch, validation),
+        "recheck node": counter(monkeypatch, recheck_node),
         "infer_shapes": counter(monkeypatch, infer_shapes),
+        "reinfer_shapes": counter(monkeypatch, reinfer_shapes),
         "compile": counter(monkeypatch, compile_document),
         "ruff format": counter(monkeypatch, format_source),
     }
@@ -58,6 +61,11 @@ def tally(counts) -> dict[str, int]:
     return {name: len(calls) for name, calls in counts.items()}
 
 
+#: One parameter edit: one analysis that re-checks that node and runs shapes from it on, nothing in full.
+LOCAL = {"analysis": 1, "in full": 0, "validate": 0, "recheck node": 1, "infer_shapes": 0, "reinfer_shapes": 1,
+         "compile": 0, "ruff format": 0}
+
+
 def node(window, label):
     return next(n.id for n in window.model.doc.graph.nodes.values() if n.label == label)
 
@@ -69,8 +77,13 @@ def test_one_edit_is_one_analysis_and_nothing_else_while_the_code_is_not_shown(m
     reset(counts)
     window.model.push(SetParam(ROOT, node(window, "fc1"), "out_features", 96))
     qtbot.wait(400)  # longer than any debounce timer
-    assert tally(counts) == {"analyse": 1, "validate": 1, "infer_shapes": 1, "compile": 0, "ruff format": 0}
+    assert tally(counts) == LOCAL
     assert window.scene.edges and any("96" in e.label.text() for e in window.scene.edges.values())
+    reset(counts)
+    window.model.push(SetLabel(ROOT, node(window, "fc1"), "hidden"))  # not a parameter: the whole analysis
+    qtbot.wait(400)
+    assert tally(counts) == {**LOCAL, "in full": 1, "validate": 1, "recheck node": 0, "infer_shapes": 1,
+                             "reinfer_shapes": 0}
 
 
 def test_the_visible_code_view_formats_once_after_the_edit_not_during_it(make_window, qtbot, counts):
@@ -79,9 +92,9 @@ def test_the_visible_code_view_formats_once_after_the_edit_not_during_it(make_wi
     reset(counts)
     fc1 = node(window, "fc1")
     window.model.push(SetParam(ROOT, fc1, "out_features", 96))
-    assert tally(counts) == {"analyse": 1, "validate": 1, "infer_shapes": 1, "compile": 0, "ruff format": 0}
+    assert tally(counts) == LOCAL
     qtbot.waitUntil(lambda: "nn.Linear(64, 96)" in window.code_view.text.toPlainText(), timeout=5000)
-    assert tally(counts) == {"analyse": 1, "validate": 1, "infer_shapes": 1, "compile": 1, "ruff format": 1}
+    assert tally(counts) == {**LOCAL, "compile": 1, "ruff format": 1}
     assert counts["ruff format"] != [threading.main_thread().name]  # the GUI thread never waits for ruff
     assert window.model.compiled.formatted
 
@@ -95,7 +108,7 @@ def test_a_burst_of_edits_writes_the_code_once(make_window, qtbot, counts):
         window.model.push(SetParam(ROOT, fc1, "out_features", width))
     qtbot.waitUntil(lambda: "nn.Linear(64, 94)" in window.code_view.text.toPlainText(), timeout=5000)
     qtbot.wait(300)
-    assert tally(counts) == {"analyse": 5, "validate": 5, "infer_shapes": 5, "compile": 1, "ruff format": 1}
+    assert tally(counts) == {**{k: 5 * v for k, v in LOCAL.items()}, "compile": 1, "ruff format": 1}
 
 
 def test_code_for_layer_statistics_is_not_formatted_until_someone_reads_it(make_window, qtbot, counts):
