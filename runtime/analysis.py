@@ -12,7 +12,6 @@ render its records, so they never disagree.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -181,17 +180,21 @@ def _finish(analysis: Analysis, doc: Document) -> Analysis:
 
 
 def reanalyse(previous: Analysis | None, doc: Document, edit: Edit | None, *, project_dir: Path | None = None,
-              trusted: bool = False, registry: Registry | None = None) -> Analysis:
+              trusted: bool = False, registry: Registry | None = None, in_full: bool = True) -> Analysis | None:
     """`analyse(doc, ...)` after `edit`, made from `previous` where the edit is local.
 
     A local edit sets one parameter of one of the model's nodes: only that
     node's own checks run again, shapes run again from that node on
     (`codegen.shapes.reinfer_shapes`), and the memory estimate is summed
     again; the recipe, dataset and trust findings are `previous`'s. Any
-    other edit (or a change of settings) is a full analysis.
+    other edit (or a change of settings) is a full analysis — or, with
+    `in_full=False`, None (the editor makes that one off its thread).
     """
     settings = (project_dir, trusted, id(registry), True, True)
-    full = partial(analyse, doc, project_dir=project_dir, trusted=trusted, registry=registry)
+
+    def full() -> Analysis | None:
+        return analyse(doc, project_dir=project_dir, trusted=trusted, registry=registry) if in_full else None
+
     if previous is None or previous.settings != settings or previous.validation is None \
             or previous.base is None or not _local(doc, edit, registry or project_registry()):
         return full()

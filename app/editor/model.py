@@ -37,6 +37,10 @@ if TYPE_CHECKING:
 
 #: One thread formats the code view's text (a ruff subprocess; the GIL is free while it runs).
 _FORMATTER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ruff-format")
+_ANALYSER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="analysis")
+
+#: From this many nodes a full analysis (~50 µs a node) is made off the GUI thread after an edit.
+BACKGROUND_NODES = 500
 
 
 def _formatted_copy(compiled: Compiled) -> Compiled:  # on the formatting thread: no Qt here
@@ -94,6 +98,12 @@ class EditorModel(QObject):
         self._format_poll = QTimer(self)
         self._format_poll.setInterval(20)
         self._format_poll.timeout.connect(self._collect_formatted)
+        # A full analysis of a large document after an edit runs on `_ANALYSER` on a snapshot; no Qt there.
+        self._analysis_job: Future | None = None
+        self._analyse_again = False  # edits came while the job ran: its result is stale when it ends
+        self._analysis_poll = QTimer(self)
+        self._analysis_poll.setInterval(15)
+        self._analysis_poll.timeout.connect(self._collect_analysis)
         self._drag = 0
         self._bind(self.doc)
 
@@ -222,8 +232,52 @@ class EditorModel(QObject):
             return
         from runtime.analysis import reanalyse
 
+        background = edit is not None and self.node_count() >= BACKGROUND_NODES
+        if background and self._analysis_job is not None:
+            self._analyse_again = True  # the running job is stale now; one more follows it
+            return
+        self._cancel_analysis()
         analysis = reanalyse(self._analysis, self.doc, edit, project_dir=self.project_dir(), trusted=self.trusted,
-                             registry=self.registry)
+                             registry=self.registry, in_full=not background)
+        if analysis is None:
+            self._analyse_in_background()
+            return
+        self._accept_analysis(analysis)
+
+    def node_count(self) -> int:
+        return sum(len(self.doc.scope(s).nodes) for s in self.doc.scopes())
+
+    @property
+    def analysing(self) -> bool:
+        """A full analysis runs off the GUI thread; `problems` and `inference` are the previous edit's."""
+        return self._analysis_job is not None
+
+    def _analyse_in_background(self) -> None:
+        from runtime.analysis import analyse
+
+        self._analyse_again = False
+        self._analysis_job = _ANALYSER.submit(analyse, self.doc.snapshot(), project_dir=self.project_dir(),
+                                              trusted=self.trusted, registry=self.registry)
+        self._analysis_poll.start()
+
+    def _cancel_analysis(self) -> None:
+        self._analysis_job = None  # its thread finishes on its own; nobody collects the result
+        self._analysis_poll.stop()
+
+    def _collect_analysis(self) -> None:
+        job = self._analysis_job
+        if job is None or not job.done():
+            return
+        self._cancel_analysis()
+        if self._analyse_again:
+            self._analyse_in_background()
+        elif job.exception() is not None:
+            self.analyse()  # the same analysis here, where its failure is reported as usual
+        else:
+            self._accept_analysis(job.result())
+
+    def _accept_analysis(self, analysis: Any) -> None:
+        """Results reach the views on this (the GUI) thread only."""
         self._analysis = analysis
         self.problems = analysis.problems
         self.inference = analysis.inference
@@ -255,8 +309,11 @@ class EditorModel(QObject):
         """The generated code of the document as analysed last, written now if it is not yet.
 
         `formatted=False` is enough for finding a node's attribute (layer
-        statistics): no ``ruff format`` subprocess.
+        statistics): no ``ruff format`` subprocess. While an analysis runs off
+        the GUI thread, it is made here at once: the code is of this very document.
         """
+        if self.analysing:
+            self.analyse()
         if self._compiled_revision != self.revision:
             self._compile(formatted)
         elif formatted and self.compiled is not None and not self.compiled.formatted:
@@ -268,6 +325,8 @@ class EditorModel(QObject):
 
     def request_formatted(self) -> None:
         """The code view's text: written now without ruff, formatted on the worker thread, then shown."""
+        if self.analysing:
+            return  # the code view asks again when the analysis is in (`analysed`)
         compiled = self.current_compiled(formatted=False)
         revision = self.revision
         if compiled is None or compiled.formatted or self._formatting_revision == revision:
