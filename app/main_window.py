@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QEvent, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QDockWidget,
     QHBoxLayout,
     QLabel,
@@ -27,6 +28,7 @@ from app.codeview import CodeView
 from app.editor.model import EditorModel
 from app.engine_loader import EngineLoader
 from app.inspector import Inspector
+from app.key_focus import claim_for_panel
 from app.palette import Palette
 from app.paths import app_home
 from app.perspectives import Perspectives
@@ -160,6 +162,13 @@ class MainWindow(TrainingMixin, FilesMixin, EditingMixin, Perspectives, QMainWin
         if not getattr(self, "_arranged", False):  # dock sizes need a laid-out window: once, when first shown
             self._arranged = True
             self.apply_perspective()
+
+    def event(self, event: QEvent) -> bool:
+        # a key no focused widget claimed ends here before it triggers a shortcut (app.key_focus)
+        if event.type() == QEvent.ShortcutOverride and claim_for_panel(
+                event, QApplication.focusWidget(), self.centralWidget(), self.actions):
+            return True
+        return super().event(event)
 
     # -- actions ------------------------------------------------------------------------
     def _action(self, key: str, text: str, slot: Callable[[], object], menu: QMenu | None = None,

@@ -170,5 +170,6 @@ class GraphView(QGraphicsView):
             type_id = bytes(event.mimeData().data(NODE_MIME)).decode()
             self.dropped.emit(type_id, self.mapToScene(event.position().toPoint()))
             event.acceptProposedAction()
+            self.setFocus(Qt.MouseFocusReason)  # the dropped layer is worked on next: the canvas takes the keys
         else:
             super().dropEvent(event)
