@@ -99,9 +99,9 @@ class ExperimentsPanel(QWidget):
         self.sampler.addItems(["tpe", "random", "grid"])
         self.prune = QComboBox()
         self.prune.addItems(["median", "none"])
-        self.metric = QComboBox()
-        self.metric.setEditable(True)
-        self.metric.addItems(["val_loss", "val_accuracy", "val_mse", "val_mae"])
+        self.objective = QComboBox()  # not `metric`: that name is QWidget.metric(), which Qt calls to paint
+        self.objective.setEditable(True)
+        self.objective.addItems(["val_loss", "val_accuracy", "val_mse", "val_mae"])
         self.name = QLineEdit(placeholderText="new study each run")
         self.name.setToolTip("A study of this name in the project's study file is resumed; empty: a new study")
         self.run_button = QPushButton("Run study")
@@ -135,7 +135,7 @@ class ExperimentsPanel(QWidget):
 
         controls = QHBoxLayout()
         for label, w in (("trials", self.trials_spin), ("jobs", self.jobs_spin), ("sampler", self.sampler),
-                         ("pruning", self.prune), ("objective", self.metric), ("name", self.name)):
+                         ("pruning", self.prune), ("objective", self.objective), ("name", self.name)):
             controls.addWidget(QLabel(label))
             controls.addWidget(w)
         controls.addStretch(1)
@@ -212,7 +212,7 @@ class ExperimentsPanel(QWidget):
     def request(self) -> StudyRequest:
         project = self.project_file()
         name = self.name.text().strip() or f"{project.stem}-{time.strftime('%Y%m%d-%H%M%S')}"
-        metric = self.metric.currentText().strip() or "val_loss"
+        metric = self.objective.currentText().strip() or "val_loss"
         return StudyRequest(dumps(self.model.doc), project, list(self.params), name, self.trials_spin.value(),
                             self.jobs_spin.value(), self.sampler.currentText(), self.prune.currentText(), metric,
                             trusted=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QScrollArea
 
 from app.experiments.panel import ExperimentsPanel, unsaved_project_file
 from app.experiments.search_menu import SearchThisMenu, inspector_path, recipe_path
@@ -27,7 +28,15 @@ def attach(window) -> ExperimentsPanel:
 
     panel = ExperimentsPanel(window.model, project_file, trusted)
     panel.setObjectName("experiments_panel")
-    dock = window._dock("Experiments", panel, Qt.BottomDockWidgetArea)  # perspectives tab it with Runs
+    # The panel's controls need ~840×230 px; a dock holding it directly would force that minimum on its whole
+    # tab group (Design's bottom strip, Train's Runs column). In a scroll area it scrolls instead. The scroll
+    # area owns the panel (Qt parent) and the dock owns the scroll area; `window.experiments` is the panel.
+    scroll = QScrollArea()
+    scroll.setObjectName("experiments_scroll")
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.NoFrame)
+    scroll.setWidget(panel)
+    dock = window._dock("Experiments", scroll, Qt.BottomDockWidgetArea)  # perspectives tab it with Runs
     window.view_menu.addAction(dock.toggleViewAction())
 
     def search(path: str) -> None:
