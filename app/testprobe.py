@@ -71,6 +71,12 @@ def report(window) -> dict[str, Any]:
         "engine": window.model.engine,
         "worker_ready": bool(trainer.warm is not None and trainer.warm.ready),
         "experiments": _experiments(window),
+        "size": [window.width(), window.height()],
+        # visible docks: [x, y] of the centre on screen and [width, height] (perspective sizes, clicks into a panel)
+        "docks": {title: _point(dock, dock.rect().center()) + [dock.width(), dock.height()]
+                  for title, dock in window.docks.items() if dock.isVisible() and not dock.visibleRegion().isEmpty()},
+        "focus": type(QApplication.focusWidget()).__name__ if QApplication.focusWidget() else None,
+        "runs_selected": len(window.runs_panel.tree.selectedItems()),
     }
 
 
