@@ -175,6 +175,7 @@ class TrainingMixin(ExperimentsMixin):
             return False
         run_dir = self.next_run_dir()
         self.plots.clear()
+        self.plots.expect_validation(int(self.model.doc.recipe.get("eval_every") or 0))
         self.status_text.reset()
         self.run_log.reset()
         self.trainer.start(dumps(self.model.doc), self.model.path.parent if self.model.path else None, run_dir,

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from app.plots.buffers import LayerMatrix, Series
 from app.plots.decisions import DecisionBand
+from app.plots.empty_state import EmptyPlotText, validation_text
 from app.plots.legible import LayerAxis, ReadableAxis, legend_below, readable_axes
 from app.plots.pacing import FramePacer
 
@@ -73,6 +74,8 @@ class TrainingPlots(QWidget):
         self.loss_legend = legend_below(self.loss_plot, columns=3)
         self.metric_legend = legend_below(self.metric_plot, columns=2)
         self.grad_legend = legend_below(self.grad_plot, columns=3)
+        self.metric_empty = EmptyPlotText(self.metric_plot, "validation metrics appear after the first evaluation")
+        self._eval_every = 0
         self.series: dict[str, Series] = {name: Series() for name in (
             "loss", "loss_smooth", "lr", "samples_per_s", "decisions_reverted", "decisions_accepted")}
         self.curves: dict[str, Any] = {
@@ -107,6 +110,11 @@ class TrainingPlots(QWidget):
         self.timer.timeout.connect(self._tick)
         self.timer.start()
 
+    def expect_validation(self, every: int) -> None:
+        """How often the run about to start scores the validation set (`Recipe.eval_every`), for the empty plot."""
+        self._eval_every = every
+        self.metric_empty.set_text(validation_text(every))
+
     def set_paused(self, paused: bool) -> None:
         """A badge over the plots while training is paused (the curves stop for a reason)."""
         self.paused_badge.setVisible(paused)
@@ -135,6 +143,8 @@ class TrainingPlots(QWidget):
             if kind == "eval_ended":
                 for name, value in e.metrics.items():
                     self.series.setdefault(name, Series()).append(e.step, value)
+                if not any(n.startswith("val_") and n != "val_loss" for n in e.metrics):
+                    self.metric_empty.set_text("no validation metric besides the loss (on the loss plot)")
             elif kind == "hook_decision":
                 self.counts_[e.decision] = self.counts_.get(e.decision, 0) + 1
                 self.decision_band.add(e.step, e.decision)
@@ -145,6 +155,7 @@ class TrainingPlots(QWidget):
                     self.series["decisions_accepted"].append(e.step, y)
             elif kind == "fit_started":
                 self._ema = None
+                self.metric_empty.set_text(validation_text(self._eval_every, e.steps_per_epoch))
         if batches:
             self._batches(batches)
 
@@ -256,6 +267,8 @@ class TrainingPlots(QWidget):
         curve = plot.plot([], [], pen=pg.mkPen(color, width=2), symbol="o", symbolSize=5,
                           symbolBrush=color, name=name.replace("val_", "validation "))
         self.val_curves[name] = curve
+        if plot is self.metric_plot:
+            self.metric_empty.watch(curve)
         return curve
 
     # -- queries and exports -------------------------------------------------------------------
@@ -317,6 +330,7 @@ class TrainingPlots(QWidget):
                 curve = self.metric_plot.plot(xs, ys, pen=pg.mkPen(color, width=1.2, style=pg.QtCore.Qt.DashLine),
                                               name=f"{run_name} {metric}" if run_name else None)
                 self.overlays.append((self.metric_plot, curve))
+                self.metric_empty.update()
 
     def clear_overlays(self) -> None:
         for plot, curve in self.overlays:
@@ -325,6 +339,7 @@ class TrainingPlots(QWidget):
                 plot.legend.removeItem(curve)
         self.overlays = []
         self._overlay_groups, self._named = {}, set()
+        self.metric_empty.update()
 
     def legends(self) -> dict[Any, Any]:
         """Each plot's legend (all sit under their plot's x axis, never on the data)."""

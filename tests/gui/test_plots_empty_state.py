@@ -1,0 +1,91 @@
+"""Before the first evaluation the validation plot says when validation runs, with no numbers on its axes."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtGui import QImage, QPainter
+from PySide6.QtWidgets import QApplication
+
+from app.plots.dashboard import TrainingPlots
+from runtime.events import BatchEnded, EvalEnded, FitStarted
+
+
+@pytest.fixture
+def plots(qtbot):
+    w = TrainingPlots()
+    qtbot.addWidget(w)
+    w.resize(1300, 620)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
+def settle(plots) -> None:
+    plots.flush()
+    for _ in range(3):  # pyqtgraph lays out and ranges on the event loop
+        QApplication.processEvents()
+    plots.flush()
+
+
+def drawn_labels(axis) -> list[str]:
+    """The tick texts the axis would paint now (pyqtgraph's own draw specs)."""
+    image = QImage(10, 10, QImage.Format_ARGB32)
+    painter = QPainter(image)
+    try:
+        specs = axis.generateDrawSpecs(painter)
+    finally:
+        painter.end()
+    return [text for *_rest, text in specs[2]] if specs else []
+
+
+def test_the_empty_validation_plot_says_when_validation_runs_and_has_no_ticks(plots):
+    settle(plots)
+    empty = plots.metric_empty
+    assert empty.isVisible() and "validation" in empty.text()
+    for side in ("bottom", "left"):
+        assert drawn_labels(plots.metric_plot.getAxis(side)) == [], f"{side} axis numbers before any evaluation"
+
+    plots.expect_validation(every=50)
+    assert "every 50 steps" in empty.text()
+    plots.expect_validation(every=0)
+    plots.handle([FitStarted(3, 115, 345, 10, 10)])
+    assert "end of each epoch" in empty.text() and "115 steps" in empty.text()
+    plots.handle([BatchEnded(k, 0, 1.0 / k, 1e-3, 500.0, {}, {}) for k in range(1, 30)])
+    settle(plots)
+    assert empty.isVisible(), "batches are not evaluations"
+
+    plots.handle([EvalEnded(30, 0, {"val_loss": 0.5, "val_accuracy": 0.8})])
+    settle(plots)
+    assert not empty.isVisible()
+    assert drawn_labels(plots.metric_plot.getAxis("bottom")), "ticks once there is data"
+
+    plots.clear()  # the next run starts empty again
+    settle(plots)
+    assert empty.isVisible()
+    assert drawn_labels(plots.metric_plot.getAxis("bottom")) == []
+
+
+def test_an_overlaid_run_fills_the_validation_plot(plots):
+    records = [{"kind": "eval_ended", "step": 10, "metrics": {"val_accuracy": 0.7}},
+               {"kind": "eval_ended", "step": 20, "metrics": {"val_accuracy": 0.8}}]
+    plots.add_overlay("earlier", records)
+    settle(plots)
+    assert not plots.metric_empty.isVisible()
+    plots.clear_overlays()
+    settle(plots)
+    assert plots.metric_empty.isVisible()
+
+
+def test_train_tells_the_dashboard_how_often_validation_runs(make_window, tmp_path):
+    import json
+
+    from app.launch import EXAMPLE
+
+    doc = json.loads(EXAMPLE.read_text())
+    doc["recipe"]["eval_every"] = 40
+    project = tmp_path / "digits.json"
+    project.write_text(json.dumps(doc))
+    w = make_window(project, trust=True)
+    assert w.start_training()
+    assert "every 40 steps" in w.plots.metric_empty.text()
+    w.stop_training()
