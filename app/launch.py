@@ -24,6 +24,9 @@ def launch(args: argparse.Namespace) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("TorchCanvas")
     app.setOrganizationName("TorchCanvas")
+    from app.gui_gc import collect_on_gui_thread
+
+    collect_on_gui_thread(app)
     from app.theme import apply_dark_theme
 
     apply_dark_theme(app)

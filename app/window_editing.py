@@ -7,6 +7,7 @@ clipboard and pushes the resulting edit, so a script can do the same without Qt.
 
 from __future__ import annotations
 
+import atexit
 import json
 
 from PySide6.QtCore import QMimeData, QPointF
@@ -20,6 +21,25 @@ from graph.layout import layered_positions
 from graph.operations import group_nodes, place_node, remove_nodes, ungroup
 
 CLIP_MIME = "application/x-torchcanvas-nodes"
+
+
+def _hand_clipboard_to_qt() -> None:
+    """At exit, the clipboard keeps Qt's own text copy of our nodes instead of our QMimeData.
+
+    PySide6 6.11 segfaults at interpreter exit when the clipboard still owns a
+    QMimeData made in Python (the application is destroyed during finalisation);
+    a text copy made by Qt does not, and a paste reads the same JSON from text.
+    """
+    app = QGuiApplication.instance()
+    if app is None:
+        return
+    clipboard = QGuiApplication.clipboard()
+    mime = clipboard.mimeData()
+    if mime is not None and mime.hasFormat(CLIP_MIME):
+        clipboard.setText(mime.text())
+
+
+atexit.register(_hand_clipboard_to_qt)
 
 
 class EditingMixin:

@@ -1,3 +1,4 @@
+import gc
 import os
 
 import pytest
@@ -27,6 +28,29 @@ def one_torch_thread():
 def private_home(tmp_path_factory, monkeypatch):
     """No test reads or writes the real per-user folder (trust list, settings, recovery copies)."""
     monkeypatch.setenv("TORCHCANVAS_HOME", str(tmp_path_factory.mktemp("home")))
+
+
+@pytest.fixture(autouse=True)
+def gc_on_the_gui_thread(request):
+    """A Qt test collects cyclic garbage only here, on the GUI thread, as the app does (app/gui_gc.py).
+
+    Automatic collection would run on whichever thread allocates (the formatter,
+    a large document's analysis) and destroy closed windows' Qt objects there;
+    full runs segfaulted at random later points. Torn down after qtbot's and
+    make_window's teardown (autouse fixtures are set up first).
+    """
+    if "qtbot" not in request.fixturenames:
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        from PySide6.QtCore import QCoreApplication, QEvent
+
+        QCoreApplication.sendPostedEvents(None, QEvent.DeferredDelete)
+        gc.collect()
+        gc.enable()
 
 
 @pytest.fixture
