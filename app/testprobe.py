@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QPoint, QTimer
+from PySide6.QtCore import QObject, QPoint, QRect, QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 ENV = "TORCHCANVAS_PROBE"
@@ -80,8 +80,26 @@ def report(window) -> dict[str, Any]:
     }
 
 
+def in_sight(widget) -> bool:
+    """The widget's middle is on screen: shown, and not clipped away by a scroll area or dock around it.
+
+    (`isVisible` stays true for a button scrolled out of its scroll area, and `visibleRegion` leaves out
+    the widget's own children, so neither says whether a person can see and click it.)
+    """
+    if widget is None or not widget.isVisible():
+        return False
+    top = widget.window()
+    middle = widget.mapTo(top, widget.rect().center())
+    ancestor = widget
+    while ancestor is not None and ancestor is not top:
+        if not QRect(ancestor.mapTo(top, QPoint(0, 0)), ancestor.size()).contains(middle):
+            return False
+        ancestor = ancestor.parentWidget()
+    return top.rect().contains(middle)
+
+
 def _visible_point(widget) -> list[int] | None:
-    return _point(widget, widget.rect().center()) if widget is not None and widget.isVisible() else None
+    return _point(widget, widget.rect().center()) if in_sight(widget) else None
 
 
 def _experiments(window) -> dict[str, Any]:

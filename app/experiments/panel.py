@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -89,7 +90,7 @@ class ExperimentsPanel(QWidget):
         self.space.verticalHeader().hide()
         self.space.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.space.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        self.space.setMaximumHeight(120)
+        self.space.setMaximumHeight(96)
         self.space.cellDoubleClicked.connect(lambda row, _col: self.edit_param(row))
         self.remove_button = QPushButton("Remove")
         self.remove_button.clicked.connect(self.remove_selected)
@@ -117,6 +118,7 @@ class ExperimentsPanel(QWidget):
         self.status.setWordWrap(True)
 
         self.table = QTableWidget(0, 4)
+        self.table.setHorizontalHeaderLabels(["#", "state", "objective", "seconds"])  # before the first trial
         self.table.verticalHeader().hide()
         self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.ExtendedSelection)
@@ -133,22 +135,30 @@ class ExperimentsPanel(QWidget):
         self.tabs.addTab(self.importance.widget, "Importances")
         self.tabs.addTab(self.curves.widget, "Selected trials")
 
-        controls = QHBoxLayout()
-        for label, w in (("trials", self.trials_spin), ("jobs", self.jobs_spin), ("sampler", self.sampler),
-                         ("pruning", self.prune), ("objective", self.objective), ("name", self.name)):
-            controls.addWidget(QLabel(label))
-            controls.addWidget(w)
-        controls.addStretch(1)
+        # Run/Stop/Apply and what the study is doing first: they are what a person looks for after
+        # "Search this…", and they stay in sight when the dock is short. The settings sit in two short rows
+        # (one row of all six was 840 px wide and forced that width on the dock's tab group).
         buttons = QHBoxLayout()
-        for w in (self.remove_button, self.run_button, self.stop_button, self.apply_button):
+        for w in (self.run_button, self.stop_button, self.apply_button):
             buttons.addWidget(w)
         buttons.addWidget(self.status, 1)
+        controls = QGridLayout()
+        pairs = (("trials", self.trials_spin), ("jobs", self.jobs_spin), ("sampler", self.sampler),
+                 ("pruning", self.prune), ("objective", self.objective), ("name", self.name))
+        for i, (label, w) in enumerate(pairs):
+            row, col = divmod(i, 3)
+            controls.addWidget(QLabel(label), row, 2 * col)
+            controls.addWidget(w, row, 2 * col + 1)
+        controls.setColumnStretch(6, 1)  # the fields keep their natural widths
+        space = QHBoxLayout()
+        space.addWidget(self.space, 1)
+        space.addWidget(self.remove_button, 0, Qt.AlignTop)
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
-        left_layout.addWidget(self.space)
-        left_layout.addLayout(controls)
         left_layout.addLayout(buttons)
+        left_layout.addLayout(controls)
+        left_layout.addLayout(space)
         left_layout.addWidget(self.table, 1)
         split = QSplitter(Qt.Horizontal)
         split.addWidget(left)

@@ -39,16 +39,29 @@ def attach(window) -> ExperimentsPanel:
     dock = window._dock("Experiments", scroll, Qt.BottomDockWidgetArea)  # perspectives tab it with Runs
     window.view_menu.addAction(dock.toggleViewAction())
 
-    def search(path: str) -> None:
+    def bring_forward() -> None:
+        """Shows the panel tall enough for its buttons, settings and search space: Design's bottom strip is a
+        thin tab group, and after "Search this…" or Run study the person's next look is at the study."""
         dock.show()
         dock.raise_()
+        want = min(panel.minimumSizeHint().height() + dock.height() - scroll.viewport().height(),
+                   int(window.height() * 0.4))
+        if not dock.isFloating() and dock.height() < want:
+            window.resizeDocks([dock], [want], Qt.Vertical)
+
+    def search(path: str) -> None:
+        bring_forward()
         panel.search(path)
+
+    def run_study() -> None:
+        bring_forward()
+        panel.run_study()
 
     window.search_menus = [SearchThisMenu(window.inspector, lambda w: inspector_path(window.inspector, w), search),
                            SearchThisMenu(window.recipe_panel, lambda w: recipe_path(window.recipe_panel, w),
                                           search)]
     menu = window.menuBar().addMenu("E&xperiments")
-    window._action("run_study", "&Run study", panel.run_study, menu,
+    window._action("run_study", "&Run study", run_study, menu,
                    "Run the study in the Experiments panel (trials in worker processes)")
     window._action("stop_study", "&Stop study", panel.stop, menu)
     window._action("apply_best", "&Apply best trial", panel.apply_best, menu,

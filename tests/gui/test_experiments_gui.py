@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication, QDialogButtonBox, QLineEdit, QMenu
 
 from app.experiments.range_dialog import RangeDialog
 from app.launch import EXAMPLE
+from app.testprobe import in_sight
 from runtime.study.space import parse_param
 
 
@@ -145,6 +146,24 @@ def test_search_run_inspect_select_and_apply_best_as_one_undo_step(make_window, 
     window.model.undo_stack.undo()
     fc1 = window.model.doc.graph.node_by_label("fc1")
     assert (fc1.params.get("out_features"), window.model.doc.recipe["optimizer"]["lr"]) == before
+
+
+def test_search_this_gives_the_panel_room_and_run_study_is_in_sight(make_window, qtbot, tmp_path):
+    """At the app's own size Design's bottom strip is thin; after "Search this…" the person's next step is
+    Run study, so the panel opens tall enough to show it and the study's settings without scrolling."""
+    window = make_window(_project(tmp_path), size=(1400, 860), trust=True)
+    qtbot.wait(100)
+    panel = window.experiments
+    fc1 = window.model.doc.graph.node_by_label("fc1")
+    window.model.select([fc1.id])
+    _fill_range_dialog(qtbot, "8", "64", True, [])
+    _right_click_search(qtbot, window, window.inspector.editors["out_features"])
+    qtbot.waitUntil(lambda: len(panel.params) == 1, timeout=5000)
+    qtbot.wait(100)
+    for widget in (panel.run_button, panel.stop_button, panel.apply_button, panel.trials_spin, panel.jobs_spin,
+                   panel.objective, panel.status, panel.space):
+        assert in_sight(widget), f"{widget.objectName() or type(widget).__name__} is out of sight"
+    assert window.centralWidget().height() >= 0.4 * window.height(), "the canvas keeps a usable share"
 
 
 def test_range_dialog_refuses_an_empty_range_in_place(make_window, qtbot, tmp_path):
