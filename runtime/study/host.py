@@ -116,6 +116,13 @@ def serve(request: StudyRequest, conn: Any) -> None:
         send("failed", one_line(exc))
         send("finished")
         return
+    if _told_to_stop(conn):  # Stop pressed while the study was made: fork no worker, start no trial
+        try:
+            send("results", _Reader(url, request.name).read())
+        except Exception as exc:  # noqa: BLE001
+            send("failed", one_line(exc))
+        send("finished")
+        return
     from runtime.study.launch import LocalWorkers
 
     workers = LocalWorkers(url, request.name, request.jobs, trusted=request.trusted,
