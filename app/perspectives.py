@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup
+from PySide6.QtWidgets import QTabBar
 
 DESIGN = "design"
 TRAIN = "train"
@@ -74,6 +75,18 @@ class Perspectives:
         self.settings.setValue(f"perspective/{self.perspective}/state", self.saveState())
 
     # -- the defaults ---------------------------------------------------------------------------------
+    def _tab_labels_width(self, dock) -> int:
+        """How wide `dock`'s tab group must be for every tab to show its whole label.
+
+        Qt elides tabs that do not fit ("Layers" showed as "L…", "Hooks" as "H…" at the default width),
+        which hides the Hooks panel from a person looking for it. Measured on the group's own tab bar.
+        """
+        titles = {dock.windowTitle()} | {other.windowTitle() for other in self.tabifiedDockWidgets(dock)}
+        for bar in self.findChildren(QTabBar):
+            if bar.parent() is self and {bar.tabText(i) for i in range(bar.count())} == titles:
+                return sum(bar.tabSizeHint(i).width() for i in range(bar.count())) + 4
+        return 0
+
     def _default_arrangement(self, name: str) -> None:
         d = self.docks
         width, height = max(self.width(), 900), max(self.height(), 600)
@@ -105,7 +118,8 @@ class Perspectives:
             d["Layers"].raise_()
             d["Inspector"].raise_()
             d["Problems"].raise_()
-            self.resizeDocks([d["Layers"], d["Inspector"]], [int(width * 0.15), int(width * 0.24)], Qt.Horizontal)
+            left = max(int(width * 0.15), self._tab_labels_width(d["Layers"]))
+            self.resizeDocks([d["Layers"], d["Inspector"]], [left, int(width * 0.24)], Qt.Horizontal)
             self.resizeDocks([d["Problems"]], [int(height * 0.12)], Qt.Vertical)
             self.resizeDocks([d["Inspector"], d["Generated code"]], [int(height * 0.4), int(height * 0.4)],
                              Qt.Vertical)
@@ -125,5 +139,6 @@ class Perspectives:
             d["Training settings"].raise_()
             d["Layer statistics"].raise_()
             self.resizeDocks([d["Dashboard"]], [int(height * 0.62)], Qt.Vertical)
-            self.resizeDocks([d["Dashboard"], d["Runs"]], [int(width * 0.75), int(width * 0.25)], Qt.Horizontal)
+            runs = max(int(width * 0.25), self._tab_labels_width(d["Runs"]))
+            self.resizeDocks([d["Dashboard"], d["Runs"]], [width - runs, runs], Qt.Horizontal)
             self.resizeDocks([d["Layers"], d["Inspector"]], [int(width * 0.2), int(width * 0.22)], Qt.Horizontal)

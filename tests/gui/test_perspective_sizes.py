@@ -43,3 +43,20 @@ def test_the_experiments_panel_scrolls_inside_a_small_dock_and_keeps_working(mak
     assert dock.height() < w.experiments.minimumSizeHint().height()
     assert w.experiments.isVisible() and w.experiments.window() is w
     assert w.experiments.run_button.isVisibleTo(dock)
+
+
+def _elided_tabs(window) -> list[str]:
+    """Dock tabs whose label does not fit (Qt elides it: "Layers" showed as "L…", "Hooks" as "H…")."""
+    from PySide6.QtWidgets import QTabBar
+
+    return [bar.tabText(i) for bar in window.findChildren(QTabBar) if bar.isVisible() and bar.parent() is window
+            for i in range(bar.count()) if bar.tabRect(i).width() < bar.tabSizeHint(i).width()]
+
+
+def test_every_dock_tab_label_is_readable_in_both_perspectives(make_window, qtbot):
+    w = make_window(EXAMPLE, size=SIZE)
+    qtbot.wait(100)
+    assert _elided_tabs(w) == []
+    w.perspective_actions[TRAIN].trigger()
+    qtbot.wait(100)
+    assert _elided_tabs(w) == []
