@@ -51,24 +51,45 @@ class RunsPanel(QWidget):
         layout.addLayout(buttons)
         self.runs_dir: Path | None = None
         self.runs: list[RunInfo] = []
+        #: The run the window is training now: listed as running (its folder has no result yet).
+        self.live: Path | None = None
 
     def set_folder(self, runs_dir: Path | None) -> None:
         self.runs_dir = runs_dir
         self.refresh()
 
     def refresh(self) -> None:
+        selected = {item.data(0, PATH_ROLE) for item in self.tree.selectedItems()}
         self.tree.clear()
         self.runs = list_runs(self.runs_dir) if self.runs_dir else []
         for run in self.runs:
-            m = run.metrics
-            item = QTreeWidgetItem([run.name, run.status, str(run.step),
-                                    f"{m['val_loss']:.4f}" if "val_loss" in m else "",
-                                    f"{m['val_accuracy']:.4f}" if "val_accuracy" in m else "",
+            item = QTreeWidgetItem([run.name, "", "", "", "",
                                     f"{run.variant} (seed {run.seed})" if run.variant else ""])
             item.setData(0, PATH_ROLE, str(run.path))
+            live = run.status == "incomplete" and self.live is not None and run.path == self.live
+            _show(item, "▶ running" if live else run.status, run.step, run.metrics)
             self.tree.addTopLevelItem(item)
+            item.setSelected(str(run.path) in selected)
         for k in range(6):
             self.tree.resizeColumnToContents(k)
+
+    def show_live(self, run_dir: Path | None, step: int, metrics: dict[str, float]) -> None:
+        """The run being trained: listed from its first batch on, its row following its steps and validation."""
+        if run_dir is None:
+            return
+        self.live = run_dir
+        item = self._item(run_dir)
+        if item is None and self.runs_dir is not None and run_dir.parent == self.runs_dir:
+            self.refresh()
+            item = self._item(run_dir)
+        if item is not None and item.text(1) in ("▶ running", "incomplete"):
+            _show(item, "▶ running", step, metrics)
+
+    def _item(self, run_dir: Path) -> QTreeWidgetItem | None:
+        for k in range(self.tree.topLevelItemCount()):
+            if self.tree.topLevelItem(k).data(0, PATH_ROLE) == str(run_dir):
+                return self.tree.topLevelItem(k)
+        return None
 
     def names(self) -> list[str]:
         return [self.tree.topLevelItem(k).text(0) for k in range(self.tree.topLevelItemCount())]
@@ -118,3 +139,10 @@ class RunsPanel(QWidget):
         selected = self._selected()
         if selected and selected[0].weights is not None:
             self.load_weights_requested.emit(str(selected[0].weights))
+
+
+def _show(item: QTreeWidgetItem, status: str, step: int, metrics: dict[str, float]) -> None:
+    item.setText(1, status)
+    item.setText(2, str(step))
+    for col, key in ((3, "val_loss"), (4, "val_accuracy")):
+        item.setText(col, f"{metrics[key]:.4f}" if key in metrics else "")

@@ -231,6 +231,8 @@ class TrainingMixin(ExperimentsMixin):
             if text != self.train_label.text():
                 self.train_label.setText(text)
             self._training_buttons()
+            if self.trainer.running:
+                self.runs_panel.show_live(self.trainer.run_dir, self.status_text.step, self.status_text.metrics)
 
     def _on_training_finished(self, ended: FitEnded) -> None:
         self._training_buttons()
@@ -253,6 +255,7 @@ class TrainingMixin(ExperimentsMixin):
                            for key, (value, step) in self.status_text.best.items() if key in ended.metrics)
             self.train_label.setText(f"✓ {ended.status} · {metrics}{best}")
             self.statusBar().showMessage(f"Training {ended.status} after {ended.step} steps: {metrics}", 15000)
+        self.runs_panel.live = None
         self.runs_panel.set_folder(self.runs_dir())
         run_dir = self.trainer.run_dir
         self.adopt_run_revision(self.run_revision, run_dir.name if run_dir else "the last run", quiet=True)

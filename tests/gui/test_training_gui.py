@@ -46,6 +46,30 @@ def test_click_train_runs_to_95_percent_and_records_the_run(window, qtbot):
     assert getattr(window, "trained_model", None) is not None
 
 
+def test_the_runs_panel_lists_the_run_while_it_trains(make_window, qtbot, tmp_path):
+    """A person looks at Runs after clicking Train: the run is there at once, with its steps and its
+    latest validation as they come, and its final state when it ends."""
+    data = json.loads(EXAMPLE.read_text())
+    data["recipe"].update({"epochs": 200, "checkpoint_every": 0})  # far longer than the test
+    project = tmp_path / "digits.json"
+    project.write_text(json.dumps(data))
+    window = make_window(project)
+    tree = window.runs_panel.tree
+    click(qtbot, window, "train")
+    qtbot.waitUntil(lambda: tree.topLevelItemCount() == 1, timeout=60_000)
+    assert window.trainer.running
+    row = tree.topLevelItem(0)
+    assert row.text(0) == window.trainer.run_dir.name and row.text(1) == "▶ running"
+    qtbot.waitUntil(lambda: tree.topLevelItem(0).text(4) != "", timeout=60_000)  # the first validation
+    row = tree.topLevelItem(0)
+    assert window.trainer.running and row.text(1) == "▶ running"
+    _, acc = window.plots.series_data("val_accuracy")
+    assert float(row.text(4)) == pytest.approx(acc[-1], abs=1e-4) and int(row.text(2).replace(",", "")) > 0
+    click(qtbot, window, "stop")
+    wait_finished(qtbot, window)
+    assert tree.topLevelItemCount() == 1 and tree.topLevelItem(0).text(1) == "stopped"
+
+
 def _settled(qtbot, window) -> int:
     """The last plotted step once no new batch has arrived for two polls (the worker is paused)."""
     seen: list[int] = []
