@@ -75,6 +75,11 @@ class TrainingPlots(QWidget):
         self.metric_legend = legend_below(self.metric_plot, columns=2)
         self.grad_legend = legend_below(self.grad_plot, columns=3)
         self.metric_empty = EmptyPlotText(self.metric_plot, "validation metrics appear after the first evaluation")
+        # The other plots too: before a run their axes showed 0…1 (and the log axes a stray 10¹), read as data.
+        self.empties = [self.metric_empty,
+                        EmptyPlotText(self.loss_plot, "the training loss appears with the first batch"),
+                        EmptyPlotText(self.rate_plot, "the learning rate appears with the first batch"),
+                        EmptyPlotText(self.grad_plot, "each layer's gradient norm appears with the first batch")]
         self._eval_every = 0
         self.series: dict[str, Series] = {name: Series() for name in (
             "loss", "loss_smooth", "lr", "samples_per_s", "decisions_reverted", "decisions_accepted")}
@@ -83,6 +88,8 @@ class TrainingPlots(QWidget):
             "loss_smooth": _curve(self.loss_plot, "#4fc3f7", 2.0, "train (smoothed)"),
             "lr": _curve(self.rate_plot, "#ffb74d", 1.5),
         }
+        for name, empty in (("loss", self.empties[1]), ("loss_smooth", self.empties[1]), ("lr", self.empties[2])):
+            empty.watch(self.curves[name])
         self.val_curves: dict[str, Any] = {}
         self.layer_series: dict[str, Series] = {}
         self.layer_curves: dict[str, Any] = {}
@@ -90,6 +97,8 @@ class TrainingPlots(QWidget):
         self.heat_image = pg.ImageItem()
         self.heat_image.setColorMap(pg.colormap.get("viridis"))
         self.heat_plot.addItem(self.heat_image)
+        self.empties.append(EmptyPlotText(self.heat_plot, "layers × steps appear with the first batch",
+                                          has_data=lambda: self.heat_image.image is not None))
         self.heat_plot.setLabel("bottom", "step")
         self.heat_plot.invertY(True)
         self.overlays: list[Any] = []
@@ -240,6 +249,7 @@ class TrainingPlots(QWidget):
             if name not in self.layer_curves:
                 color = PALETTE[len(self.layer_curves) % len(PALETTE)]
                 self.layer_curves[name] = _curve(self.grad_plot, color, 1.3, name)
+                self.empties[3].watch(self.layer_curves[name])
             if self._changed("layer:" + name, s.version):
                 self.layer_curves[name].setData(s.x, s.y)
                 self.frames = drawn + 1
@@ -254,6 +264,7 @@ class TrainingPlots(QWidget):
             return
         lo, hi = float(finite.min()), float(finite.max())
         self.heat_image.setImage(np.nan_to_num(image, nan=lo), levels=(lo, hi if hi > lo else lo + 1))
+        self.empties[4].update()
         steps = self.heat.steps
         first, last = float(steps[0]), float(steps[-1])
         self.heat_image.setRect(first, -0.5, max(1.0, last - first), len(self.heat.layers))
@@ -306,6 +317,7 @@ class TrainingPlots(QWidget):
         self._rate_range = None
         self._heat_layers = []
         self.refresh()
+        self._update_empties()
 
     def add_overlay(self, run_name: str | None, records: list[dict[str, Any]], group: str = "") -> None:
         """A finished run's loss and validation curves, dashed; runs of one `group` (variant) share a colour."""
@@ -330,7 +342,7 @@ class TrainingPlots(QWidget):
                 curve = self.metric_plot.plot(xs, ys, pen=pg.mkPen(color, width=1.2, style=pg.QtCore.Qt.DashLine),
                                               name=f"{run_name} {metric}" if run_name else None)
                 self.overlays.append((self.metric_plot, curve))
-                self.metric_empty.update()
+        self._update_empties()
 
     def clear_overlays(self) -> None:
         for plot, curve in self.overlays:
@@ -339,7 +351,11 @@ class TrainingPlots(QWidget):
                 plot.legend.removeItem(curve)
         self.overlays = []
         self._overlay_groups, self._named = {}, set()
-        self.metric_empty.update()
+        self._update_empties()
+
+    def _update_empties(self) -> None:
+        for empty in self.empties:
+            empty.update()
 
     def legends(self) -> dict[Any, Any]:
         """Each plot's legend (all sit under their plot's x axis, never on the data)."""

@@ -16,8 +16,10 @@ AXES = ("bottom", "left")
 
 
 class EmptyPlotText:
-    def __init__(self, plot: pg.PlotItem, text: str, color: str = "#8a93a6") -> None:
+    def __init__(self, plot: pg.PlotItem, text: str, color: str = "#8a93a6", has_data=None) -> None:
         self.plot = plot
+        #: () → bool for a plot whose data is not a curve (an image); by default its curves hold a point.
+        self.has_data = has_data or self._curves_have_points
         self.color = color
         self.label = pg.TextItem(anchor=(0.5, 0.5))
         self.label.setParentItem(plot.getViewBox())  # in the box's pixels: stays centred whatever the range
@@ -43,8 +45,11 @@ class EmptyPlotText:
         item.sigPlotChanged.connect(self.update)
         self.update()
 
+    def _curves_have_points(self) -> bool:
+        return any(item.xData is not None and len(item.xData) for item in self.plot.listDataItems())
+
     def update(self, *_args) -> None:
-        empty = not any(item.xData is not None and len(item.xData) for item in self.plot.listDataItems())
+        empty = not self.has_data()
         if empty == self._empty:
             return
         self._empty = empty

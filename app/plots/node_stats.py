@@ -15,6 +15,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from app.plots.buffers import Series
+from app.plots.empty_state import EmptyPlotText
 from app.plots.legible import legend_below, readable_axes
 
 #: Node statistics plots are never shorter than this (the dock scrolls instead).
@@ -49,6 +50,9 @@ class NodeStatsView(QWidget):
         self.legend = legend_below(self.plot.getPlotItem(), columns=2)
         self.grad_curve = self.plot.plot([], [], pen=pg.mkPen("#4fc3f7", width=1.5), name="gradient norm")
         self.weight_curve = self.plot.plot([], [], pen=pg.mkPen("#ffb74d", width=1.5), name="weight norm")
+        self.norms_empty = EmptyPlotText(self.plot.getPlotItem(), "the layer's norms appear as it trains")
+        for curve in (self.grad_curve, self.weight_curve):
+            self.norms_empty.watch(curve)
         self.hist_plot, self.bars = _histogram_plot("output distribution (latest)", "value", "#81c784")
         self.phase_plot, self.phase_bars = _histogram_plot("phase ∠z (latest)", "∠z (radians)", "#ba68c8")
         self.phase_plot.setXRange(-math.pi, math.pi)

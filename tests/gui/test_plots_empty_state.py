@@ -89,3 +89,45 @@ def test_train_tells_the_dashboard_how_often_validation_runs(make_window, tmp_pa
     assert w.start_training()
     assert "every 40 steps" in w.plots.metric_empty.text()
     w.stop_training()
+
+
+def test_every_dashboard_plot_starts_without_numbers_and_gets_them_with_data(plots):
+    """Before a run the loss, learning-rate and gradient plots showed 0…1 (the log one a stray 10¹)."""
+    settle(plots)
+    for plot in (plots.loss_plot, plots.rate_plot, plots.grad_plot, plots.heat_plot):
+        for side in ("bottom", "left"):
+            assert drawn_labels(plot.getAxis(side)) == [], f"{plot.titleLabel.text} {side} axis before data"
+    assert all(empty.isVisible() for empty in plots.empties)
+    plots.handle([FitStarted(3, 115, 345, 10, 10)])
+    plots.handle([BatchEnded(k, 0, 1.0 / k, 1e-3, 500.0, {"fc1": 0.5 / k}, {"fc1": 3.0}) for k in range(1, 30)])
+    settle(plots)
+    for plot in (plots.loss_plot, plots.rate_plot, plots.grad_plot, plots.heat_plot):
+        assert drawn_labels(plot.getAxis("bottom")), f"{plot.titleLabel.text}: ticks once there is data"
+    assert [e.isVisible() for e in plots.empties] == [True, False, False, False, False]  # no evaluation yet
+    plots.clear()
+    settle(plots)
+    assert all(empty.isVisible() for empty in plots.empties)
+    assert drawn_labels(plots.grad_plot.getAxis("left")) == []
+
+
+def test_an_overlaid_run_fills_the_loss_plot(plots):
+    plots.add_overlay("earlier", [{"kind": "batch_ended", "step": k, "loss": 1.0 / k} for k in range(1, 20)])
+    settle(plots)
+    assert not plots.empties[1].isVisible() and drawn_labels(plots.loss_plot.getAxis("left"))
+    plots.clear_overlays()
+    settle(plots)
+    assert plots.empties[1].isVisible()
+
+
+def test_the_layer_statistics_norms_plot_starts_without_numbers(qtbot):
+    from app.plots.node_stats import NodeStatsView
+
+    view = NodeStatsView()
+    qtbot.addWidget(view)
+    view.resize(400, 700)
+    view.show()
+    qtbot.waitExposed(view)
+    QApplication.processEvents()
+    item = view.plot.getPlotItem()
+    assert view.norms_empty.isVisible()
+    assert drawn_labels(item.getAxis("left")) == [] and drawn_labels(item.getAxis("bottom")) == []
