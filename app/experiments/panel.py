@@ -52,6 +52,9 @@ def state_text(trial: TrialRow) -> str:
     return STATE_TEXT.get(trial.state, trial.state)
 
 
+HINT = "Right-click a parameter in the Inspector or a field in Training settings → Search this…"
+
+
 def counts_text(results: StudyResults) -> str:
     """"2 complete, 2 stopped, 12 waiting": the states as the table names them (without their signs)."""
     counts: dict[str, int] = {}
@@ -96,6 +99,8 @@ class ExperimentsPanel(QWidget):
         self.remove_button.clicked.connect(self.remove_selected)
         self.trials_spin = QSpinBox(minimum=1, maximum=10_000, value=16)
         self.jobs_spin = QSpinBox(minimum=1, maximum=64, value=2)
+        for spin in (self.trials_spin, self.jobs_spin):  # (a finished study's summary stays until the next edit)
+            spin.valueChanged.connect(lambda _v: self.results is None and self._next_step())
         self.sampler = QComboBox()
         self.sampler.addItems(["tpe", "random", "grid"])
         self.prune = QComboBox()
@@ -113,8 +118,7 @@ class ExperimentsPanel(QWidget):
         self.apply_button = QPushButton("Apply best")
         self.apply_button.setToolTip("Write the best trial's parameters into the project (one undoable edit)")
         self.apply_button.clicked.connect(self.apply_best)
-        self.status = QLabel("Right-click a parameter in the Inspector or a field in Training settings → "
-                             "Search this…")
+        self.status = QLabel(HINT)
         self.status.setWordWrap(True)
 
         self.table = QTableWidget(0, 4)
@@ -217,6 +221,14 @@ class ExperimentsPanel(QWidget):
             self.space.setItem(row, 0, QTableWidgetItem(p.path))
             self.space.setItem(row, 1, QTableWidgetItem(p.spec.split("=", 1)[1]))
         self._buttons()
+        self._next_step()
+
+    def _next_step(self) -> None:
+        """Between studies the status line says what Run study would do, in the words of the controls."""
+        if not self.runner.running:
+            self._status(f"Searching {', '.join(short(p.path) for p in self.params)}: Run study starts "
+                         f"{self.trials_spin.value()} trials, {self.jobs_spin.value()} at a time"
+                         if self.params else HINT)
 
     # -- running ------------------------------------------------------------------------------------
     def request(self) -> StudyRequest:

@@ -164,6 +164,9 @@ def test_search_this_gives_the_panel_room_and_run_study_is_in_sight(make_window,
                    panel.objective, panel.status, panel.space):
         assert in_sight(widget), f"{widget.objectName() or type(widget).__name__} is out of sight"
     assert window.centralWidget().height() >= 0.4 * window.height(), "the canvas keeps a usable share"
+    assert panel.status.text() == "Searching fc1.out_features: Run study starts 16 trials, 2 at a time"
+    panel.jobs_spin.setValue(1)
+    assert panel.status.text().endswith("16 trials, 1 at a time")
 
 
 def test_range_dialog_refuses_an_empty_range_in_place(make_window, qtbot, tmp_path):
