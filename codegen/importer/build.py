@@ -373,12 +373,15 @@ class Importer(Patterns):
             self.origin.rel[(scope, node.id)] = target
             self._set_outputs(n, opaque_outputs(node, call.output), texts, structures)
             return
-        # a chain of equal blocks from one container → one node with repeat
+        # a chain of equal blocks from one container → one node with repeat: each block's output is the
+        # next one's first input, and any other input is the same value for every block (GPT-2's mask)
         container, _, index = target.rpartition(".")
         prev = last_group.get("state")
+        bound = self._bound(sub, n, in_labels)
+        first, side = self._chain_inputs(bound, in_labels, texts)
         if prev and index.isdigit() and prev["container"] == container and prev["group"] == group and \
-                int(index) == prev["index"] + 1 and len(tensors) == 1 and texts.get(tensors[0]) == prev["out"] \
-                and len(in_labels) == 1 and len(out_labels) == 1 and prev["users"] == 1:
+                int(index) == prev["index"] + 1 and first is not None and first == prev["out"] and \
+                side == prev["side"] and len(out_labels) == 1 and prev["users"] == 1:
             node = prev["node"]
             node.params["repeat"] = node.params.get("repeat", 1) + 1
             if node.params["repeat"] == 2:
@@ -404,10 +407,6 @@ class Importer(Patterns):
             bound = {in_labels[0]: tensors[0]} if tensors else {}
         else:
             node = add(GROUP.type_id, label, {"group": group})
-            # forward's argument names (`input_`) → the group's Input labels (`input`), in order
-            bound = {lab: node_ for lab, node_ in zip(in_labels, (bind(sub, n).get(name) for name in
-                                                                   self._last_inputs), strict=False)
-                     if node_ is not None}
             self.origin.instances[(scope, node.id)] = [target]
             out_labels = self._name_outputs(group, out_labels, node.label, n, labels)
         for name in in_labels:
@@ -419,7 +418,24 @@ class Importer(Patterns):
         if isinstance(texts.get(n), str):
             self._members[texts[n]] = (n, node)
         last_group["state"] = {"container": container, "group": group, "index": int(index) if index.isdigit()
-                               else -10, "node": node, "out": texts.get(n), "users": len(n.users)}
+                               else -10, "node": node, "out": texts.get(n), "users": len(n.users),
+                               "side": side}
+
+    def _bound(self, sub: nn.Module, n: fx.Node, in_labels: list[str]) -> dict[str, Any]:
+        """The group's Input labels → the values the call passes to them (forward's argument names, such as
+        `input_`, map to the Input labels, such as `input`, in order)."""
+        values = bind(sub, n)
+        return {lab: v for lab, v in zip(in_labels, (values.get(name) for name in self._last_inputs),
+                                         strict=False) if v is not None}
+
+    @staticmethod
+    def _chain_inputs(bound: dict[str, Any], in_labels: list[str], texts) -> tuple[str | None, Any]:
+        """(text of the first input, texts of the others) of one block call, for recognising a chain."""
+        if not in_labels or not isinstance(bound.get(in_labels[0]), fx.Node):
+            return None, None
+        side = tuple((lab, texts.get(bound[lab]) if isinstance(bound.get(lab), fx.Node) else repr(bound.get(lab)))
+                     for lab in in_labels[1:])
+        return texts.get(bound[in_labels[0]]), side
 
     def _set_outputs(self, n, outputs, texts, structures) -> None:
         if isinstance(outputs, str):

@@ -68,12 +68,13 @@ class Group(kinds.GroupKind, CompilerKind):
                     copies += [body] * (repeat - k - 1)
                     break
                 if k + 1 < repeat:
-                    (in_label,), (out_label,) = current.keys(), produced.keys()
-                    before, after = tensor_info(current[in_label]), tensor_info(produced[out_label])
+                    # the output feeds the next copy's first Input; the other inputs go to every copy
+                    in_label, (out_label,) = _chained_input(runner.doc, name), produced.keys()
+                    before, after = tensor_info(current.get(in_label)), tensor_info(produced[out_label])
                     if before != after:
-                        raise NodeFailed(f"repeat {repeat} needs the group's output to have its input's shape, "
-                                         f"but {before} becomes {after}", param="repeat")
-                    current = {in_label: produced[out_label]}
+                        raise NodeFailed(f"repeat {repeat} needs the group's output to have its first input's "
+                                         f"shape, but {before} becomes {after}", param="repeat")
+                    current = {**current, in_label: produced[out_label]}
         finally:
             call.parent.children[node.id] = copies
         return produced
@@ -107,9 +108,11 @@ class Group(kinds.GroupKind, CompilerKind):
             var = w.variable(node)
             w.bind(node, out_labels[0], var)
             if repeat > 1:
-                w.body.append(f"{var} = {args}")
+                # the first input is chained through the copies, the others are passed to each one
+                first, *rest = [ins[p][0] for p in in_labels if p in ins] or ["None"]
+                w.body.append(f"{var} = {first}")
                 w.body.append(f"for block in self.{attr}:")
-                w.body.append(f"{INDENT}{var} = block({var}){w.comment(node)}")
+                w.body.append(f"{INDENT}{var} = block({', '.join([var, *rest])}){w.comment(node)}")
             else:
                 w.body.append(f"{var} = self.{attr}({args}){w.comment(node)}")
             return
@@ -179,6 +182,13 @@ class Ensemble(kinds.EnsembleKind, CompilerKind):
 
     def body_prefix(self, node: Node, path: str) -> str | None:
         return f"{path}.0."
+
+
+def _chained_input(doc, name: str) -> str | None:
+    """The Input label a repeated group's output is fed back into (its first Input)."""
+    group = doc.groups.get(name)
+    labels = [n.label for n in inputs_of(group.graph)] if group is not None else []
+    return labels[0] if labels else None
 
 
 def _unknown_bodies(w: ScopeWriter, node: Node, count: int) -> list[ScopeRun]:

@@ -59,6 +59,12 @@ def _one_in_one_out(group: GroupDef) -> bool:
     return len(g.nodes_of_type(INPUT.type_id)) == 1 and len(g.nodes_of_type(OUTPUT.type_id)) == 1
 
 
+def _chainable(group: GroupDef) -> bool:
+    """One Output, fed back into the first Input; any other Input goes to every copy unchanged."""
+    g = group.graph
+    return len(g.nodes_of_type(INPUT.type_id)) >= 1 and len(g.nodes_of_type(OUTPUT.type_id)) == 1
+
+
 class GroupKind(SubnetKind):
     def repeat(self, node: Node) -> int:
         repeat = node.params.get("repeat", 1)
@@ -67,8 +73,9 @@ class GroupKind(SubnetKind):
     def single_port_problem(self, doc: Document, scope: str, node: Node) -> str | None:
         repeat = self.repeat(node)
         group = self.group(doc, node)
-        if repeat > 1 and group is not None and not _one_in_one_out(group):
-            return f"repeat {repeat} needs the group to have exactly one Input and one Output"
+        if repeat > 1 and group is not None and not _chainable(group):
+            return (f"repeat {repeat} needs the group to have one Output (fed to the next copy's first Input) "
+                    "and at least one Input")
         return None
 
     def tie_through(self, node: Node) -> str | None:
@@ -103,7 +110,8 @@ GROUP = GroupKind(NodeSpec(
     params=(
         ParamSpec("group", "string", default="", help="Name of the group (sub-network) this node instantiates."),
         ParamSpec("repeat", "int", default=1, min=1, max=1000,
-                  help="Stack the sub-network this many times (each copy has its own weights)."),
+                  help="Stack the sub-network this many times (each copy has its own weights); each "
+                  "copy's output feeds the next copy's first input, other inputs go to every copy."),
         ParamSpec("frozen", "bool", default=False, help="Exclude the sub-network's weights from training."),
     ),
     doc="An instance of a sub-network. Its ports are the group's Input and Output nodes.",
