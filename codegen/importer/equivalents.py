@@ -24,10 +24,14 @@ Candidate = Callable[[dict[str, tuple[int, ...]], torch.Tensor, list[float]], li
 
 
 def _layer_norm(shapes: dict[str, tuple[int, ...]], x: torch.Tensor, numbers: list[float]) -> list[nn.Module]:
-    if set(shapes) not in ({"weight"}, {"weight", "bias"}) or len(shapes["weight"]) != 1 or \
-            shapes.get("bias", shapes["weight"]) != shapes["weight"]:
+    """nanoGPT's, ViT's or BERT's LayerNorm, with or without weight and bias, at the eps it keeps (or the
+    default)."""
+    if shapes and (set(shapes) not in ({"weight"}, {"weight", "bias"}) or len(shapes["weight"]) != 1 or
+                   shapes.get("bias", shapes["weight"]) != shapes["weight"]) or x.dim() == 0:
         return []
-    return [nn.LayerNorm(shapes["weight"][0], bias="bias" in shapes)]
+    size = shapes["weight"][0] if shapes else x.shape[-1]
+    return [nn.LayerNorm(size, eps=1e-5 if eps is None else eps, elementwise_affine=bool(shapes),
+                         bias="bias" in shapes) for eps in (None, *numbers)]
 
 
 def _rms_norm(shapes: dict[str, tuple[int, ...]], x: torch.Tensor, numbers: list[float]) -> list[nn.Module]:
