@@ -20,7 +20,7 @@ from safetensors.torch import save_file
 
 from codegen import compile_document
 from graph import Document
-from runtime.init_weights import read_init_state, with_tied_names
+from runtime.init_weights import FOLDER_INDEX, read_init_state, with_tied_names
 from runtime.recipe import Recipe, parse_recipe
 from runtime.trainscript.plan import APP_ONLY, CARRIED, NOT_YET, ExportRefused, plan_export
 from runtime.trainscript.script import train_script
@@ -62,7 +62,8 @@ def export_training(doc: Document, out_dir: Path, project_dir: Path | None = Non
                "val_y": val_y.contiguous()}, str(out_dir / "data.safetensors"))
     for source, target, rename, part in plan.init_files:
         (out_dir / target).parent.mkdir(parents=True, exist_ok=True)
-        if rename:  # a Hugging Face folder: written under the model's names, tied names spelled out
+        if rename or source.name == FOLDER_INDEX:
+            # a Hugging Face folder (one file or shards): one file under the model's names, tied names spelled out
             save_file(with_tied_names(read_init_state(source, rename), compiled, part), str(out_dir / target))
         else:
             shutil.copyfile(source, out_dir / target)

@@ -16,7 +16,7 @@ from typing import Any
 from codegen import Compiled
 from graph import Document
 from graph.problems import Problem, ProblemError
-from runtime.init_weights import InitFileError, weights_file
+from runtime.init_weights import FOLDER_INDEX, InitFileError, shard_files, weights_file
 from runtime.policies import POLICIES
 from runtime.recipe import Recipe
 
@@ -149,6 +149,8 @@ class _Planner:
                 path = self.project_dir / path
             try:
                 path = weights_file(path)
+                if path.name == FOLDER_INDEX:  # a sharded folder: its shards are written as one file
+                    shard_files(path)
             except InitFileError as exc:
                 raise ExportRefused(f"recipe.init_from[{k}].file", str(exc)) from None
             if not path.is_file():

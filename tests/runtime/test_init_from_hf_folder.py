@@ -63,8 +63,8 @@ def test_a_folder_without_weights_is_one_line(tmp_path: Path):
     (folder / "model.safetensors").rename(folder / "model-00001-of-00002.safetensors")
     with pytest.raises(TrainingError) as err:
         prepare(doc, run_dir=tmp_path / "run", trusted=True)
-    assert str(err.value) == (f"recipe.init_from[0]: {folder} is a folder without model.safetensors "
-                              "(sharded checkpoints are not read)")
+    assert str(err.value) == (f"recipe.init_from[0]: {folder} is a folder without model.safetensors or "
+                              "model.safetensors.index.json")
 
 
 def test_the_exported_train_script_gets_the_weights_under_the_models_names(tmp_path: Path):
