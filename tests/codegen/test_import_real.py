@@ -271,6 +271,18 @@ class NanoLayerNorm(nn.Module):
         return F.layer_norm(input, self.weight.shape, self.weight, self.bias, self.eps)
 
 
+class HiddenEpsLayerNorm(nn.Module):
+    """nanoGPT's LayerNorm with another eps written into its forward and kept nowhere: no candidate has it."""
+
+    def __init__(self, ndim):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(ndim))
+        self.bias = nn.Parameter(torch.zeros(ndim))
+
+    def forward(self, input):
+        return F.layer_norm(input, self.weight.shape, self.weight, self.bias, 1e-3)
+
+
 class IgnoresItsWeight(nn.Module):
     """Looks like a LayerNorm (one weight of the right shape) but never uses it."""
 
@@ -309,10 +321,11 @@ def test_a_users_layer_that_a_catalogue_layer_reproduces_exactly_becomes_that_no
 
 
 def test_a_users_layer_that_only_looks_like_a_catalogue_layer_stays_code():
-    """Another eps, or a weight the forward ignores: the outputs tell them apart, so the user's code stays."""
+    """Another eps than any it keeps, or a weight the forward ignores: the outputs tell them apart, so the user's
+    code stays (an eps the module keeps, `self.eps`, is tried: tests/codegen/test_import_layer_norm.py)."""
     x = [torch.randn(4, 6)]
     # the ignored weight is left at ones, where the outputs agree: only the perturbed probe tells them apart
-    for norm, trained in ((lambda: NanoLayerNorm(8, True, eps=1e-3), True), (lambda: IgnoresItsWeight(8), False)):
+    for norm, trained in ((lambda: HiddenEpsLayerNorm(8), True), (lambda: IgnoresItsWeight(8), False)):
         torch.manual_seed(0)
         with record_constructors():
             model = Norms(norm())
