@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import statistics
 import time
+from pathlib import Path
 
 import pytest
 import torch
@@ -126,16 +127,17 @@ def worker_rate(events: list) -> float:
     return statistics.median(rates[len(rates) // 4:])
 
 
-def headless_run(text: str, project_dir) -> float:
+def headless_run(text: str, project_dir, run_dir) -> float:
+    """The same worker without a window, writing the same run folder (metrics, TensorBoard, checkpoints)."""
     from runtime.worker import TrainingProcess, WorkerRequest
 
-    proc = TrainingProcess(WorkerRequest(text, str(project_dir), num_threads=1))
+    proc = TrainingProcess(WorkerRequest(text, str(project_dir), run_dir=str(run_dir), num_threads=1))
     proc.start()
     return worker_rate(proc.wait(timeout=600))
 
 
-def gui_run(window, qtbot, text: str) -> tuple[float, float, float]:
-    """(samples/s, GUI process CPU seconds per second of training, frames drawn per second)."""
+def gui_run(window, qtbot, text: str) -> tuple[float, float, float, Path]:
+    """(samples/s, GUI process CPU seconds per second of training, frames drawn per second, the run folder)."""
     from graph.fileformat import loads
     from runtime.commands.check import project_registry
 
@@ -148,7 +150,13 @@ def gui_run(window, qtbot, text: str) -> tuple[float, float, float]:
     qtbot.waitUntil(lambda: not window.trainer.running, timeout=600_000)
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     window.trainer.events.disconnect(events.extend)
-    return worker_rate(events), cpu / wall, (getattr(window.plots, "frames", 0) - frames) / wall
+    return worker_rate(events), cpu / wall, (getattr(window.plots, "frames", 0) - frames) / wall, window.trainer.run_dir
+
+
+def folder_files(run_dir: Path) -> list[str]:
+    """What a run wrote, by name (a TensorBoard file's name carries a time and a process id: only its kind counts)."""
+    names = (str(p.relative_to(run_dir)) for p in Path(run_dir).rglob("*") if p.is_file())
+    return sorted("events.out.tfevents" if name.startswith("events.out.tfevents") else name for name in names)
 
 
 @pytest.mark.timeout(3600)
@@ -178,18 +186,19 @@ def test_gui_worker_against_headless(qtbot, tmp_path, monkeypatch, project):
     for r in range(ROUNDS):
         first_gui = r % 2 == 0
         if not first_gui:
-            headless_rates.append(headless_run(text, path.parent))
+            headless_rates.append(headless_run(text, path.parent, tmp_path / f"headless-{r}"))
         if profile is not None:
             profile.enable()
-        rate, share, frames = gui_run(window, qtbot, text)
+        rate, share, frames, gui_dir = gui_run(window, qtbot, text)
         if profile is not None:
             profile.disable()
         gui_rates.append(rate)
         shares.append(share)
         fps.append(frames)
         if first_gui:
-            headless_rates.append(headless_run(text, path.parent))
+            headless_rates.append(headless_run(text, path.parent, tmp_path / f"headless-{r}"))
         ratios.append(gui_rates[-1] / headless_rates[-1])
+        assert folder_files(gui_dir) == folder_files(tmp_path / f"headless-{r}"), "the arms did unlike work"
     window.shutdown()
     ok = "✓" if statistics.median(ratios) >= GUI_GOAL else "✗"
     print(f"\n[bench] GUI worker, {project}: samples/s with the dashboard open {_spread(gui_rates)} vs headless "
