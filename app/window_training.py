@@ -7,13 +7,14 @@ import shutil
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QMessageBox, QScrollArea
+from PySide6.QtWidgets import QMessageBox, QScrollArea
 
 from app.paths import app_home
 from app.perspectives import TRAIN
 from app.recipe_panel import RecipePanel
 from app.run_log import RunLog
 from app.runs_panel import RunsPanel
+from app.steady_label import SteadyLabel
 from app.training import TrainingController
 from app.window_experiments import ExperimentsMixin
 from app.window_files import RESOURCES
@@ -52,7 +53,7 @@ class TrainingMixin(ExperimentsMixin):
         self.runs_panel.overlay_requested.connect(self._overlay_runs)
         self.runs_panel.load_weights_requested.connect(self.load_run_weights)
         self.runs_panel.resume_requested.connect(lambda checkpoint: self.start_training(resume_from=checkpoint))
-        self.train_label = QLabel()
+        self.train_label = SteadyLabel()
         self.statusBar().addPermanentWidget(self.train_label)
         self.setCorner(Qt.BottomLeftCorner, Qt.BottomDockWidgetArea)
         self.setCorner(Qt.BottomRightCorner, Qt.BottomDockWidgetArea)

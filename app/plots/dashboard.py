@@ -106,6 +106,7 @@ class TrainingPlots(QWidget):
         self._named: set[str] = set()
         self.counts_: dict[str, int] = {}
         self._drawn: dict[str, int] = {}
+        self._changes = 0  # what `_changed` let through, so a refresh knows whether it set anything
         self._ema: float | None = None
         self._slow_drawn = 0.0
         self._last_loss = 0.0
@@ -202,6 +203,7 @@ class TrainingPlots(QWidget):
         if self._drawn.get(key) == version:
             return False
         self._drawn[key] = version
+        self._changes += 1
         return True
 
     def showing(self) -> bool:
@@ -219,7 +221,7 @@ class TrainingPlots(QWidget):
         slow_due = now - self._slow_drawn >= 0.2  # layer curves and heatmap: 5 fps is plenty
         if slow_due:
             self._slow_drawn = now
-        drawn = self.frames
+        drawn, changes = self.frames, self._changes
         for name, curve in self.curves.items():
             s = self.series[name]
             if self._changed(name, s.version):
@@ -256,6 +258,10 @@ class TrainingPlots(QWidget):
         if slow_due and self.heat.columns and self._changed("heat", self.heat.version):
             self._draw_heat()
             self.frames = drawn + 1
+        if self._changes != changes:
+            # pyqtgraph auto-ranges in its paint-time hook, and the new ranges asked for a second full
+            # paint of every frame; settled here, they join the paint the new data already asked for
+            self.view.scene().prepareForPaint()
 
     def _draw_heat(self) -> None:
         image = self.heat.image()

@@ -83,8 +83,7 @@ def test_nothing_is_drawn_while_minimised_or_behind_another_tab(plots, qtbot):
 def test_the_pacer_keeps_30_fps_when_cheap_and_slows_down_when_frames_are_expensive(monkeypatch):
     clock = {"wall": 0.0, "cpu": 0.0}
     monkeypatch.setattr("app.plots.pacing.time.monotonic", lambda: clock["wall"])
-    monkeypatch.setattr("app.plots.pacing.time.thread_time", lambda: clock["cpu"])
-    pacer = FramePacer(max_fps=30, budget=0.05)
+    pacer = FramePacer(max_fps=30, budget=0.05, cpu_clock=lambda: clock["cpu"])
 
     def run(seconds: float, cpu_per_frame: float) -> int:
         frames = 0
@@ -103,6 +102,27 @@ def test_the_pacer_keeps_30_fps_when_cheap_and_slows_down_when_frames_are_expens
     assert pacer.fps < 5
     run(10, 0.0005)
     assert pacer.fps == pytest.approx(30)  # back to full rate once frames are cheap again
+
+
+def test_the_pacer_counts_cpu_spent_on_other_threads_of_the_window():
+    """Qt paints big fills on helper threads while the GUI thread waits: a thread clock missed that work."""
+    import threading
+    import time
+
+    pacer = FramePacer()
+    spent: list[float] = []
+
+    def helper() -> None:
+        start = time.thread_time()
+        while time.thread_time() - start < 0.05:
+            sum(range(1000))
+        spent.append(time.thread_time() - start)
+
+    before = pacer.cpu_clock()
+    thread = threading.Thread(target=helper)
+    thread.start()
+    thread.join()
+    assert pacer.cpu_clock() - before >= spent[0]
 
 
 def test_series_and_layer_matrix_grow_without_losing_points():
@@ -138,3 +158,98 @@ def test_the_status_text_follows_batches_a_few_times_a_second_and_other_events_a
     now[0] += 0.01
     window._on_training_events([EvalEnded(30, 0, {"val_loss": 0.25})])  # an evaluation shows at once
     assert "val_loss" in window.train_label.text() and "step 30/100" in window.train_label.text()
+
+
+class EventCounter:
+    """Counts Qt events of some types delivered to some objects (an application-wide event filter)."""
+
+    def __init__(self, types, targets) -> None:
+        from PySide6.QtCore import QObject
+        from PySide6.QtWidgets import QApplication
+
+        counter = self
+        self.counts = {t: 0 for t in types}
+        self.targets = list(targets)
+
+        class Filter(QObject):
+            def eventFilter(self, obj, event):  # noqa: N802 - Qt's name
+                if event.type() in counter.counts and any(obj is t for t in counter.targets):
+                    counter.counts[event.type()] += 1
+                return False
+
+        self.filter = Filter()
+        self.app = QApplication.instance()
+
+    def __enter__(self) -> EventCounter:
+        self.app.installEventFilter(self.filter)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.app.removeEventFilter(self.filter)
+
+
+def settle(qtbot, rounds: int = 5) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    for _ in range(rounds):
+        QApplication.processEvents()
+        qtbot.wait(5)
+
+
+def steady_batches(start: int, stop: int) -> list:
+    """Batches whose values keep every axis's tick labels as wide as they were (a width change relays out)."""
+    return [BatchEnded(k, 0, 1.0 + 0.5 * (k % 2), 0.01, 1000.0, {"a": 1.0 + k % 2, "b": 2.0} if k % 3 else {},
+                       {"a": 1.0}) for k in range(start, stop)]
+
+
+def test_a_frame_paints_the_dashboard_once(plots, qtbot):
+    """Auto-ranging in pyqtgraph's paint-time hook asked for a second full paint of every frame."""
+    from PySide6.QtCore import QEvent
+
+    viewport = plots.view.viewport()
+    step = 100
+    for _ in range(3):  # warm: legends, layer curves and axis widths settle in the first frames
+        plots.handle(steady_batches(step, step + 20))
+        step += 20
+        plots._slow_drawn = 0.0
+        plots.refresh()
+        settle(qtbot)
+    with EventCounter([QEvent.Paint], [viewport]) as paints:
+        for _ in range(4):
+            plots.handle(steady_batches(step, step + 20))  # new data: the step axis grows
+            step += 20
+            plots._slow_drawn = 0.0  # the layer curves and the heatmap redraw too
+            frames = plots.frames
+            plots.refresh()
+            assert plots.frames == frames + 1
+            settle(qtbot)
+    assert paints.counts[QEvent.Paint] == 4
+
+
+def test_the_status_text_does_not_lay_out_the_window_or_repaint_the_dashboard(make_window, qtbot):
+    """A longer or shorter status text relaid the whole window out, and Qt repainted every dock with it."""
+    from PySide6.QtCore import QEvent
+
+    from app.perspectives import TRAIN
+
+    window = make_window()
+    window.switch_perspective(TRAIN)
+    window.plots.timer.stop()
+    settle(qtbot, 10)
+    texts = ["▶ epoch 12/30 · step 300/690 · 23,456 samples/s · 0:01 left",
+             "▶ epoch 12/30 · step 301/690 · 23,456 samples/s · 0:01 left · val_accuracy 0.9513 (best 0.9600 at "
+             "step 280)", "▶ epoch 2/30 · step 40/690 · 9,000 samples/s", "▶ epoch 9/30 · step 208/690 · 987 samples/s"]
+    for text in texts:  # the label takes the width of the longest
+        window.train_label.setText(text)
+    settle(qtbot)
+    resizes = window.train_label.resizes
+    with EventCounter([QEvent.LayoutRequest], [window]) as layouts, \
+            EventCounter([QEvent.Paint], [window.plots.view.viewport()]) as paints:
+        for text in texts * 3:
+            window.train_label.setText(text)
+            settle(qtbot)
+    assert layouts.counts[QEvent.LayoutRequest] == 0 and paints.counts[QEvent.Paint] == 0
+    assert window.train_label.text() == texts[-1] and window.train_label.resizes == resizes
+    assert window.train_label.width() >= window.train_label.fontMetrics().horizontalAdvance(texts[1])  # all shown
+    window.train_label.setText("")
+    assert window.train_label.resizes == resizes + 1 and window.train_label.maximumWidth() == 0  # next run: narrow
