@@ -226,7 +226,7 @@ class Trainer:
                 with self.precision.autocast():
                     out = self.forward(x)
                     loss = self.compute_loss(out, y)
-                acc.add(out.float() if self.precision.active else out, y, float(loss))
+                acc.add(out.float() if self.precision.active else out, y, loss)
         finally:
             self.model.train(was_training)
         return acc.result()

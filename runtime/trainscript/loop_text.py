@@ -191,7 +191,7 @@ class Trainer:
                     break
                 x, y = x.to(self.device), y.to(self.device)
                 out = self.model(x)
-                metrics.add(out, y, float(self.compute_loss(out, y)))
+                metrics.add(out, y, self.compute_loss(out, y))
         finally:
             self.model.train(was_training)
         return metrics.result()
