@@ -14,7 +14,7 @@ import math
 from typing import Any
 
 from codegen.catalogue.build import op_layer
-from codegen.catalogue.parameter import DTYPES
+from codegen.catalogue.parameter import TENSOR_PARAMS, tensor_shape
 from codegen.kinds.layer import Layer
 from codegen.layer import LayerDef
 from codegen.render import literal
@@ -26,14 +26,9 @@ CATEGORY = "Shape"
 FILLS = ("zeros", "ones", "arange", "tril")
 
 
-def _shape(values: dict[str, Any]) -> list[int]:
-    shape = values.get("shape") if values.get("shape") is not None else [1]
-    return [shape] if isinstance(shape, int) else list(shape)
-
-
 def buffer_tensor(values: dict[str, Any]) -> str:
     """`torch.arange(32).view(1, 32)`: the buffer's initial values as one expression."""
-    shape = _shape(values)
+    shape = tensor_shape(values)
     dims = ", ".join(literal(d) for d in shape) if shape else "()"
     dtype = values.get("dtype", "float32")
     dtype_kw = "" if dtype == "float32" else f"dtype=torch.{dtype}"
@@ -66,8 +61,7 @@ _layer = op_layer(
     "A tensor the model keeps but does not train (position ids, a causal mask). A persistent buffer is saved "
     "with the weights; a non-persistent one is rebuilt by the constructor from its fill.",
     target="nn.Module.register_buffer", forward="{m}", inputs=(),
-    params=(ParamSpec("shape", "ints", default=(1,), min=0, primary=True, help="The tensor's shape."),
-            ParamSpec("dtype", "enum", default="float32", choices=DTYPES, help="Element type."),
+    params=(*TENSOR_PARAMS,
             ParamSpec("fill", "enum", default="zeros", choices=FILLS,
                       help="Initial values: zeros, ones, 0, 1, 2, … in order (arange), or a lower-triangular "
                            "mask of ones over the last two dimensions (tril)."),

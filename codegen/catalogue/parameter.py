@@ -16,12 +16,20 @@ from graph.spec import ParamSpec
 
 CATEGORY = "Shape"
 DTYPES = ("float32", "float64", "float16", "bfloat16", "complex64", "int64", "int32", "bool")
+#: What a tensor the model owns is made of; the Buffer node (`buffer.py`) is described by them too.
+TENSOR_PARAMS = (ParamSpec("shape", "ints", default=(1,), min=0, primary=True, help="The tensor's shape."),
+                 ParamSpec("dtype", "enum", default="float32", choices=DTYPES, help="Element type."))
+
+
+def tensor_shape(values: dict[str, Any]) -> list[int]:
+    """The `shape` parameter as a list (one int is a 1-d shape; unset is `[1]`)."""
+    shape = values.get("shape") if values.get("shape") is not None else [1]
+    return [shape] if isinstance(shape, int) else list(shape)
 
 
 def parameter_constructor(values: dict[str, Any]) -> str:
     """`nn.Parameter(torch.zeros(1, 1, 768))`, with dtype and requires_grad only when they differ."""
-    shape = values.get("shape") or [1]
-    shape = [shape] if isinstance(shape, int) else list(shape)
+    shape = tensor_shape(values)
     dims = ", ".join(literal(d) for d in shape) if shape else "()"
     dtype = values.get("dtype", "float32")
     dtype_text = "" if dtype == "float32" else f", dtype=torch.{dtype}"
@@ -34,8 +42,7 @@ _layer = op_layer(
     "A learned tensor used as it is (a class token, a position table) or, not trainable, a fixed buffer. "
     "Starts at zero; its values come with the weights.",
     target="nn.Parameter", forward="{m}", inputs=(),
-    params=(ParamSpec("shape", "ints", default=(1,), min=0, primary=True, help="The tensor's shape."),
-            ParamSpec("dtype", "enum", default="float32", choices=DTYPES, help="Element type."),
+    params=(*TENSOR_PARAMS,
             ParamSpec("trainable", "bool", default=True, help="Updated by training (off for buffers).")),
     sample={}, extra={"batchless": True},
 )

@@ -106,3 +106,30 @@ def test_each_fill_rebuilds_what_it_names(fill: str):
     values = {"shape": [1, 3, 3], "fill": fill}
     tensor = eval(buffer_tensor(values), {"torch": torch})  # noqa: S307 - our own generated text
     assert tensor.shape == (1, 3, 3) and fill_of(tensor) == fill
+
+
+class ScaledByScalars(nn.Module):
+    """A learned scalar (CLIP's logit_scale) and a scalar buffer beside a weight."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.proj = nn.Linear(3, 3)
+        self.logit_scale = nn.Parameter(torch.tensor(2.5))
+        self.register_buffer("offset", torch.tensor(0.5))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.proj(x) * self.logit_scale + self.offset
+
+
+def test_scalar_parameters_and_buffers_stay_scalars():
+    """The Parameter node wrote shape () as `torch.zeros(1)`, so the imported weights did not load."""
+    original = ScaledByScalars().eval()
+    x = torch.randn(2, 3, generator=torch.Generator().manual_seed(0))
+    doc, origin = import_module(original, inputs=[x])
+    compiled = compile_document(doc, trusted=True)
+    assert "nn.Parameter(torch.zeros(()))" in compiled.source
+    model = build_from_compiled(compiled).eval()
+    assert transfer_weights(original, origin, compiled, model) == []
+    assert model.logit_scale.shape == () and model.offset.shape == ()
+    with torch.no_grad():
+        torch.testing.assert_close(model(x), original(x), atol=0, rtol=0)
