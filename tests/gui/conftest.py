@@ -20,3 +20,12 @@ def no_modal_dialogs(monkeypatch):
     for name in ("question", "critical", "warning", "information"):
         monkeypatch.setattr(QMessageBox, name, refuse)
     monkeypatch.setattr(QMessageBox, "exec", refuse)
+
+
+@pytest.fixture
+def plots(qtbot):
+    """The training dashboard shown at a desktop size, empty."""
+    from app.plots.dashboard import TrainingPlots
+    from tests.gui.widget_support import shown
+
+    return shown(qtbot, TrainingPlots(), 1300, 620)

@@ -68,6 +68,16 @@ def _click_row(qtbot, table, row: int, modifier=Qt.NoModifier) -> None:
 
 
 @pytest.mark.timeout(600)
+def _run_study(qtbot, panel, name: str, trials: int, jobs: int) -> None:
+    """Random sampling, no pruning: set in the panel's controls, then Run clicked."""
+    panel.trials_spin.setValue(trials)
+    panel.jobs_spin.setValue(jobs)
+    panel.sampler.setCurrentText("random")
+    panel.prune.setCurrentText("none")
+    panel.name.setText(name)
+    qtbot.mouseClick(panel.run_button, Qt.LeftButton)
+
+
 def test_search_run_inspect_select_and_apply_best_as_one_undo_step(make_window, qtbot, tmp_path):
     path = _project(tmp_path)
     window = make_window(path, trust=True)
@@ -92,12 +102,7 @@ def test_search_run_inspect_select_and_apply_best_as_one_undo_step(make_window, 
     assert [p.path for p in panel.params] == ["fc1.out_features", "recipe.optimizer.lr"]
     assert [panel.space.item(r, 0).text() for r in range(2)] == ["fc1.out_features", "recipe.optimizer.lr"]
 
-    panel.trials_spin.setValue(4)
-    panel.jobs_spin.setValue(1)
-    panel.sampler.setCurrentText("random")
-    panel.prune.setCurrentText("none")
-    panel.name.setText("gui")
-    qtbot.mouseClick(panel.run_button, Qt.LeftButton)
+    _run_study(qtbot, panel, "gui", trials=4, jobs=1)
     assert panel.runner.running and not panel.run_button.isEnabled()
     qtbot.waitUntil(lambda: not panel.runner.running and panel.results is not None
                     and panel.results.counts().get("complete") == 4, timeout=540_000)
@@ -223,12 +228,7 @@ def test_stop_ends_the_running_trials_and_leaves_nothing_running(make_window, qt
     window = make_window(path, trust=True)
     panel = window.experiments
     panel.add_param(parse_param("fc1.out_features=int:8..64"))
-    panel.trials_spin.setValue(6)
-    panel.jobs_spin.setValue(2)
-    panel.sampler.setCurrentText("random")
-    panel.prune.setCurrentText("none")
-    panel.name.setText("stopped")
-    qtbot.mouseClick(panel.run_button, Qt.LeftButton)
+    _run_study(qtbot, panel, "stopped", trials=6, jobs=2)
     host = panel.runner.process.pid
     storage = f"sqlite:///{path.with_suffix('.optuna.db')}"
 

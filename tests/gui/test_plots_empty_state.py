@@ -2,22 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import QApplication
 
-from app.plots.dashboard import TrainingPlots
 from runtime.events import BatchEnded, EvalEnded, FitStarted
-
-
-@pytest.fixture
-def plots(qtbot):
-    w = TrainingPlots()
-    qtbot.addWidget(w)
-    w.resize(1300, 620)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
 
 
 def settle(plots) -> None:

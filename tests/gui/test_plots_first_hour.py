@@ -2,23 +2,12 @@
 
 import math
 
-import pytest
 from PySide6.QtGui import QFontMetricsF
 from PySide6.QtWidgets import QApplication
 
-from app.plots.dashboard import TrainingPlots
 from app.plots.node_stats import NodeStatsView
 from runtime.events import BatchEnded, EvalEnded, FitStarted, HookDecision
-
-
-@pytest.fixture
-def plots(qtbot):
-    w = TrainingPlots()
-    qtbot.addWidget(w)
-    w.resize(1300, 620)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
+from tests.gui.widget_support import shown
 
 
 def feed(plots, steps=200, layers=("fc1", "fc2"), decisions=False):
@@ -115,11 +104,7 @@ def test_heatmap_row_labels_never_overlap_and_are_elided(plots):
 
 
 def test_node_statistics_plots_are_tall_enough_and_have_legends(qtbot):
-    view = NodeStatsView()
-    qtbot.addWidget(view)
-    view.resize(360, 520)
-    view.show()
-    qtbot.waitExposed(view)
+    view = shown(qtbot, NodeStatsView(), 360, 520)
     view.show_layer("fc1")
     view.handle([BatchEnded(k, 0, 1.0, 0.1, 1.0, {"fc1": 0.1 * k}, {"fc1": 1.0 + k}) for k in range(1, 50)])
     view.flush()
