@@ -200,12 +200,14 @@ class TrainingMixin(ExperimentsMixin):
         self.train_label.setText("⏸ " + self.status_text.text() if paused else "▶ training")
 
     def shutdown(self, wait_engine: bool = True) -> None:
-        """Ends the training child and waits for the background import (exiting inside it aborts).
+        """Ends the training child, waits for the document's analysis or formatting still running on a
+        thread (its result is dropped), and for the background import (exiting inside it aborts).
 
         The app passes `wait_engine=False` and ends its process with `os._exit`
         when the import is still going (`app.launch`): quitting stays instant.
         """
         self.trainer.shutdown()
+        self.model.shutdown()
         if wait_engine and getattr(self, "loader", None) is not None:
             self.loader.wait()
         self.experiments.shutdown()

@@ -19,7 +19,7 @@ thread never waits for the subprocess, and at once for export.
 
 from __future__ import annotations
 
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -263,6 +263,16 @@ class EditorModel(QObject):
     def _cancel_analysis(self) -> None:
         self._analysis_job = None  # its thread finishes on its own; nobody collects the result
         self._analysis_poll.stop()
+
+    def shutdown(self) -> None:
+        """Nothing runs for this model once its window closes: a queued job is cancelled, a running one
+        (an analysis, a ruff format) waited for and its result dropped, and no follow-up starts."""
+        jobs = [self._analysis_job, self._format_job[2] if self._format_job else None]
+        self._analyse_again = False
+        self._cancel_analysis()
+        self._format_job = None
+        self._format_poll.stop()
+        wait([job for job in jobs if job is not None and not job.cancel()])
 
     def _collect_analysis(self) -> None:
         job = self._analysis_job

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from PySide6.QtWidgets import QApplication
 
 from app.editor import model as editor_model
 from graph import ROOT
@@ -83,3 +84,37 @@ def test_closing_the_window_while_analysing_is_quiet(make_window, qtbot):
     window.close()
     finished(window)
     qtbot.wait(100)  # the thread never touched Qt; the closed window's timer collects or nobody does
+
+
+def test_shutdown_waits_for_the_running_analysis_and_starts_no_other(make_window, monkeypatch):
+    """The window's analysis thread is done with its document when `shutdown` returns (it used to go on
+    after the window closed, its result never collected), and the follow-up of later edits never starts."""
+    import runtime.analysis
+
+    window = make_window(show=False)
+    model = window.model
+    model.set_document(chain(editor_model.BACKGROUND_NODES + 2).doc)
+    started, release = threading.Event(), threading.Event()
+    ended: list[str] = []
+
+    def held_analysis(*args, **kwargs):
+        started.set()
+        assert release.wait(120)
+        try:
+            return analyse(*args, **kwargs)
+        finally:
+            ended.append(threading.current_thread().name)
+
+    monkeypatch.setattr(runtime.analysis, "analyse", held_analysis)
+    heard: list[int] = []
+    model.analysed.connect(lambda: heard.append(1))
+    model.push(SetLabel(ROOT, label_id(window, "fc1"), "first"))
+    assert started.wait(120) and model.analysing
+    model.push(SetLabel(ROOT, label_id(window, "fc2"), "second"))  # a follow-up is due after the running one
+    release.set()
+    window.shutdown()
+    assert ended == ["analysis_0"] and not model.analysing
+    finished(window)
+    assert ended == ["analysis_0"]  # the follow-up never ran
+    QApplication.processEvents()
+    assert heard == []  # nor did a result reach the closing window's views
