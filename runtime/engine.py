@@ -37,6 +37,7 @@ from runtime.events import (
     HookDecision,
     LogMessage,
     ModelCompiled,
+    PauseChanged,
 )
 from runtime.layer_norms import LayerNorms, parameter_layers
 from runtime.metrics import MetricAccumulator, flatten_for_loss
@@ -337,8 +338,14 @@ class Trainer:
             self.emit(LogMessage(f"on_fit_end failed: {exc}", "error"))
 
     def _wait_if_paused(self) -> None:
+        """Waits between batches while paused; says when it starts and ends waiting (a Stop ends it)."""
+        if not self.flags.paused() or self.flags.stop():
+            return
+        self.emit(PauseChanged(self.step, True))
         while self.flags.paused() and not self.flags.stop():
             time.sleep(0.05)
+        if not self.flags.stop():
+            self.emit(PauseChanged(self.step, False))
 
     def run_eval(self) -> None:
         if self.val_loader is None:

@@ -118,6 +118,19 @@ class MemberContributions(NamedTuple):
     kind = "member_contributions"
 
 
+class PauseChanged(NamedTuple):
+    """The run waits before the batch after `step` (`paused`), or goes on from it.
+
+    Sent when the engine itself stops or starts waiting, not when Pause is
+    pressed: every batch before it has been reported, and a Stop while paused
+    ends the run at this very step.
+    """
+
+    step: int
+    paused: bool
+    kind = "pause_changed"
+
+
 class LogMessage(NamedTuple):
     text: str
     level: str = "info"
@@ -135,11 +148,11 @@ class FitEnded(NamedTuple):
 
 
 Event = FitStarted | BatchEnded | EvalEnded | HookDecision | EpochEnded | ActivationStats | CheckpointSaved \
-    | ModelCompiled | RevisionCreated | MemberContributions | LogMessage | FitEnded
+    | ModelCompiled | RevisionCreated | MemberContributions | PauseChanged | LogMessage | FitEnded
 
 KINDS = {cls.kind: cls for cls in (
     FitStarted, BatchEnded, EvalEnded, HookDecision, EpochEnded, ActivationStats, CheckpointSaved, ModelCompiled,
-    RevisionCreated, MemberContributions, LogMessage, FitEnded)}
+    RevisionCreated, MemberContributions, PauseChanged, LogMessage, FitEnded)}
 
 
 def to_record(event: Any) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from runtime.events import to_record
 
 #: Events written at once (someone may be waiting to read them); batches are written in blocks.
 FLUSH_KINDS = frozenset({"fit_started", "eval_ended", "epoch_ended", "checkpoint_saved", "log", "fit_ended",
-                         "model_compiled", "revision_created"})
+                         "model_compiled", "revision_created", "pause_changed"})
 
 
 def new_run_dir(runs_dir: Path, name: str = "") -> Path:

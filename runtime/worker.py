@@ -60,7 +60,7 @@ def run_request(request: WorkerRequest, send: Callable[[list[Any]], None], stop:
         if event.kind == "fit_ended":
             ended.append(True)
         buffer.append(event)
-        if event.kind in ("fit_started", "fit_ended", "checkpoint_saved") or time.monotonic() - last > FLUSH_SECONDS:
+        if event.kind in ("fit_started", "fit_ended", "checkpoint_saved", "pause_changed") or time.monotonic() - last > FLUSH_SECONDS:
             flush()
 
     try:

@@ -13,6 +13,7 @@ from codegen import build_from_compiled
 from codegen.export import load_weights
 from graph import save
 from graph.edits import SetCode, SetLabel, SetParam, SetRecipe
+from runtime.events import PauseChanged
 
 
 @pytest.fixture
@@ -70,29 +71,21 @@ def test_the_runs_panel_lists_the_run_while_it_trains(make_window, qtbot, tmp_pa
     assert tree.topLevelItemCount() == 1 and tree.topLevelItem(0).text(1) == "stopped"
 
 
-def _settled(qtbot, window) -> int:
-    """The last plotted step once no new batch has arrived for two polls (the worker is paused)."""
-    seen: list[int] = []
-
-    def quiet() -> bool:
-        seen.append(len(window.plots.series_data("loss")[0]))
-        return len(seen) >= 3 and seen[-1] == seen[-2] == seen[-3]
-
-    qtbot.waitUntil(quiet, timeout=30_000)
-    return int(window.plots.series_data("loss")[0][-1])
-
-
 def test_stop_ends_the_worker_within_one_batch_and_checkpoint_loads(window, qtbot):
     window.model.push(SetRecipe({**window.model.doc.recipe, "epochs": 500}))
+    heard: list = []
+    window.trainer.events.connect(heard.extend)  # after the window's own views: they have seen what we see
     click(qtbot, window, "train")
     qtbot.waitUntil(lambda: len(window.plots.series_data("loss")[0]) > 50, timeout=60_000)
     click(qtbot, window, "pause")
-    paused_at = _settled(qtbot, window)
+    qtbot.waitUntil(lambda: any(isinstance(e, PauseChanged) for e in heard), timeout=60_000)
+    (paused,) = [e for e in heard if isinstance(e, PauseChanged)]
+    assert paused.paused and int(window.plots.series_data("loss")[0][-1]) == paused.step  # every batch drawn
     click(qtbot, window, "stop")
     wait_finished(qtbot, window, timeout=30_000)
     ended = window.trainer.process.finished
     assert ended.status == "stopped"
-    assert ended.step - paused_at <= 1  # the stop flag is read between batches: at most one more batch
+    assert ended.step == paused.step  # the stop flag is read before each batch: none ran after the pause
     window.trainer.process.process.join(10)
     assert window.trainer.process.process.exitcode == 0
     window.add_node_at("ReLU", window.view.center_scene_pos())  # the editor still works

@@ -8,8 +8,15 @@ from torch.utils.data import DataLoader, TensorDataset
 from graph.problems import Problem
 from runtime.callbacks import Callback, CancelFitException, CancelStepException
 from runtime.checkpoint import Checkpointer, load_checkpoint
-from runtime.engine import Trainer, TrainingError
-from runtime.events import BatchEnded, CheckpointSaved, EvalEnded, FitEnded, HookDecision
+from runtime.engine import Flags, Trainer, TrainingError
+from runtime.events import (
+    BatchEnded,
+    CheckpointSaved,
+    EvalEnded,
+    FitEnded,
+    HookDecision,
+    PauseChanged,
+)
 from runtime.optim import build_optimizer
 from runtime.policies import RevertAndNoise
 from runtime.recipe import OptimizerSpec, parse_recipe, recipe_problems
@@ -122,6 +129,35 @@ def test_cancel_fit_stops_cleanly():
     trainer, events = make_trainer([Stop()])
     trainer.fit()
     assert events[-1].status == "stopped" and events[-1].step == 5 and events[-1].message == "enough"
+
+
+def test_the_loop_says_where_it_waits_while_paused_and_goes_on_from_there():
+    trainer, events = make_trainer()
+    polls: list[int] = []
+
+    def paused() -> bool:  # Pause pressed during step 5, Resume after the loop looked three times
+        if trainer.step == 5 and len(polls) < 3:
+            polls.append(trainer.step)
+            return True
+        return False
+
+    trainer.flags = Flags(paused=paused)
+    trainer.fit()
+    marks = [(k, e) for k, e in enumerate(events) if isinstance(e, PauseChanged)]
+    assert [(e.step, e.paused) for _, e in marks] == [(5, True), (5, False)]
+    before = [e.step for e in events[:marks[0][0]] if isinstance(e, BatchEnded)]
+    after = [e.step for e in events[marks[1][0]:] if isinstance(e, BatchEnded)]
+    assert before == [1, 2, 3, 4, 5] and after == list(range(6, 25))
+
+
+def test_a_stop_while_paused_ends_the_run_at_the_paused_step():
+    trainer, events = make_trainer()
+    trainer.flags = Flags(paused=lambda: trainer.step >= 7,
+                          stop=lambda: any(isinstance(e, PauseChanged) for e in events))
+    trainer.fit()
+    assert [(e.step, e.paused) for e in events if isinstance(e, PauseChanged)] == [(7, True)]
+    assert max(e.step for e in events if isinstance(e, BatchEnded)) == 7
+    assert events[-1].status == "stopped" and events[-1].step == 7
 
 
 USER_HOOK = '''class Boom(Callback):

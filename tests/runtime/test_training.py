@@ -17,7 +17,14 @@ from graph import load
 from graph.builder import Builder
 from graph.fileformat import dumps
 from runtime.commands.check import project_registry
-from runtime.events import BatchEnded, CheckpointSaved, EvalEnded, FitEnded, FitStarted
+from runtime.events import (
+    BatchEnded,
+    CheckpointSaved,
+    EvalEnded,
+    FitEnded,
+    FitStarted,
+    PauseChanged,
+)
 from runtime.session import prepare, run
 from runtime.worker import TrainingProcess, WorkerRequest
 
@@ -63,17 +70,17 @@ def test_worker_streams_events_and_stop_ends_within_one_batch(tmp_path):
     while not any(isinstance(e, BatchEnded) and e.step > 30 for e in events) and time.monotonic() < deadline:
         events += proc.poll(timeout=0.1)
     assert any(isinstance(e, FitStarted) for e in events)
-    proc.pause()  # the worker flushes every batch it did before it waits
-    quiet = 0
-    while quiet < 3:
-        new = proc.poll(timeout=0.2)
-        events += new
-        quiet = 0 if any(isinstance(e, BatchEnded) for e in new) else quiet + 1
-    paused_at = max(e.step for e in events if isinstance(e, BatchEnded))
+    clicked_at = max(e.step for e in events if isinstance(e, BatchEnded))
+    proc.pause()
+    while not any(isinstance(e, PauseChanged) for e in events) and time.monotonic() < deadline + 60:
+        events += proc.poll(timeout=0.1)
+    (paused,) = [e for e in events if isinstance(e, PauseChanged)]
+    # The worker waits between batches and reported every batch it did before it waits.
+    assert paused.paused and paused.step == max(e.step for e in events if isinstance(e, BatchEnded)) >= clicked_at
     proc.stop()
     events += proc.wait(timeout=60)
     assert proc.finished.status == "stopped"
-    assert proc.finished.step - paused_at <= 1  # stop is read between batches: at most one more batch
+    assert proc.finished.step == paused.step  # a Stop while paused runs no further batch
     proc.process.join(5)
     last = tmp_path / "run" / "checkpoints" / "last.safetensors"
     model = build_from_compiled(__import__("codegen").compile_document(example()))
