@@ -252,6 +252,11 @@ class EditorModel(QObject):
         """A full analysis runs off the GUI thread; `problems` and `inference` are the previous edit's."""
         return self._analysis_job is not None
 
+    @property
+    def formatting(self) -> bool:
+        """The code view's text is being formatted off the GUI thread; it is shown when that is done."""
+        return self._format_job is not None
+
     def _analyse_in_background(self) -> None:
         from runtime.analysis import analyse
 

@@ -1,11 +1,12 @@
-"""The window door of the hostile corpus: one offscreen QApplication opens every case in turn.
+"""The window door of the hostile corpus: one offscreen window opens every case in turn.
 
-A QApplication and the first MainWindow cost seconds; a window for the next
-project costs a fraction of that. So the window door runs in ONE forked
-process that opens each case in a fresh MainWindow and reports each case on
-its pipe as it finishes; the parent restarts it after the case that hangs
-(see `harness.run_corpus`). Dialogs are answered "no" and recorded, and an
-exception in a Qt slot is recorded as what must never happen.
+A QApplication and a MainWindow cost seconds (the window's sixteen plots are
+most of it); opening the next project costs a fraction of that. So the window
+door runs in ONE forked process whose one window opens each case as a person
+does with File › New, then File › Open, and reports each case on its pipe as
+it finishes; the parent restarts it (with a fresh window) after the case that
+hangs (see `harness.run_corpus`). Dialogs are answered "no" and recorded, and
+an exception in a Qt slot or a paint is recorded as what must never happen.
 """
 
 from __future__ import annotations
@@ -13,34 +14,40 @@ from __future__ import annotations
 import json
 import os
 import sys
+import tempfile
 import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
 
 
-def _open_in_window(app, folder: Path, shown: list[str], slot_errors: list[str]) -> Callable[[], int]:
-    def call() -> int:
-        from app.main_window import MainWindow
+def settle(app, window) -> None:
+    """Until the window has nothing left to do for the document, then painted whole once.
 
-        window = MainWindow()
-        window.confirm_discard = lambda: True
-        window.resize(1200, 800)
-        window.show()
+    Posted events and zero-time timers (the canvas fitting the graph), the
+    analysis and the code view's formatting on their threads, then `grab`
+    paints every visible widget (a paint that raises is a slot error).
+    """
+    app.processEvents()
+    while window.model.analysing or window.model.formatting:
+        time.sleep(0.005)
+        app.processEvents()
+    window.grab()
+    app.processEvents()
+
+
+def _open_in_window(app, window, folder: Path, shown: list[str], slot_errors: list[str]) -> Callable[[], int]:
+    def call() -> int:
+        window.new_project()  # the empty document a fresh window shows: a refused file leaves it there
+        window.statusBar().clearMessage()
+        app.processEvents()
         opened = window.open_project(folder / "project.json", interactive=False)
-        deadline = time.monotonic() + 0.6  # the recompile timer (120 ms), the recipe panel, a repaint
-        while time.monotonic() < deadline:
-            app.processEvents()
-            time.sleep(0.02)
+        settle(app, window)
         errors = [p for p in window.model.problems if p.severity == "error"]
         report = {"opened": opened, "errors": [p.text() for p in errors],  # as the Problems list shows them
                   "messages": [p.message for p in errors], "dialogs": list(shown),
                   "slot_errors": list(slot_errors), "status": window.statusBar().currentMessage()}
         (folder / ".gui.json").write_text(json.dumps(report))
-        window.shutdown()
-        window.close()
-        window.deleteLater()
-        app.processEvents()
         for error in slot_errors:
             print(error, file=sys.stderr)
         return 0 if opened and not errors else 1
@@ -70,18 +77,28 @@ def gui_batch(folders: list[Path], write_fd: int) -> None:
         QMessageBox.exec = lambda self: shown.append(self.text()) or 0
         sys.excepthook = lambda *exc: slot_errors.append("".join(traceback.format_exception(*exc)))
         app = QApplication.instance() or QApplication(["torchcanvas"])
+        os.environ["TORCHCANVAS_HOME"] = tempfile.mkdtemp(prefix="hostile-window-home-")
+        from app.main_window import MainWindow
+
+        window = MainWindow()
+        window.confirm_discard = lambda: True
+        window.resize(1200, 800)
+        window.show()
+        settle(app, window)
         for folder in folders:
             shown.clear()
             slot_errors.clear()
             os.environ["TORCHCANVAS_HOME"] = str(folder / "home")
             os.chdir(folder)
-            result = captured(_open_in_window(app, folder, shown, slot_errors), folder, "gui")
+            result = captured(_open_in_window(app, window, folder, shown, slot_errors), folder, "gui")
             try:
                 result["report"] = json.loads((folder / ".gui.json").read_text())
             except (OSError, ValueError):
                 result["report"] = None
             (folder / ".gui.result.json").write_text(json.dumps(result))
             os.write(write_fd, (folder.name + "\n").encode())
+        window.shutdown()
+        window.close()
     except BaseException:  # noqa: BLE001 - the harness itself broke: say so, the parent reports it
         os.write(write_fd, ("!harness " + traceback.format_exc().replace("\n", "\\n") + "\n").encode())
     os._exit(0)
