@@ -146,22 +146,31 @@ class HooksPanel(QWidget):
         return [self.list.topLevelItem(k).text(0) for k in range(self.list.topLevelItemCount())]
 
     def load(self) -> None:
+        """The rows for the document's hooks: updated in place when they are the same hooks, else made anew.
+
+        A switch's own click reaches here (its edit changes the document) while
+        Qt is still inside that row's `setData`: deleting the row then was a
+        use-after-free that crashed full test runs at random.
+        """
         current = self.current_index()
         self._loading = True
-        self.list.clear()
-        for k, hook in enumerate(self.hooks()):
-            if hook.get("name") == "code":
-                text, kind = hook.get("code", "?"), "your code"
-            else:
-                built_in = BUILT_INS.get(hook.get("name", ""))
-                text, kind = (built_in.title if built_in else str(hook.get("name"))), "built-in"
-            item = QTreeWidgetItem([text, kind])
-            item.setFlags(item.flags() | Qt.ItemIsUserCheckable)
-            item.setCheckState(0, Qt.Checked if hook.get("enabled", True) else Qt.Unchecked)
-            item.setData(0, INDEX_ROLE, k)
-            item.setToolTip(0, "on: runs during training; off: kept, but does not run")
-            self.list.addTopLevelItem(item)
-        self.list.resizeColumnToContents(0)
+        rows = [(*_row_text(hook), Qt.Checked if hook.get("enabled", True) else Qt.Unchecked)
+                for hook in self.hooks()]
+        shown = [self.list.topLevelItem(k) for k in range(self.list.topLevelItemCount())]
+        if [(i.text(0), i.text(1)) for i in shown] == [(text, kind) for text, kind, _ in rows]:
+            for item, (_, _, checked) in zip(shown, rows, strict=True):
+                if item.checkState(0) != checked:
+                    item.setCheckState(0, checked)
+        else:
+            self.list.clear()
+            for k, (text, kind, checked) in enumerate(rows):
+                item = QTreeWidgetItem([text, kind])
+                item.setFlags(item.flags() | Qt.ItemIsUserCheckable)
+                item.setCheckState(0, checked)
+                item.setData(0, INDEX_ROLE, k)
+                item.setToolTip(0, "on: runs during training; off: kept, but does not run")
+                self.list.addTopLevelItem(item)
+            self.list.resizeColumnToContents(0)
         count = self.list.topLevelItemCount()
         if count:
             self.list.setCurrentItem(self.list.topLevelItem(min(current if current is not None else 0, count - 1)))
@@ -328,3 +337,11 @@ class HooksPanel(QWidget):
                     if p.recipe_path and k is not None and p.recipe_path.startswith(f"recipe.hooks[{k}]")]
         self.problems.setText("\n".join(f"⚠ {p.text()}" for p in problems))
         self.problems.setVisible(bool(problems))
+
+
+def _row_text(hook: dict[str, Any]) -> tuple[str, str]:
+    """A hook's row: its name (a code hook's entry, a built-in's title) and which kind it is."""
+    if hook.get("name") == "code":
+        return str(hook.get("code", "?")), "your code"
+    built_in = BUILT_INS.get(hook.get("name", ""))
+    return (built_in.title if built_in else str(hook.get("name"))), "built-in"

@@ -32,8 +32,11 @@ def test_every_active_hook_is_listed_with_a_switch_and_its_settings(window, qtbo
     assert set(panel.editors) == {"forest", "every", "max_members"}
     item.setCheckState(0, Qt.Unchecked)
     assert window.model.doc.recipe["hooks"][0]["enabled"] is False
+    # The row survives its own switch: Qt goes on using it after the edit (deleting it crashed at random).
+    assert panel.list.topLevelItem(0) is item and item.checkState(0) == Qt.Unchecked
     window.model.undo_stack.undo()
     assert window.model.doc.recipe["hooks"][0].get("enabled", True) is True
+    assert panel.list.topLevelItem(0) is item and item.checkState(0) == Qt.Checked
 
 
 def test_settings_are_edited_with_keys_and_bad_values_are_refused(window, qtbot):
