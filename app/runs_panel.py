@@ -142,7 +142,9 @@ class RunsPanel(QWidget):
 
 
 def _show(item: QTreeWidgetItem, status: str, step: int, metrics: dict[str, float]) -> None:
-    item.setText(1, status)
-    item.setText(2, str(step))
+    texts = {1: status, 2: str(step)}
     for col, key in ((3, "val_loss"), (4, "val_accuracy")):
-        item.setText(col, f"{metrics[key]:.4f}" if key in metrics else "")
+        texts[col] = f"{metrics[key]:.4f}" if key in metrics else ""
+    for col, text in texts.items():
+        if item.text(col) != text:  # a live row is shown 4×/s: repaint only what changed
+            item.setText(col, text)
