@@ -77,13 +77,18 @@ class RunsPanel(QWidget):
         """The run being trained: listed from its first batch on, its row following its steps and validation."""
         if run_dir is None:
             return
-        self.live = run_dir
         item = self._item(run_dir)
-        if item is None and self.runs_dir is not None and run_dir.parent == self.runs_dir:
+        if item is None and self.live != run_dir and self._listable(run_dir):
+            self.live = run_dir  # listed once: the tick must not re-read every run's files 4x/s
             self.refresh()
             item = self._item(run_dir)
         if item is not None and item.text(1) in ("▶ running", "incomplete"):
+            self.live = run_dir
             _show(item, "▶ running", step, metrics)
+
+    def _listable(self, run_dir: Path) -> bool:
+        """The worker writes run.json a moment after the folder; until then a listing would not show the run."""
+        return self.runs_dir is not None and run_dir.parent == self.runs_dir and (run_dir / "run.json").exists()
 
     def _item(self, run_dir: Path) -> QTreeWidgetItem | None:
         for k in range(self.tree.topLevelItemCount()):
