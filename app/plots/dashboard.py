@@ -25,7 +25,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from app.plots.buffers import LayerMatrix, Series
 from app.plots.decisions import DecisionBand
 from app.plots.empty_state import EmptyPlotText, validation_text
-from app.plots.legible import LayerAxis, ReadableAxis, legend_below, readable_axes
+from app.plots.legible import LayerAxis, ReadableAxis, legend_below, name_when_drawn, readable_axes
 from app.plots.pacing import FramePacer
 
 PALETTE = ["#4fc3f7", "#ffb74d", "#81c784", "#e57373", "#ba68c8", "#fff176", "#4db6ac", "#f06292", "#a1887f",
@@ -84,10 +84,12 @@ class TrainingPlots(QWidget):
         self.series: dict[str, Series] = {name: Series() for name in (
             "loss", "loss_smooth", "lr", "samples_per_s", "decisions_reverted", "decisions_accepted")}
         self.curves: dict[str, Any] = {
-            "loss": _curve(self.loss_plot, "#4fc3f766", 1.0, "train (raw)"),
-            "loss_smooth": _curve(self.loss_plot, "#4fc3f7", 2.0, "train (smoothed)"),
+            "loss": _curve(self.loss_plot, "#4fc3f766", 1.0),
+            "loss_smooth": _curve(self.loss_plot, "#4fc3f7", 2.0),
             "lr": _curve(self.rate_plot, "#ffb74d", 1.5),
         }
+        name_when_drawn(self.loss_legend, self.curves["loss"], "train (raw)")
+        name_when_drawn(self.loss_legend, self.curves["loss_smooth"], "train (smoothed)")
         for name, empty in (("loss", self.empties[1]), ("loss_smooth", self.empties[1]), ("lr", self.empties[2])):
             empty.watch(self.curves[name])
         self.val_curves: dict[str, Any] = {}

@@ -123,6 +123,19 @@ def legend_below(plot: pg.PlotItem, columns: int = 3) -> pg.LegendItem:
     return legend
 
 
+def name_when_drawn(legend: pg.LegendItem, curve: pg.PlotDataItem, name: str) -> None:
+    """The legend lists `curve` only while it holds points: before a run, "train" named nothing on the plot."""
+    def follow(*_args) -> None:
+        drawn = curve.xData is not None and len(curve.xData) > 0
+        listed = any(sample.item is curve for sample, _ in legend.items)
+        if drawn and not listed:
+            legend.addItem(curve, name)
+        elif listed and not drawn:
+            legend.removeItem(curve)
+
+    curve.sigPlotChanged.connect(follow)
+
+
 class LayerAxis(pg.AxisItem):
     """Row labels for a layer × step heatmap: as many as fit a line apart, long names elided (…)."""
 

@@ -119,3 +119,15 @@ def test_the_layer_statistics_norms_plot_starts_without_numbers(qtbot):
     item = view.plot.getPlotItem()
     assert view.norms_empty.isVisible()
     assert drawn_labels(item.getAxis("left")) == [] and drawn_labels(item.getAxis("bottom")) == []
+
+
+def test_the_loss_legend_names_only_the_curves_that_are_drawn(plots):
+    plots.add_overlay("earlier", [{"kind": "batch_ended", "step": k, "loss": 1.0 / k} for k in range(1, 20)])
+    settle(plots)
+    assert plots.legend_names() == ["earlier"]  # no "train" entries for a run that has not started
+    plots.handle([BatchEnded(k, 0, 1.0 / k, 1e-3, 500.0, {}, {}) for k in range(1, 30)])
+    settle(plots)
+    assert plots.legend_names() == ["earlier", "train (raw)", "train (smoothed)"]
+    plots.clear()
+    settle(plots)
+    assert plots.legend_names() == ["earlier"]
