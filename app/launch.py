@@ -49,7 +49,11 @@ def launch(args: argparse.Namespace) -> int:
     if args.screenshot:
         return _screenshot(app, window, Path(args.screenshot), args.train_for)
     window.exits_process = True  # closing does not wait for the background import of torch
+    from app.system_end import end_on_signals
+
+    restore = end_on_signals(window, then=lambda: app.exit(0))
     code = app.exec()
+    restore()
     if window.loader is not None and window.loader.thread is not None and window.loader.thread.is_alive():
         # Quit while torch is still being imported: an interpreter that finalises inside torch's
         # C++ initialisation aborts, and waiting for it takes seconds. Everything is saved and the

@@ -302,11 +302,19 @@ class MainWindow(TrainingMixin, FilesMixin, EditingMixin, Perspectives, QMainWin
         self._update_actions()
 
     # -- closing -------------------------------------------------------------------------------
+    def end_session(self, reason: str) -> None:
+        """The system ends the app (`app.system_end`): close without asking, unsaved edits kept for recovery."""
+        self.ended_by = reason
+        self.close()
+
     def closeEvent(self, event) -> None:
-        if not (self.confirm_quit() and self.confirm_discard()):
+        if getattr(self, "ended_by", None):
+            self.autosave()  # nobody can answer "Save changes?": the next start offers this copy
+        elif not (self.confirm_quit() and self.confirm_discard()):
             event.ignore()
             return
-        clear_recovery(app_home(), self.model.identity)  # saved or deliberately discarded
+        else:
+            clear_recovery(app_home(), self.model.identity)  # saved or deliberately discarded
         self._save_layout()
         self.settings.sync()
         self.shutdown(wait_engine=not getattr(self, "exits_process", False))
