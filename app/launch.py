@@ -43,21 +43,25 @@ def launch(args: argparse.Namespace) -> int:
     window.show()
     from app.testprobe import attach_if_requested
 
-    window._probe = attach_if_requested(window)
-    if not args.screenshot:
-        window.offer_untitled_recovery()
     if args.screenshot:
+        window._probe = attach_if_requested(window)
         return _screenshot(app, window, Path(args.screenshot), args.train_for)
-    window.exits_process = True  # closing does not wait for the background import of torch
     from app.system_end import end_on_signals
 
-    restore = end_on_signals(window, then=lambda: app.exit(0))
-    code = app.exec()
+    window.exits_process = True  # closing does not wait for the background import of torch
+    ended = []  # a signal can come while the recovery question waits, before the main loop runs
+    restore = end_on_signals(window, then=lambda: (ended.append(True), app.exit(0)))
+    window._probe = attach_if_requested(window)
+    window.offer_untitled_recovery()
+    code = 0 if ended else app.exec()
     restore()
     if window.loader is not None and window.loader.thread is not None and window.loader.thread.is_alive():
         # Quit while torch is still being imported: an interpreter that finalises inside torch's
         # C++ initialisation aborts, and waiting for it takes seconds. Everything is saved and the
         # training child is gone, so end the process here, with the event loop's exit code.
+        import multiprocessing.util
+
+        multiprocessing.util._exit_function()  # what atexit would do: the worker's semaphores are released
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
