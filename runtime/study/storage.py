@@ -61,6 +61,35 @@ def serialise(engine: Any) -> None:
     event.listen(engine, "begin", lambda connection: connection.exec_driver_sql("BEGIN IMMEDIATE"))
 
 
+def write_ahead(engine: Any) -> None:
+    """SQLite in write-ahead-log mode, synced at checkpoints rather than at every commit.
+
+    A trial writes its parameters, one value per epoch and its results: a dozen
+    commits. In SQLite's default rollback-journal mode each commit syncs the
+    disk several times (~15 ms here, ~0.2 s per trial against ~0.35 s of
+    training), holding the write lock meanwhile, so a second local worker waited
+    on the first worker's syncs; and a reader (the window's results view) kept
+    a commit waiting until it finished reading. With the write-ahead log a
+    commit appends to the log without a sync (``synchronous=NORMAL``: the
+    database stays consistent if a worker is killed; only a power cut can lose
+    the last commits, which a resumed study runs again), and readers and the
+    writer do not wait for each other. The log needs shared memory, so an
+    SQLite study stays on one machine (journal files or PostgreSQL are for
+    several). The mode is kept in the file; `synchronous` is per connection,
+    so the pool is emptied and every connection from now on gets it.
+    """
+    from sqlalchemy import event
+
+    def tune(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    event.listen(engine, "connect", tune)
+    engine.dispose()
+
+
 def open_storage(url: str, heartbeat: float = HEARTBEAT, *, reading: bool = False) -> Any:
     """An Optuna storage for `url`, connected (so an unreachable server is reported here).
 
@@ -95,6 +124,8 @@ def open_storage(url: str, heartbeat: float = HEARTBEAT, *, reading: bool = Fals
         storage = RDBStorage(_driver(url), engine_kwargs=engine, heartbeat_interval=interval,
                              grace_period=3 * interval,
                              heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRY))
+        if sqlite:
+            write_ahead(storage.engine)
         if sqlite and not reading:
             serialise(storage.engine)
         return storage
