@@ -141,7 +141,7 @@ def serve(request: StudyRequest, conn: Any) -> None:
             if time.monotonic() - last >= READ_SECONDS:
                 send("results", reader.read())
                 last = time.monotonic()
-            time.sleep(POLL_SECONDS)
+            workers.wait(POLL_SECONDS)
     except Exception as exc:  # noqa: BLE001 - e.g. the storage went away mid-study
         send("failed", one_line(exc))
     finally:

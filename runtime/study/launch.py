@@ -8,11 +8,11 @@ reached, a study name already used for another search.
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.connection
 import os
 import random
 import sys
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ from runtime.study.setup import ATTR, StudySetup, make_pruner, make_sampler, rea
 from runtime.study.space import SearchParam, SpaceError, grid
 from runtime.study.storage import HEARTBEAT, StorageError, open_storage
 from runtime.study.targets import check, resolve
-from runtime.study.worker import work
+from runtime.study.worker import Wakeups, work
 
 
 class StudyError(ValueError):
@@ -80,7 +80,8 @@ def create_or_resume(setup: StudySetup, url: str, name: str, heartbeat: float = 
     return study
 
 
-def _job(url: str, name: str, trusted: bool, threads: int, heartbeat: float, project_dir: str | None) -> None:
+def _job(url: str, name: str, trusted: bool, threads: int, heartbeat: float, project_dir: str | None,
+         wakeups: Wakeups) -> None:
     import signal
 
     import torch
@@ -91,7 +92,8 @@ def _job(url: str, name: str, trusted: bool, threads: int, heartbeat: float, pro
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
     torch.set_num_threads(threads)
-    work(url, name, trusted=trusted, num_threads=threads, heartbeat=heartbeat, project_dir=project_dir)
+    work(url, name, trusted=trusted, num_threads=threads, heartbeat=heartbeat, project_dir=project_dir,
+         wakeups=wakeups)
 
 
 def warm_start_method() -> str:
@@ -135,9 +137,10 @@ class LocalWorkers:
                  log: Callable[[str], None] = print, project_dir: str | None = None,
                  start_method: str | None = None) -> None:
         self.url, self.name, self.jobs, self.heartbeat, self.log = url, name, jobs, heartbeat, log
-        self._args = (url, name, trusted, self.THREADS, heartbeat, project_dir)
         self.start_method = start_method or warm_start_method()
         self._context = multiprocessing.get_context(self.start_method)
+        self.wakeups = Wakeups(self._context, jobs)
+        self._args = (url, name, trusted, self.THREADS, heartbeat, project_dir, self.wakeups)
         self.processes: list[Any] = []
         self.restarts = 2 * jobs
 
@@ -165,10 +168,15 @@ class LocalWorkers:
                          "and will be retried")
                 _fail_trials_of(self.url, self.name, proc.pid, self.heartbeat,
                                 f"its worker ended with {_exit_text(proc.exitcode)}; retried")
+                self.wakeups.post()  # its retry is waiting: an idle worker takes it now
                 if self.restarts and _waiting(self.url, self.name, self.heartbeat):
                     self.restarts -= 1
                     self._spawn()
         return self.running
+
+    def wait(self, seconds: float) -> None:
+        """Returns when a worker ends, or after `seconds`."""
+        multiprocessing.connection.wait([p.sentinel for p in self.processes], timeout=seconds)
 
     def stop(self, reason: str = "stopped; retried when the study resumes") -> None:
         """Ends every worker now; their running trials become failed, saying `reason` (retried on resuming)."""
@@ -207,7 +215,7 @@ def run_local(url: str, name: str, jobs: int, *, trusted: bool = False, heartbea
     workers.start()
     try:
         while workers.poll():
-            time.sleep(0.2)
+            workers.wait(0.2)
     finally:
         workers.stop()
 

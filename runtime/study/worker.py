@@ -23,8 +23,41 @@ from runtime.study.trial import TrialFailed, run_trial, worker_id
 
 Log = Callable[[str], None]
 #: Seconds between looks while nothing is waiting but other workers' trials run (one may fail and come back).
-#: Short, because the study (and `run_local`) ends only when the last worker has looked once more.
+#: Short, because the study (and `run_local`) ends only when the last worker has looked once more; local
+#: workers are woken at once by `Wakeups` instead.
 LINGER = 0.5
+
+
+class Wakeups:
+    """Local workers wake each other when a trial ends, so an idle one looks again at once.
+
+    An idle worker waits for another's trial to end (it may fail and come back
+    to be retried, or it was the last). Looking again only after `LINGER` cost
+    a two-job study up to half a second at its end, when the last trial ended
+    just after the idle worker had looked: ~10 % of a 16-trial study of short
+    trials. A trial that ends posts a wake-up for each other worker (at most
+    that many are kept, so wake-ups posted while nobody waits cost an idle
+    worker at most one extra look each). A semaphore has no owner, so a worker
+    killed at any moment leaves none held. Workers on other machines still look
+    every `LINGER`.
+    """
+
+    def __init__(self, context: Any, jobs: int) -> None:
+        self._others = max(1, jobs - 1)
+        self._posted = context.BoundedSemaphore(self._others)
+        for _ in range(self._others):
+            self._posted.acquire()
+
+    def post(self) -> None:
+        """A trial ended (or came back waiting): wakes the idle workers."""
+        for _ in range(self._others):
+            try:
+                self._posted.release()
+            except ValueError:  # as many wake-ups as workers are already posted
+                return
+
+    def wait(self, seconds: float) -> None:
+        self._posted.acquire(timeout=seconds)
 
 
 def _states():
@@ -86,10 +119,11 @@ def describe(values: dict[str, Any]) -> str:
 
 def work(url: str, name: str, *, trusted: bool = False, num_threads: int | None = None,
          heartbeat: float = HEARTBEAT, log: Log = print, stop: Callable[[], bool] = lambda: False,
-         project_dir: str | None = None) -> int:
+         project_dir: str | None = None, wakeups: Wakeups | None = None) -> int:
     """Runs trials of study `name` until none are waiting or running; returns how many this worker ran.
 
     `project_dir`: the project's folder on this machine (data files, runs/), if not where the study was made.
+    `wakeups`: shared with the other local workers (`run_local`), which wake this one when a trial ends.
     """
     import optuna
 
@@ -114,7 +148,8 @@ def work(url: str, name: str, *, trusted: bool = False, num_threads: int | None 
         if taken is None:
             if not study.get_trials(deepcopy=False, states=(states.RUNNING, states.WAITING)):
                 return done
-            time.sleep(min(heartbeat, LINGER))  # another worker's trial may still fail and come back
+            # Another worker's trial may still fail and come back.
+            (wakeups.wait if wakeups is not None else time.sleep)(min(heartbeat, LINGER))
             continue
         trial, tid = taken
         with beating(storage, trial, tid, heartbeat, journal):
@@ -128,6 +163,7 @@ def work(url: str, name: str, *, trusted: bool = False, num_threads: int | None 
                 trial.set_user_attr("error", message if isinstance(exc, (TrialFailed, ValueError)) else
                                     f"{type(exc).__name__}: {message}")
                 study.tell(trial, state=states.FAIL)
+                _ended(wakeups)
                 log(f"trial {trial.number:>3}  failed    {message}")
                 done += 1
                 continue
@@ -135,9 +171,15 @@ def work(url: str, name: str, *, trusted: bool = False, num_threads: int | None 
             study.tell(trial, state=states.PRUNED)
         else:
             study.tell(trial, outcome.value)
+        _ended(wakeups)
         state = "pruned" if outcome.pruned else "complete"
         value = "" if outcome.value is None else f"{setup.metric} {outcome.value:.4f}  "
         log(f"trial {trial.number:>3}  {state:<9} {value}{describe(outcome.values)}  "
             f"({outcome.epochs} epochs, {outcome.seconds:.1f} s, {worker_id()})")
         done += 1
     return done
+
+
+def _ended(wakeups: Wakeups | None) -> None:
+    if wakeups is not None:
+        wakeups.post()

@@ -1,0 +1,62 @@
+"""Local workers wake each other when a trial ends, so a study ends with its last trial.
+
+An idle local worker waits while another's trial runs (that trial may fail and
+come back). It used to look again only every `LINGER` seconds, so a two-job
+study ended up to that long after its last trial. Here `LINGER` is made far
+longer than the test may take: the idle worker must be woken by the trial's end.
+"""
+
+from __future__ import annotations
+
+import time
+
+import optuna
+from optuna.trial import TrialState
+
+from app.launch import EXAMPLE
+from graph import load
+from runtime.commands.check import project_registry
+from runtime.study import worker
+from runtime.study.launch import LocalWorkers, create_or_resume, setup_for
+from runtime.study.space import parse_param
+from runtime.study.trial import Outcome
+
+
+def _study(tmp_path, trials: int) -> str:
+    path = tmp_path / "digits.json"
+    path.write_text(EXAMPLE.read_text())
+    doc = load(path, project_registry())
+    setup = setup_for(doc, path, [parse_param("fc1.out_features=int:8..64:log")], sampler="random", prune="none",
+                      n_trials=trials)
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    create_or_resume(setup, url, "s")
+    return url
+
+
+def test_an_idle_worker_is_woken_when_the_last_trial_ends(tmp_path, monkeypatch):
+    url = _study(tmp_path, trials=2)
+    release = tmp_path / "release"
+
+    def trial_zero_waits_for_the_test(trial, *_args, **_kwargs):  # no training: the trials' timing is the test's
+        while trial.number == 0 and not release.exists():
+            time.sleep(0.02)
+        return Outcome(0.5, False, 1, 0.0, {})
+
+    monkeypatch.setattr(worker, "run_trial", trial_zero_waits_for_the_test)
+    monkeypatch.setattr(worker, "LINGER", 3600.0)  # an idle worker not woken would outlast the test
+    workers = LocalWorkers(url, "s", 2, heartbeat=3600.0, log=lambda line: None, start_method="fork")
+    workers.start()
+    try:
+        study = optuna.load_study(study_name="s", storage=url)
+        deadline = time.monotonic() + 120
+        while [t.state for t in study.get_trials()] != [TrialState.RUNNING, TrialState.COMPLETE]:
+            assert time.monotonic() < deadline, [t.state for t in study.get_trials()]
+            time.sleep(0.05)
+        assert len(workers.processes) == 2, "the worker that ran trial 1 waits while trial 0 runs"
+        release.touch()
+        while workers.poll():
+            assert time.monotonic() < deadline, "the idle worker was not woken when trial 0 ended"
+            workers.wait(0.2)
+    finally:
+        workers.stop()
+    assert [t.state for t in study.get_trials()] == [TrialState.COMPLETE] * 2
