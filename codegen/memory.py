@@ -11,6 +11,7 @@ one clear line instead of letting the machine swap to death.
 
 from __future__ import annotations
 
+import heapq
 import os
 from dataclasses import dataclass
 
@@ -50,8 +51,39 @@ def default_limit() -> int:
     return machine_memory() // 2
 
 
-def _walk(run: ScopeRun, batch: int, copies: int, totals: dict[str, int],
-          largest: dict[tuple[str, str], int]) -> None:
+Key = tuple[str, str]
+
+
+@dataclass
+class Tally:
+    """The estimate's sums kept by node, so that a parameter edit updates them from the nodes it ran again."""
+
+    batch: int
+    weights: int
+    activations: int
+    #: Each of the model's nodes' (weights, activations), its sub-networks' copies included.
+    parts: dict[str, tuple[int, int]]
+    #: Weight bytes by (scope, node id); each key's place in the walk (the first of equal sizes is the largest);
+    #: and a heap of (-bytes, place, key) whose entries are current when they match `largest`.
+    largest: dict[Key, int]
+    place: dict[Key, int]
+    heap: list[tuple[int, int, Key]]
+
+    def top(self) -> tuple[str, str, int] | None:
+        while self.heap and -self.heap[0][0] != self.largest[self.heap[0][2]]:
+            heapq.heappop(self.heap)
+        if not self.heap or not self.heap[0][0]:
+            return None
+        size, _, (scope, node_id) = self.heap[0]
+        return scope, node_id, -size
+
+
+def node_bytes(node_run: NodeRun, batch: int) -> tuple[int, int]:
+    """One node's own weights, and its outputs for one batch, in bytes."""
+    return node_run.weight_bytes, sum(info.numel(batch) * info.itemsize() for info in node_run.outputs.values())
+
+
+def _walk(run: ScopeRun, batch: int, copies: int, totals: list[int], largest: dict[Key, int]) -> None:
     for nid, node_run in run.nodes.items():
         children = run.children.get(nid)
         if children:
@@ -59,28 +91,67 @@ def _walk(run: ScopeRun, batch: int, copies: int, totals: dict[str, int],
             for child in children:
                 _walk(child, batch, copies * max(1, int(each)), totals, largest)
             continue
-        _count(run.scope, node_run, batch, copies, totals, largest)
+        weights, activations = node_bytes(node_run, batch)
+        totals[0] += weights * copies
+        totals[1] += activations * copies
+        key = (run.scope, node_run.node_id)
+        largest[key] = largest.get(key, 0) + weights * copies
 
 
-def _count(scope: str, node_run: NodeRun, batch: int, copies: int, totals: dict[str, int],
-           largest: dict[tuple[str, str], int]) -> None:
-    totals["weights"] += node_run.weight_bytes * copies
-    totals["activations"] += copies * sum(info.numel(batch) * info.itemsize() for info in node_run.outputs.values())
-    key = (scope, node_run.node_id)
-    largest[key] = largest.get(key, 0) + node_run.weight_bytes * copies
+def _tally(root: ScopeRun, batch: int) -> Tally:
+    parts: dict[str, tuple[int, int]] = {}
+    largest: dict[Key, int] = {}
+    for nid in root.nodes:
+        totals = [0, 0]
+        _walk(ScopeRun(root.scope, {nid: root.nodes[nid]}, root.children), batch, 1, totals, largest)
+        parts[nid] = (totals[0], totals[1])
+    place = {key: k for k, key in enumerate(largest)}
+    heap = [(-size, place[key], key) for key, size in largest.items()]
+    heapq.heapify(heap)
+    return Tally(batch, sum(w for w, _ in parts.values()), sum(a for _, a in parts.values()), parts, largest,
+                 place, heap)
+
+
+def _updated(basis: Tally, root: ScopeRun, rerun: frozenset[str]) -> Tally | None:
+    """`basis` with the `rerun` nodes counted again (None when one holds a sub-network: count in full)."""
+    tally = Tally(basis.batch, basis.weights, basis.activations, dict(basis.parts), dict(basis.largest),
+                  basis.place, list(basis.heap))
+    for nid in rerun:
+        key = (root.scope, nid)
+        if nid in root.children or nid not in tally.parts or key not in tally.place:
+            return None
+        weights, activations = node_bytes(root.nodes[nid], basis.batch)
+        old_weights, old_activations = tally.parts[nid]
+        tally.parts[nid] = (weights, activations)
+        tally.weights += weights - old_weights
+        tally.activations += activations - old_activations
+        tally.largest[key] = weights
+        heapq.heappush(tally.heap, (-weights, tally.place[key], key))
+    if len(tally.heap) > 2 * len(tally.largest) + 64:  # drop the entries sizes have since moved away from
+        tally.heap = [(-size, tally.place[key], key) for key, size in tally.largest.items()]
+        heapq.heapify(tally.heap)
+    return tally
+
+
+def tally_of(inference: Inference, batch_size: int) -> Tally:
+    """The inference's sums for `batch_size`: from the inference it was made from where that has them."""
+    if inference.tally is None or inference.tally.batch != batch_size:
+        basis = inference.basis
+        tally = None
+        if basis is not None and basis.batch == batch_size and inference.rerun is not None:
+            tally = _updated(basis, inference.root, inference.rerun)
+        inference.tally = tally or _tally(inference.root, batch_size)
+        inference.basis = None  # no chain of older inferences stays alive through it
+    return inference.tally
 
 
 def estimate_memory(inference: Inference, batch_size: int, optimizer: str = "adam",
                     momentum: float = 0.0) -> MemoryEstimate:
-    totals = {"weights": 0, "activations": 0}
-    largest: dict[tuple[str, str], int] = {}
-    _walk(inference.root, batch_size, 1, totals, largest)
+    tally = tally_of(inference, batch_size)
     states = OPTIMIZER_STATES.get(optimizer, 2)
     if optimizer == "sgd" and not momentum:
         states = 0
-    top = max(largest.items(), key=lambda kv: kv[1], default=None)
-    return MemoryEstimate(totals["weights"], totals["activations"], states,
-                          (top[0][0], top[0][1], top[1]) if top and top[1] else None)
+    return MemoryEstimate(tally.weights, tally.activations, states, tally.top())
 
 
 def size_text(n: int) -> str:

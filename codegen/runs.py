@@ -81,9 +81,11 @@ class ScopeRun:
     nodes: dict[str, NodeRun] = field(default_factory=dict)
     #: For each sub-network node: one run of its body per copy that differs (repeats).
     children: dict[str, list[ScopeRun]] = field(default_factory=dict)
-    #: What each node produced, by (node id, port): the model's meta tensors, kept so that a parameter edit
-    #: runs only the nodes after the edited one (`codegen.shapes.reinfer_shapes`).
-    values: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False, compare=False)
+    #: What each node produced, by node id and port: the model's meta tensors, kept so that a parameter edit
+    #: runs only the nodes it changes (`codegen.shapes.reinfer_shapes`).
+    values: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False, compare=False)
+    #: The scope's order, edges and ties (a `codegen.structure.Structure`), which a parameter edit keeps.
+    structure: Any = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -91,8 +93,15 @@ class Inference:
     root: ScopeRun
     problems: list[Problem]
     first_runs: dict[tuple[str, str], NodeRun] = field(default_factory=dict)
-    #: Nodes run to make this (a full run: every node; a parameter edit: the edited node and those after it).
+    #: Nodes run to make this (a full run: every node; a parameter edit: the edited node and those whose
+    #: inputs it changed).
     ran: int = 0
+    #: The model's nodes whose runs are new since the inference this was made from (None: a full run).
+    rerun: frozenset[str] | None = None
+    #: The memory estimate's sums by node (`codegen.memory.Tally`), made on first use; and the inference's
+    #: this was made from, which the estimate updates from the `rerun` nodes.
+    tally: Any = field(default=None, repr=False, compare=False)
+    basis: Any = field(default=None, repr=False, compare=False)
 
     def node(self, scope: str, node_id: str) -> NodeRun | None:
         """The node's result (for a node inside a group: in the group's first use)."""

@@ -10,6 +10,7 @@ numbers. The batch dimension is a sentinel size shown as "B".
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -30,10 +31,11 @@ from codegen.runs import (  # noqa: F401 - re-exported: the inference records li
     meta_tensor,
     tensor_info,
 )
+from codegen.structure import Structure, same_values
 from graph.document import ROOT, Document, Graph, Node
+from graph.kinds import kind_of as graph_kind_of
 from graph.problems import Problem
-from graph.ties import TIE, source_text, ties_of
-from graph.validate import topological_order
+from graph.ties import TIE, source_text
 
 #: Groups nested deeper than this are reported (a group that contains itself).
 MAX_DEPTH = 20
@@ -58,6 +60,10 @@ class InferCall:
     sources: dict[str, str]
 
 
+class NotLocal(Exception):
+    """A parameter edit's inference would have to run a sub-network again: only a full run equals that."""
+
+
 class Runner:
     """Runs scopes node by node; nested scopes (groups) run through their kinds."""
 
@@ -73,6 +79,8 @@ class Runner:
         self.code_cache: dict[str, tuple[Any, Any]] = {}
         self.depth = 0
         self.ran = 0
+        #: The nodes run again by a parameter edit (`_rerun`).
+        self.rerun: set[str] = set()
 
     def fail(self, scope: str, node: Node, failed: NodeFailed, run: NodeRun) -> None:
         run.error = failed.message
@@ -82,66 +90,97 @@ class Runner:
 
     def run_scope(self, scope: str, given: dict[str, torch.Tensor] | None, reuse: ScopeRun | None = None,
                   stale: set[str] | frozenset[str] = frozenset()) -> tuple[ScopeRun, dict[str, Any]]:
-        """Runs the scope's nodes in order; with `reuse`, only the `stale` ones (the rest are taken from it)."""
+        """Runs the scope's nodes in order; with `reuse`, only the `stale` ones and those whose inputs they changed.
+
+        `reuse` is this scope's run before parameter edits of the `stale`
+        nodes: its structure (order, edges, ties) still holds, and a node
+        whose inputs are what they were keeps its run (`_rerun`).
+        """
         g = self.doc.scope(scope)
-        result = ScopeRun(scope)
-        values: dict[tuple[str, str], Any] = {}
-        if reuse is not None:
-            values = {key: v for key, v in reuse.values.items() if key[0] not in stale}
-        result.values = values
         outputs: dict[str, Any] = {}
-        try:
-            order = topological_order(g)
-        except Exception:  # noqa: BLE001 - a cycle; validation reports it
-            return result, outputs
-        incoming: dict[str, list[Any]] = {}
-        for e in g.edges:
-            incoming.setdefault(e.dst, []).append(e)
-        for nid in order:
-            node = g.nodes[nid]
-            if reuse is not None and nid not in stale and nid in reuse.nodes:
-                result.nodes[nid] = reuse.nodes[nid]
-                if nid in reuse.children:
-                    result.children[nid] = reuse.children[nid]
-                continue
-            run = NodeRun(nid, node.label, node.type)
-            result.nodes[nid] = run
-            self.first.setdefault((scope, nid), run)
-            ins: dict[str, Any] = {}
-            sources: dict[str, str] = {}
-            missing = False
-            for e in incoming.get(nid, ()):
-                sources.setdefault(e.dst_port, g.nodes[e.src].label if e.src in g.nodes else e.src)
-                v = values.get((e.src, e.src_port))
-                if v is None:
-                    missing = True
-                    continue
-                ins.setdefault(e.dst_port, []).append(v)
-            if missing:
-                run.skipped = True
-                continue
-            call = InferCall(self, scope, node, ins, run, given, result, outputs, sources)
-            self.ran += 1
+        structure = reuse.structure if reuse is not None and reuse.structure is not None else None
+        if structure is None or not structure.fits(g):
             try:
-                produced = self.kind_of(node.type).infer(call)
-            except SkipNode:
-                run.skipped = True
-                continue
-            except NodeFailed as failed:
-                self.fail(scope, node, failed, run)
-                continue
-            for port, tensor in produced.items():
-                values[(nid, port)] = tensor
-                info = tensor_info(tensor)
-                if info is not None:
-                    run.outputs[port] = info
-        self.check_ties(scope, g, result)
+                structure = Structure.of(scope, g)
+            except Exception:  # noqa: BLE001 - a cycle; validation reports it
+                return ScopeRun(scope), outputs
+        result = ScopeRun(scope, structure=structure)
+        if reuse is None:
+            for nid in structure.order:
+                self.run_node(scope, g.nodes[nid], structure, given, result, outputs)
+        else:
+            self._rerun(scope, g, structure, given, result, outputs, reuse, stale)
+        self.check_ties(scope, structure, result)
         return result, outputs
 
-    def check_ties(self, scope: str, g: Graph, result: ScopeRun) -> None:
+    def _rerun(self, scope: str, g: Graph, structure: Structure, given: dict[str, torch.Tensor] | None,
+               result: ScopeRun, outputs: dict[str, Any], reuse: ScopeRun, stale: set[str] | frozenset[str]) -> None:
+        """The `stale` nodes run again, in order; a node after one whose outputs changed runs again too.
+
+        Raises NotLocal when a sub-network would have to run again (other copies share its body's runs).
+        """
+        result.nodes, result.children, result.values = dict(reuse.nodes), dict(reuse.children), dict(reuse.values)
+        queue = [(structure.position[nid], nid) for nid in stale if nid in structure.position]
+        heapq.heapify(queue)
+        queued = set(stale)
+        while queue:
+            _, nid = heapq.heappop(queue)
+            node = g.nodes[nid]
+            if nid in result.children or graph_kind_of(node.type).subnetwork(node) is not None:
+                raise NotLocal(nid)
+            before = result.values.pop(nid, None)
+            self.first.pop((scope, nid), None)
+            self.rerun.add(nid)
+            self.run_node(scope, node, structure, given, result, outputs)
+            if not same_values(before, result.values.get(nid)):
+                for nxt in structure.after[nid]:
+                    if nxt not in queued:
+                        queued.add(nxt)
+                        heapq.heappush(queue, (structure.position[nxt], nxt))
+
+    def run_node(self, scope: str, node: Node, structure: Structure, given: dict[str, torch.Tensor] | None,
+                 result: ScopeRun, outputs: dict[str, Any]) -> None:
+        """One node on its inputs' meta tensors; what it produced goes into `result.values`."""
+        g = self.doc.scope(scope)
+        nid = node.id
+        run = NodeRun(nid, node.label, node.type)
+        result.nodes[nid] = run
+        self.first.setdefault((scope, nid), run)
+        ins: dict[str, Any] = {}
+        sources: dict[str, str] = {}
+        missing = False
+        for e in structure.incoming.get(nid, ()):
+            sources.setdefault(e.dst_port, g.nodes[e.src].label if e.src in g.nodes else e.src)
+            v = result.values.get(e.src, {}).get(e.src_port)
+            if v is None:
+                missing = True
+                continue
+            ins.setdefault(e.dst_port, []).append(v)
+        if missing:
+            run.skipped = True
+            return
+        call = InferCall(self, scope, node, ins, run, given, result, outputs, sources)
+        self.ran += 1
+        try:
+            produced = self.kind_of(node.type).infer(call)
+        except SkipNode:
+            run.skipped = True
+            return
+        except NodeFailed as failed:
+            self.fail(scope, node, failed, run)
+            return
+        result.values[nid] = produced
+        for port, tensor in produced.items():
+            info = tensor_info(tensor)
+            if info is not None:
+                run.outputs[port] = info
+
+    def check_ties(self, scope: str, structure: Structure, result: ScopeRun) -> None:
         """A tie's two parameters exist and have one shape and dtype (else training would fail later)."""
-        for nid, node in g.nodes.items():
-            for tie in ties_of(scope, node):
+        g = self.doc.scope(scope)
+        for nid, ties in structure.ties.items():
+            node = g.nodes[nid]
+            for tie in ties:
                 target = result.nodes.get(nid)
                 source = _run_at(result, tie.path)
                 if target is None or source is None or target.skipped or source.skipped or target.error \
@@ -227,31 +266,31 @@ def downstream(g: Graph, *node_ids: str) -> set[str]:
 def reinfer_shapes(doc: Document, previous: Inference, edited: set[str] | frozenset[str],
                    layers: Mapping[str, LayerDef] | None = None, *, trusted: bool = False,
                    support: dict[str, Any] | None = None) -> Inference | None:
-    """`previous` after parameter edits of the model's nodes `edited`: only they and the nodes after them run.
+    """`previous` after parameter edits of the model's nodes `edited`: only they, and the nodes whose inputs
+    that changed, run again.
 
-    The rest — their runs, meta tensors and problems — is `previous`'s. None
-    when that would not equal a full run: a sub-network (group, ensemble,
-    forest) after the node, whose body's runs other copies share.
+    The rest — their runs, meta tensors and problems, and the order and edges
+    (`codegen.structure`) — is `previous`'s. None when that would not equal a
+    full run: a sub-network (group, ensemble, forest) whose inputs changed,
+    whose body's runs other copies share.
     """
     from codegen.catalogue import LAYERS
     from codegen.kinds import compiler_kinds
     from codegen.support_runtime import support_namespace
-    from graph.kinds import kind_of
 
-    g = doc.graph
-    if not edited <= g.nodes.keys():
-        return None
-    stale = downstream(g, *edited)
-    if any(kind_of(g.nodes[nid].type).subnetwork(g.nodes[nid]) is not None for nid in stale):
+    if not edited <= doc.graph.nodes.keys():
         return None
     layers = LAYERS if layers is None else layers
     runner = Runner(doc, layers, trusted, support_namespace() if support is None else support,
                     compiler_kinds(layers))
-    runner.first = {key: run for key, run in previous.first_runs.items() if key[0] != ROOT or key[1] not in stale}
-    runner.problems = [p for p in previous.problems
-                       if p.scope != ROOT or (p.node_id not in stale and p.param != TIE)]
-    root, _ = runner.run_scope(ROOT, None, reuse=previous.root, stale=stale)
-    return Inference(root, runner.problems, runner.first, runner.ran)
+    runner.first = dict(previous.first_runs)
+    try:
+        root, _ = runner.run_scope(ROOT, None, reuse=previous.root, stale=edited)
+    except NotLocal:
+        return None
+    kept = [p for p in previous.problems if p.scope != ROOT or (p.node_id not in runner.rerun and p.param != TIE)]
+    return Inference(root, kept + runner.problems, runner.first, runner.ran, rerun=frozenset(runner.rerun),
+                     basis=previous.tally)
 
 
 def clear_cache() -> None:

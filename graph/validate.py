@@ -90,14 +90,23 @@ def can_connect(doc: Document, scope: str, edge: Edge, registry: Registry) -> Pr
 
 @dataclass
 class ScopeChecks:
-    """One scope's problems in the order `validate` lists them: labels, then node by node, then edges and cycles."""
+    """One scope's problems in the order `validate` lists them: labels, then node by node, then edges and cycles.
+
+    Only nodes with problems are kept (in `nodes`), so listing them costs what
+    they are, not the scope's size; `position` (document order) orders them
+    and `incoming` (connections per input) lets one node be checked again
+    without reading every edge.
+    """
 
     head: list[Problem] = field(default_factory=list)
     nodes: dict[str, list[Problem]] = field(default_factory=dict)
     tail: list[Problem] = field(default_factory=list)
+    position: dict[str, int] = field(default_factory=dict)
+    incoming: Counter[tuple[str, str]] = field(default_factory=Counter)
 
     def flat(self) -> list[Problem]:
-        return [*self.head, *(p for problems in self.nodes.values() for p in problems), *self.tail]
+        ordered = sorted(self.nodes, key=lambda nid: self.position.get(nid, -1))
+        return [*self.head, *(p for nid in ordered for p in self.nodes[nid]), *self.tail]
 
 
 @dataclass
@@ -151,9 +160,11 @@ def _check_scope(doc: Document, scope: str, registry: Registry) -> ScopeChecks:
                 if n.label == label:
                     problems.append(Problem(f"label {label!r} is used by {count} nodes; labels name the layers "
                                         "in generated code and must be unique", scope, n.id, label=n.label))
-    incoming = Counter((e.dst, e.dst_port) for e in g.edges)
+    checks.incoming = incoming = Counter((e.dst, e.dst_port) for e in g.edges)
+    checks.position = {nid: k for k, nid in enumerate(g.nodes)}
     for n in g.nodes.values():
-        checks.nodes[n.id] = node_problems(doc, scope, n, registry, incoming)
+        if found := node_problems(doc, scope, n, registry, incoming):
+            checks.nodes[n.id] = found
     problems = checks.tail
     for e in g.edges:
         src, dst = g.nodes.get(e.src), g.nodes.get(e.dst)
@@ -215,10 +226,10 @@ def validation(doc: Document, registry: Registry) -> Validation:
 
 def recheck_node(previous: Validation, doc: Document, scope: str, node_id: str, registry: Registry) -> Validation:
     """`previous` with one node's own checks made again: what a parameter edit can change (nothing else moved)."""
-    g = doc.scope(scope)
-    incoming = Counter((e.dst, e.dst_port) for e in g.edges if e.dst == node_id)
     checks = previous.scopes[scope]
     nodes = dict(checks.nodes)
-    nodes[node_id] = node_problems(doc, scope, g.nodes[node_id], registry, incoming)
-    scopes = {**previous.scopes, scope: ScopeChecks(checks.head, nodes, checks.tail)}
+    nodes.pop(node_id, None)
+    if found := node_problems(doc, scope, doc.scope(scope).nodes[node_id], registry, checks.incoming):
+        nodes[node_id] = found
+    scopes = {**previous.scopes, scope: ScopeChecks(checks.head, nodes, checks.tail, checks.position, checks.incoming)}
     return Validation(scopes, previous.tail, checked=1)
