@@ -85,6 +85,17 @@ class IndexBatches:
         return tuple(t.pin_memory() for t in batch) if self.pin_memory else batch
 
 
+def val_batch_size(n: int, batch_size: int) -> int:
+    """Evaluation batches: the training batch size but at least 256; a split of at most two such is one batch.
+
+    A remainder batch costs a whole model call, a loss and its metric kernels
+    again; on a small model with short epochs that was a visible share of the
+    run. The exported train.py's ``val_batches`` cuts the split the same way.
+    """
+    size = max(batch_size, 256)
+    return max(size, n) if n <= 2 * size else size
+
+
 def auto_workers() -> int:
     """Workers for a streaming DataLoader: the cores the trainer leaves free, at most 4.
 

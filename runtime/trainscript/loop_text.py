@@ -127,7 +127,9 @@ def batches(x: torch.Tensor, y: torch.Tensor, epoch: int, rank: int = 0, world: 
 
 
 def val_batches(x: torch.Tensor, y: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]] | None:
+    """The validation split in batches of the training batch size but at least 256; up to two such: one batch."""
     size, targets = max(RECIPE["batch_size"], 256), x if TARGET_IS_INPUT else y
+    size = max(size, x.shape[0]) if x.shape[0] <= 2 * size else size
     return [(x[k : k + size], targets[k : k + size]) for k in range(0, x.shape[0], size)] or None
 '''
 
