@@ -59,8 +59,11 @@ class Outcome:
 
 
 def run_trial(trial: Any, setup: StudySetup, study_name: str, doc: Document, targets: dict[str, Target],
-              *, trusted: bool, num_threads: int | None = None) -> Outcome:
-    """Trains the trial's revision of the project; records its run folder and results on the trial."""
+              *, trusted: bool, num_threads: int | None = None, dataset_loader: Any = None) -> Outcome:
+    """Trains the trial's revision of the project; records its run folder and results on the trial.
+
+    `dataset_loader`: as `runtime.session.prepare` takes it (a worker passes one that keeps its datasets).
+    """
     from runtime.run_folder import new_run_dir
     from runtime.session import prepare, run
 
@@ -72,7 +75,7 @@ def run_trial(trial: Any, setup: StudySetup, study_name: str, doc: Document, tar
     trial.set_user_attr("worker", worker_id())
     reporter = EpochReporter(trial, setup.metric)
     job = prepare(variant, project_dir=setup.folder, trusted=trusted, overrides=setup.overrides, run_dir=run_dir,
-                  extra_callbacks=[reporter], num_threads=num_threads)
+                  extra_callbacks=[reporter], num_threads=num_threads, dataset_loader=dataset_loader)
     metrics = run(job)
     trial.set_user_attr("metrics", metrics)
     trial.set_user_attr("epochs", reporter.epochs)

@@ -128,9 +128,11 @@ def work(url: str, name: str, *, trusted: bool = False, num_threads: int | None 
     import optuna
 
     from graph.fileformat import loads
+    from graph.trust import code_that_runs
     from runtime.commands.check import project_registry
     from runtime.study.setup import make_pruner, make_sampler, read_setup
     from runtime.study.targets import resolve
+    from runtime.warm_worker import caching_loader
 
     storage = open_storage(url, heartbeat)
     study = optuna.load_study(study_name=name, storage=storage)
@@ -142,6 +144,9 @@ def work(url: str, name: str, *, trusted: bool = False, num_threads: int | None 
     doc = loads(setup.project, registry)
     targets = {p.path: resolve(doc, registry, p.path) for p in setup.params}
     journal, done, states = is_journal(url), 0, _states()
+    # Each trial trains on the same data (unless a dataset setting is searched): loaded once per worker
+    # (digits: 35 ms of a 0.35 s trial). Not where the project's own code runs: it could change the data.
+    datasets = None if code_that_runs(doc, True) else caching_loader()
     while not stop():
         recover_stale(storage, study, heartbeat, journal)
         taken = take_waiting(storage, study)
@@ -154,7 +159,8 @@ def work(url: str, name: str, *, trusted: bool = False, num_threads: int | None 
         trial, tid = taken
         with beating(storage, trial, tid, heartbeat, journal):
             try:
-                outcome = run_trial(trial, setup, name, doc, targets, trusted=trusted, num_threads=num_threads)
+                outcome = run_trial(trial, setup, name, doc, targets, trusted=trusted, num_threads=num_threads,
+                                    dataset_loader=datasets)
             except KeyboardInterrupt:
                 study.tell(trial, state=states.FAIL)
                 raise

@@ -1,6 +1,6 @@
-"""Local workers wake each other when a trial ends, so a study ends with its last trial.
+"""What a study worker does once rather than per trial, and how local workers end together.
 
-An idle local worker waits while another's trial runs (that trial may fail and
+A worker loads the project's dataset once for all its trials. An idle local worker waits while another's trial runs (that trial may fail and
 come back). It used to look again only every `LINGER` seconds, so a two-job
 study ended up to that long after its last trial. Here `LINGER` is made far
 longer than the test may take: the idle worker must be woken by the trial's end.
@@ -8,6 +8,7 @@ longer than the test may take: the idle worker must be woken by the trial's end.
 
 from __future__ import annotations
 
+import json
 import time
 
 import optuna
@@ -22,9 +23,11 @@ from runtime.study.space import parse_param
 from runtime.study.trial import Outcome
 
 
-def _study(tmp_path, trials: int) -> str:
+def _study(tmp_path, trials: int, **recipe) -> str:
     path = tmp_path / "digits.json"
-    path.write_text(EXAMPLE.read_text())
+    data = json.loads(EXAMPLE.read_text())
+    data["recipe"].update(recipe)
+    path.write_text(json.dumps(data))
     doc = load(path, project_registry())
     setup = setup_for(doc, path, [parse_param("fc1.out_features=int:8..64:log")], sampler="random", prune="none",
                       n_trials=trials)
@@ -60,3 +63,17 @@ def test_an_idle_worker_is_woken_when_the_last_trial_ends(tmp_path, monkeypatch)
     finally:
         workers.stop()
     assert [t.state for t in study.get_trials()] == [TrialState.COMPLETE] * 2
+
+
+def test_a_worker_loads_its_dataset_once_for_all_its_trials(tmp_path, monkeypatch):
+    import runtime.data
+
+    url = _study(tmp_path, trials=3, epochs=1, checkpoint_every=0)
+    loads: list[str] = []
+    load = runtime.data.load_dataset
+    monkeypatch.setattr(runtime.data, "load_dataset", lambda spec, folder: (loads.append(spec["name"]),
+                                                                             load(spec, folder))[1])
+    assert worker.work(url, "s", log=lambda line: None) == 3
+    study = optuna.load_study(study_name="s", storage=url)
+    assert [t.state for t in study.get_trials()] == [TrialState.COMPLETE] * 3
+    assert loads == ["digits"]
