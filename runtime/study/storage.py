@@ -13,8 +13,11 @@ equivalent one in the trial's user attributes.
 
 from __future__ import annotations
 
+import functools
 import re
+import threading
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -59,8 +62,19 @@ def is_journal(url: str) -> bool:
     return url.startswith("journal:")
 
 
+#: Storage methods that only read: their transactions need no write lock (`serialise`).
+READS = ("get_study_id_from_name", "get_study_name_from_id", "get_study_directions", "get_study_user_attrs",
+         "get_study_system_attrs", "get_trial_user_attrs", "get_trial_system_attrs", "get_all_studies",
+         "get_trial_param", "get_trial_id_from_study_id_trial_number", "get_trial_number_from_id", "get_trial",
+         "get_all_trials", "get_n_trials", "get_best_trial",
+         # What Optuna's caching storage (every Study's) and `fail_stale_trials` call to read the trials:
+         "_get_trials", "_get_stale_trial_ids")
+
+_reading = threading.local()
+
+
 def serialise(engine: Any) -> None:
-    """Every SQLite transaction takes the write lock when it begins (``BEGIN IMMEDIATE``).
+    """Every SQLite transaction that may write takes the write lock when it begins (``BEGIN IMMEDIATE``).
 
     Optuna claims a waiting trial by reading its state and then writing RUNNING
     in one transaction, relying on ``SELECT ... FOR UPDATE`` to keep others out
@@ -69,10 +83,47 @@ def serialise(engine: Any) -> None:
     run the trial (seen in `tests/runtime/test_study_claims.py`). Beginning
     with the write lock serialises them; a study's transactions are short.
     This is SQLAlchemy's documented recipe for pysqlite transactions.
+
+    The storage's reading methods (`READS`, marked by `_SQLiteStorage`) begin
+    an ordinary transaction: in write-ahead-log mode it reads a consistent
+    snapshot without the lock, so one worker's reads (the trials list before
+    each claim, the pruner's look at every epoch) do not hold up another's
+    writes.
     """
     from sqlalchemy import event
 
-    event.listen(engine, "begin", lambda connection: connection.exec_driver_sql("BEGIN IMMEDIATE"))
+    def begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN" if getattr(_reading, "on", False) else "BEGIN IMMEDIATE")
+
+    event.listen(engine, "begin", begin)
+
+
+def _only_reads(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def reading(*args: Any, **kwargs: Any) -> Any:
+        outer = getattr(_reading, "on", False)
+        _reading.on = True
+        try:
+            return method(*args, **kwargs)
+        finally:
+            _reading.on = outer
+
+    return reading
+
+
+@functools.cache
+def _sqlite_storage_class() -> type:
+    """Optuna's RDBStorage whose reading methods mark their transactions as reads (see `serialise`)."""
+    from optuna.storages import RDBStorage
+
+    methods = {name: _only_reads(getattr(RDBStorage, name)) for name in READS if hasattr(RDBStorage, name)}
+    return type("SQLiteStorage", (RDBStorage,), {**methods, "__module__": __name__})
+
+
+def __getattr__(name: str) -> Any:
+    if name == "SQLiteStorage":  # made on first use (Optuna is imported late); here so a pickled storage loads
+        return _sqlite_storage_class()
+    raise AttributeError(name)
 
 
 def write_ahead(engine: Any) -> None:
@@ -145,9 +196,10 @@ def open_storage(url: str, heartbeat: float = HEARTBEAT, *, reading: bool = Fals
         interval = max(1, round(heartbeat))
         known = _identity(url)
         checked = known is not None and known in _CHECKED
-        storage = RDBStorage(_driver(url), engine_kwargs=engine, heartbeat_interval=interval,
-                             grace_period=3 * interval, skip_compatibility_check=checked, skip_table_creation=checked,
-                             heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRY))
+        kind = _sqlite_storage_class() if sqlite else RDBStorage
+        storage = kind(_driver(url), engine_kwargs=engine, heartbeat_interval=interval,
+                       grace_period=3 * interval, skip_compatibility_check=checked, skip_table_creation=checked,
+                       heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRY))
         if (made := _identity(url)) is not None:
             _CHECKED.add(made)
         if sqlite:

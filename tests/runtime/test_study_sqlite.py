@@ -91,3 +91,30 @@ def test_tables_are_made_and_checked_once_per_process_and_its_forked_workers(tmp
     other = f"sqlite:///{tmp_path / 'other.db'}"
     optuna.create_study(study_name="o", storage=open_storage(other))
     assert len(checks) == 3
+
+
+def test_a_workers_reads_do_not_wait_for_another_workers_write_lock(tmp_path):
+    """The trials list before each claim and the pruner's look at every epoch are reads: no write lock."""
+    url, study = _study(tmp_path)
+    other = sqlite3.connect(tmp_path / "s.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another worker in the middle of writing
+    other.execute("UPDATE trials SET number = number")
+    worker = optuna.load_study(study_name="s", storage=open_storage(url))
+    read = threading.Event()
+    seen: list[object] = []
+
+    def look() -> None:
+        seen.append([t.state.name for t in worker.get_trials(deepcopy=False)])
+        storage = worker._storage
+        seen.append(storage.get_trial(study.trials[0]._trial_id).state.name)
+        read.set()
+
+    reader = threading.Thread(target=look, daemon=True)
+    reader.start()
+    try:
+        assert read.wait(20), "a worker's read waited for another worker's write lock"
+    finally:
+        other.execute("COMMIT")
+        other.close()
+        reader.join()
+    assert seen == [["WAITING"], "WAITING"]
