@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from app.cli import main as cli_main
 from app.launch import EXAMPLE
 from graph import save
 from graph.builder import Builder
@@ -22,6 +23,15 @@ from tests.codegen.graphs import builder
 
 def torchcanvas(*args: str, timeout: int = 180) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "app", *args], capture_output=True, text=True, timeout=timeout)
+
+
+def in_process(capsys, *args: str) -> subprocess.CompletedProcess:
+    """`torchcanvas ARGS` through the entry function `python -m app` calls, in this process (no interpreter
+    and torch start-up per case; `test_check_from_the_command_line_exits_1_with_one_line` runs the real one)."""
+    capsys.readouterr()
+    code = cli_main(list(args))
+    captured = capsys.readouterr()
+    return subprocess.CompletedProcess(["torchcanvas", *args], code, captured.out, captured.err)
 
 
 def example(tmp_path: Path, change) -> Path:
@@ -96,11 +106,22 @@ def _param_group_without_node(data):
     (_param_group_without_node, "recipe.param_groups[0].nodes"),
 ], ids=["shape-mismatch", "epochs-0", "lr-negative", "dataset-missing", "1e12-features", "hook-setting-type",
         "hook-setting-negative", "hook-params-not-an-object", "hook-setting-unknown", "code-hook-entry", "param-group-label"])
-def test_check_exits_1_naming_the_problem(tmp_path, change, named):
-    result = torchcanvas("check", str(example(tmp_path, change)))
+def test_check_exits_1_naming_the_problem(tmp_path, capsys, change, named):
+    result = in_process(capsys, "check", str(example(tmp_path, change)))
     assert result.returncode == 1, result.stdout + result.stderr
     assert named in result.stdout + result.stderr
     assert " ok " not in result.stdout and "Traceback" not in result.stderr
+
+
+def test_check_from_the_command_line_exits_1_with_one_line(tmp_path):
+    path = example(tmp_path, _shape_mismatch)
+    result = torchcanvas("check", str(path))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stderr == "" and "Traceback" not in result.stdout
+    named = [line for line in result.stdout.splitlines() if "(fc2.in_features)" in line]
+    assert named == [f"error: {path}: Linear 'fc2' expects in_features=7, but receives 128 from 'drop' (x: (B, 128)); "
+                     "clear in_features to infer it (fc2.in_features)"]
+    assert " ok " not in result.stdout
 
 
 def conv_too_big() -> Builder:
@@ -111,10 +132,10 @@ def conv_too_big() -> Builder:
     return b
 
 
-def test_check_names_a_kernel_larger_than_its_input(tmp_path):
+def test_check_names_a_kernel_larger_than_its_input(tmp_path, capsys):
     path = tmp_path / "conv.json"
     save(conv_too_big().doc, path)
-    result = torchcanvas("check", str(path))
+    result = in_process(capsys, "check", str(path))
     assert result.returncode == 1
     assert "(node conv)" in result.stdout and "kernel" in result.stdout.lower()
 
