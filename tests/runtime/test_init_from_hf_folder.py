@@ -42,13 +42,26 @@ def imported_with_folder(tmp_path: Path):
     return gpt, tokens, doc, compiled, folder
 
 
-def test_a_hugging_face_folder_loads_under_the_original_names_with_the_tied_head(tmp_path: Path):
-    gpt, tokens, doc, _, _ = imported_with_folder(tmp_path)
-    job = prepare(doc, run_dir=tmp_path / "run", trusted=True)
-    model = job.trainer.model.eval()
+def assert_training_starts_from(gpt, tokens, doc, run_dir: Path) -> None:
+    """The model training prepares computes what `gpt` does, with its head tied to the token embedding."""
+    model = prepare(doc, run_dir=run_dir, trusted=True).trainer.model.eval()
     assert model.lm_head.weight is model.transformer_wte.weight
     with torch.no_grad():
         torch.testing.assert_close(model(tokens), gpt(tokens), atol=1e-5, rtol=1e-5)
+
+
+def assert_exported_weights_are(gpt, tokens, compiled, export: Path) -> None:
+    """The weights file the exported train.py loads (strictly, under the model's names) computes what `gpt` does."""
+    (spec,) = json.loads((export / "recipe.json").read_text())["init_from"]
+    model = build_from_compiled(compiled).eval()
+    model.load_state_dict(load_file(str(export / spec["file"])), strict=True)  # as train.py loads it
+    with torch.no_grad():
+        torch.testing.assert_close(model(tokens), gpt(tokens), atol=1e-5, rtol=1e-5)
+
+
+def test_a_hugging_face_folder_loads_under_the_original_names_with_the_tied_head(tmp_path: Path):
+    gpt, tokens, doc, _, _ = imported_with_folder(tmp_path)
+    assert_training_starts_from(gpt, tokens, doc, tmp_path / "run")
 
 
 def test_without_rename_the_folder_does_not_fit_and_says_so(tmp_path: Path):
@@ -69,11 +82,5 @@ def test_a_folder_without_weights_is_one_line(tmp_path: Path):
 
 def test_the_exported_train_script_gets_the_weights_under_the_models_names(tmp_path: Path):
     gpt, tokens, doc, compiled, _ = imported_with_folder(tmp_path)
-    out = tmp_path / "export"
-    export_training(doc, out, trusted=True)
-    recipe = json.loads((out / "recipe.json").read_text())
-    (spec,) = recipe["init_from"]
-    model = build_from_compiled(compiled).eval()
-    model.load_state_dict(load_file(str(out / spec["file"])), strict=True)  # as train.py loads it
-    with torch.no_grad():
-        torch.testing.assert_close(model(tokens), gpt(tokens), atol=1e-5, rtol=1e-5)
+    export_training(doc, tmp_path / "export", trusted=True)
+    assert_exported_weights_are(gpt, tokens, compiled, tmp_path / "export")

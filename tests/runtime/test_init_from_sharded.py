@@ -10,10 +10,13 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
-from codegen import build_from_compiled
 from runtime.session import TrainingError, prepare
 from runtime.trainscript import ExportRefused, export_training
-from tests.runtime.test_init_from_hf_folder import imported_with_folder
+from tests.runtime.test_init_from_hf_folder import (
+    assert_exported_weights_are,
+    assert_training_starts_from,
+    imported_with_folder,
+)
 
 INDEX = "model.safetensors.index.json"
 
@@ -38,23 +41,14 @@ def test_a_sharded_folder_loads_every_shard_under_the_models_names(tmp_path: Pat
     gpt, tokens, doc, _, folder = imported_with_folder(tmp_path)
     weight_map = sharded(folder)
     assert len(set(weight_map.values())) == 3 and not (folder / "model.safetensors").exists()
-    job = prepare(doc, run_dir=tmp_path / "run", trusted=True)
-    model = job.trainer.model.eval()
-    assert model.lm_head.weight is model.transformer_wte.weight
-    with torch.no_grad():
-        torch.testing.assert_close(model(tokens), gpt(tokens), atol=1e-5, rtol=1e-5)
+    assert_training_starts_from(gpt, tokens, doc, tmp_path / "run")
 
 
 def test_the_exported_train_script_gets_the_shards_as_one_file(tmp_path: Path):
     gpt, tokens, doc, compiled, folder = imported_with_folder(tmp_path)
     sharded(folder, shards=2)
-    out = tmp_path / "export"
-    export_training(doc, out, trusted=True)
-    (spec,) = json.loads((out / "recipe.json").read_text())["init_from"]
-    model = build_from_compiled(compiled).eval()
-    model.load_state_dict(load_file(str(out / spec["file"])), strict=True)  # as train.py loads it
-    with torch.no_grad():
-        torch.testing.assert_close(model(tokens), gpt(tokens), atol=1e-5, rtol=1e-5)
+    export_training(doc, tmp_path / "export", trusted=True)
+    assert_exported_weights_are(gpt, tokens, compiled, tmp_path / "export")
 
 
 def test_a_missing_shard_is_one_line_naming_it(tmp_path: Path):
