@@ -3,23 +3,20 @@
 The user's path through the CLI only: `export --to py`, edit the file in an
 editor (rename a layer, change a width, add a Dropout), `import` it, `check`
 the project; the project's graph holds each edit, wired where the code put it,
-and exporting it again writes the edited layers.
+and exporting it again writes the edited layers. `import` runs the user's file,
+so it runs as its own `python -m app` process; export and check go through the
+same entry function in this process (no interpreter and torch start-up each).
 """
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 from graph import load
 from runtime.commands.check import project_registry
+from tests.cli_support import in_process, torchcanvas
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "resources" / "templates" / "02_mlp_digits.json"
-
-
-def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "app", *args], capture_output=True, text=True, timeout=300)
 
 
 def _edit(source: str) -> str:
@@ -36,17 +33,17 @@ def _edit(source: str) -> str:
     return source
 
 
-def test_cli_imports_hand_edited_export_and_the_graph_shows_each_edit(tmp_path: Path) -> None:
+def test_cli_imports_hand_edited_export_and_the_graph_shows_each_edit(tmp_path: Path, capsys) -> None:
     exported = tmp_path / "mlp.py"
-    result = _cli("export", str(TEMPLATE), "--to", "py", "-o", str(exported))
+    result = in_process(capsys, "export", str(TEMPLATE), "--to", "py", "-o", str(exported))
     assert result.returncode == 0, result.stderr
     exported.write_text(_edit(exported.read_text(encoding="utf-8")), encoding="utf-8")
     project = tmp_path / "edited.json"
 
-    result = _cli("import", f"{exported}:MLPOnDigits", "--input-shape", "64", "-o", str(project))
+    result = torchcanvas("import", f"{exported}:MLPOnDigits", "--input-shape", "64", "-o", str(project))
     assert result.returncode == 0, result.stderr
     assert "max abs diff: 0.00e+00" in result.stdout
-    result = _cli("check", str(project))
+    result = in_process(capsys, "check", str(project))
     assert result.returncode == 0, result.stdout + result.stderr
 
     doc = load(project, project_registry())
@@ -61,7 +58,7 @@ def test_cli_imports_hand_edited_export_and_the_graph_shows_each_edit(tmp_path: 
     assert doc.recipe["dataset"]["name"] == "digits"  # the metadata block still came back
 
     again = tmp_path / "again.py"
-    result = _cli("export", str(project), "--to", "py", "-o", str(again))
+    result = in_process(capsys, "export", str(project), "--to", "py", "-o", str(again))
     assert result.returncode == 0, result.stderr
     text = again.read_text(encoding="utf-8")
     assert "self.dense = nn.Linear(64, 96)" in text and "self.extra = nn.Dropout(0.3)" in text

@@ -12,26 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from app.cli import main as cli_main
 from app.launch import EXAMPLE
 from graph import save
 from graph.builder import Builder
 from graph.problems import Problem
 from runtime.analysis import analyse
+from tests.cli_support import in_process, torchcanvas
 from tests.codegen.graphs import builder
-
-
-def torchcanvas(*args: str, timeout: int = 180) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "app", *args], capture_output=True, text=True, timeout=timeout)
-
-
-def in_process(capsys, *args: str) -> subprocess.CompletedProcess:
-    """`torchcanvas ARGS` through the entry function `python -m app` calls, in this process (no interpreter
-    and torch start-up per case; `test_check_from_the_command_line_exits_1_with_one_line` runs the real one)."""
-    capsys.readouterr()
-    code = cli_main(list(args))
-    captured = capsys.readouterr()
-    return subprocess.CompletedProcess(["torchcanvas", *args], code, captured.out, captured.err)
 
 
 def example(tmp_path: Path, change) -> Path:
