@@ -82,7 +82,7 @@ UNTRUSTED_NOTE = ("NOTE: this project's custom code was not trusted, so it was n
 
 def unknown_after_code(inference: Inference, severity: Severity = "error") -> list[Problem]:
     """Nodes after untrusted code nodes have no shapes yet: one problem naming those code nodes."""
-    skipped = [r for r in inference.first_runs.values() if r.skipped]
+    skipped = [inference.first_runs[key] for key in inference.skipped]
     code_nodes = sorted({r.label for r in skipped if kind_of(r.type).runs_user_code})
     if not code_nodes or all(kind_of(r.type).runs_user_code for r in skipped):
         return []  # nothing waits for trust (nodes after a failing one are skipped too: no news)

@@ -7,6 +7,7 @@ Plain data shared by the inference runner (`codegen.shapes`), the node kinds
 from __future__ import annotations
 
 import functools
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,6 +89,9 @@ class ScopeRun:
     structure: Any = field(default=None, repr=False, compare=False)
 
 
+_STAMPS = itertools.count(1)
+
+
 @dataclass
 class Inference:
     root: ScopeRun
@@ -98,10 +102,16 @@ class Inference:
     ran: int = 0
     #: The model's nodes whose runs are new since the inference this was made from (None: a full run).
     rerun: frozenset[str] | None = None
+    #: The (scope, node id) of the `first_runs` that are skipped.
+    skipped: frozenset[tuple[str, str]] = frozenset()
     #: The memory estimate's sums by node (`codegen.memory.Tally`), made on first use; and the inference's
     #: this was made from, which the estimate updates from the `rerun` nodes.
     tally: Any = field(default=None, repr=False, compare=False)
     basis: Any = field(default=None, repr=False, compare=False)
+    #: This inference's serial number, and that of the one it was made from (None: a full run): a view that
+    #: shows that one redraws only what the `rerun` nodes produce.
+    stamp: int = field(default_factory=lambda: next(_STAMPS), compare=False)
+    made_from: int | None = field(default=None, compare=False)
 
     def node(self, scope: str, node_id: str) -> NodeRun | None:
         """The node's result (for a node inside a group: in the group's first use)."""

@@ -81,6 +81,8 @@ class Runner:
         self.ran = 0
         #: The nodes run again by a parameter edit (`_rerun`).
         self.rerun: set[str] = set()
+        #: The (scope, node id) of first runs that were skipped (unknown inputs, untrusted code).
+        self.skipped: set[tuple[str, str]] = set()
 
     def fail(self, scope: str, node: Node, failed: NodeFailed, run: NodeRun) -> None:
         run.error = failed.message
@@ -157,14 +159,14 @@ class Runner:
                 continue
             ins.setdefault(e.dst_port, []).append(v)
         if missing:
-            run.skipped = True
+            self.skip(scope, run)
             return
         call = InferCall(self, scope, node, ins, run, given, result, outputs, sources)
         self.ran += 1
         try:
             produced = self.kind_of(node.type).infer(call)
         except SkipNode:
-            run.skipped = True
+            self.skip(scope, run)
             return
         except NodeFailed as failed:
             self.fail(scope, node, failed, run)
@@ -174,6 +176,11 @@ class Runner:
             info = tensor_info(tensor)
             if info is not None:
                 run.outputs[port] = info
+
+    def skip(self, scope: str, run: NodeRun) -> None:
+        run.skipped = True
+        if self.first.get((scope, run.node_id)) is run:
+            self.skipped.add((scope, run.node_id))
 
     def check_ties(self, scope: str, structure: Structure, result: ScopeRun) -> None:
         """A tie's two parameters exist and have one shape and dtype (else training would fail later)."""
@@ -246,7 +253,7 @@ def infer_shapes(doc: Document, layers: Mapping[str, LayerDef] | None = None, *,
     runner = Runner(doc, layers, trusted, support_namespace() if support is None else support,
                     compiler_kinds(layers))
     root, _ = runner.run_scope(ROOT, None)
-    return Inference(root, runner.problems, runner.first, runner.ran)
+    return Inference(root, runner.problems, runner.first, runner.ran, skipped=frozenset(runner.skipped))
 
 
 def downstream(g: Graph, *node_ids: str) -> set[str]:
@@ -289,8 +296,9 @@ def reinfer_shapes(doc: Document, previous: Inference, edited: set[str] | frozen
     except NotLocal:
         return None
     kept = [p for p in previous.problems if p.scope != ROOT or (p.node_id not in runner.rerun and p.param != TIE)]
+    skipped = {key for key in previous.skipped if key[0] != ROOT or key[1] not in runner.rerun} | runner.skipped
     return Inference(root, kept + runner.problems, runner.first, runner.ran, rerun=frozenset(runner.rerun),
-                     basis=previous.tally)
+                     basis=previous.tally, made_from=previous.stamp, skipped=frozenset(skipped))
 
 
 def clear_cache() -> None:

@@ -8,8 +8,8 @@ from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene
 
 from app.canvas.items import EdgeItem, NodeItem, curve
 from app.editor.model import EditorModel
-from graph import Edge
-from graph.edits import Batch, Connect, Disconnect, MoveNode
+from graph import ROOT, Edge
+from graph.edits import Batch, Connect, Disconnect, MoveNode, SetParam
 from graph.ports import input_ports, node_kind, output_ports
 from graph.validate import can_connect
 
@@ -43,7 +43,12 @@ class GraphScene(QGraphicsScene):
         self._press_positions: dict[str, QPointF] = {}
         #: True between a press and its release on the canvas: only then do items snap and moves count.
         self.user_moving = False
-        model.changed.connect(self.sync)
+        #: What `show_analysis` showed last: the inference, the nodes marked with an error, and the
+        #: connections made since (they have no shape text yet).
+        self._shown = None
+        self._marked: dict[str, str] = {}
+        self._new_edges: set[tuple] = set()
+        model.changed.connect(self._document_changed)
         model.registry_changed.connect(self.sync)  # ports of layers known only now
         model.scope_changed.connect(self.rebuild)
         model.analysed.connect(self.show_analysis)
@@ -60,6 +65,7 @@ class GraphScene(QGraphicsScene):
         for item in self.nodes.values():
             self.removeItem(item)
         self.nodes, self.edges = {}, {}
+        self._shown, self._marked, self._new_edges = None, {}, set()
         self._syncing = False
         self.sync()
 
@@ -77,6 +83,39 @@ class GraphScene(QGraphicsScene):
         item.frozen = bool(node.params.get("frozen", False))
         return item
 
+    def _document_changed(self) -> None:
+        """A parameter of one of the model's nodes changes that node's box at most (its ports, subtitle,
+        frozen mark); anything else is a `sync` of the whole scope. (In a group, a node's parameter could
+        change the ports of a node using that group: those edits sync in full.)"""
+        edit = self.model.last_edit
+        if isinstance(edit, SetParam) and edit.scope == ROOT == self.model.scope and edit.node_id in self.nodes:
+            node = self.model.doc.graph.nodes.get(edit.node_id)
+            signature = self._signature(node) if node is not None else None
+            if signature is not None and signature == self.nodes[edit.node_id].signature():
+                self._sync_item(node, signature)
+                self.show_analysis()
+                return
+        self.sync()
+
+    def _sync_item(self, node, signature: tuple | None = None) -> NodeItem:
+        """The node's item, made again when its label, type or ports changed (its connections go with it)."""
+        item = self.nodes.get(node.id)
+        signature = signature or self._signature(node)
+        if item is None or item.signature() != signature:
+            if item is not None:
+                for edge in list(item.edges):
+                    self._remove_edge(edge.key)
+                self.removeItem(item)
+            item = self._make_item(node, signature)
+            self.nodes[node.id] = item
+            self.addItem(item)
+            self._marked.pop(node.id, None)
+        frozen = bool(node.params.get("frozen", False))
+        if item.frozen != frozen:
+            item.frozen = frozen
+            item.update()
+        return item
+
     def sync(self) -> None:
         """Brings the items in line with the document: add, remove, update what changed."""
         self._syncing = True
@@ -87,20 +126,7 @@ class GraphScene(QGraphicsScene):
                 self._remove_edge(edge.key)
             self.removeItem(item)
         for nid, node in g.nodes.items():
-            item = self.nodes.get(nid)
-            signature = self._signature(node)
-            if item is None or item.signature() != signature:
-                if item is not None:
-                    for edge in list(item.edges):
-                        self._remove_edge(edge.key)
-                    self.removeItem(item)
-                item = self._make_item(node, signature)
-                self.nodes[nid] = item
-                self.addItem(item)
-            frozen = bool(node.params.get("frozen", False))
-            if item.frozen != frozen:
-                item.frozen = frozen
-                item.update()
+            item = self._sync_item(node)
             pos = QPointF(*node.position)
             if item.pos() != pos:
                 item.setPos(pos)
@@ -115,6 +141,7 @@ class GraphScene(QGraphicsScene):
                 edge = EdgeItem(self.nodes[e.src], e.src_port, self.nodes[e.dst], e.dst_port, key)
                 self.edges[key] = edge
                 self.addItem(edge)
+                self._new_edges.add(key)
         for key in [k for k in self.edges if k not in keys]:
             self._remove_edge(key)
         self._syncing = False
@@ -127,17 +154,34 @@ class GraphScene(QGraphicsScene):
             self.removeItem(edge)
 
     def show_analysis(self) -> None:
+        """Error marks and shape texts from the model's analysis.
+
+        Only nodes whose mark changes are touched; shape texts are set for new
+        connections, and — when the inference was made from the one shown by a
+        parameter edit — for the connections out of the nodes it ran again;
+        any other inference sets them all.
+        """
         scope = self.model.scope
         messages: dict[str, str] = {}
         for issue in self.model.all_problems():
             if issue.scope == scope and issue.node_id in self.nodes and issue.severity == "error":
                 messages.setdefault(issue.node_id, issue.message)
-        for nid, item in self.nodes.items():
-            item.set_error(messages.get(nid))
-        inference = self.model.inference
-        for (src, port, _, _), edge in self.edges.items():
+        for nid in self._marked.keys() | messages.keys():
+            if nid in self.nodes and self._marked.get(nid) != messages.get(nid):
+                self.nodes[nid].set_error(messages.get(nid))
+        self._marked = messages
+        inference, shown = self.model.inference, self._shown
+        if inference is not shown and (inference is None or shown is None or inference.made_from != shown.stamp):
+            keys = list(self.edges)
+        else:
+            keys = [key for key in self._new_edges if key in self.edges]
+            if inference is not shown and scope == ROOT:
+                keys += [edge.key for nid in inference.rerun if nid in self.nodes
+                         for edge in self.nodes[nid].edges if edge.src.node_id == nid]
+        for src, port, dst, dst_port in keys:
             info = inference.edge(scope, src, port) if inference else None
-            edge.set_shape_text(str(info) if info else "")
+            self.edges[(src, port, dst, dst_port)].set_shape_text(str(info) if info else "")
+        self._shown, self._new_edges = inference, set()
 
     def _select_from_model(self) -> None:
         self._syncing = True

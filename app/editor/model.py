@@ -105,6 +105,8 @@ class EditorModel(QObject):
         self._analysis_poll.setInterval(15)
         self._analysis_poll.timeout.connect(self._collect_analysis)
         self._drag = 0
+        #: The edit the last `changed` was about (None: the whole document may differ).
+        self.last_edit: Edit | None = None
         self._bind(self.doc)
 
     def _clean_changed(self, _clean: bool) -> None:
@@ -195,6 +197,7 @@ class EditorModel(QObject):
         return True
 
     def _on_doc_changed(self, edit: Edit | None) -> None:
+        self.last_edit = edit  # what `changed` is about (None: anything may have changed)
         g = self.doc.scope(self.scope) if self.scope in self.doc.scopes() else self.doc.graph
         kept = [i for i in self.selection if i in g.nodes]
         if self.scope not in self.doc.scopes():
