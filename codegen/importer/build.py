@@ -18,7 +18,7 @@ import torch
 from torch import fx, nn
 
 from codegen.importer import ops
-from codegen.importer.equivalents import equivalent_of
+from codegen.importer.catalogue_call import catalogue_node
 from codegen.importer.fxutil import bind, in_place, simple, tensor_args, used_later
 from codegen.importer.groups import (
     describe,
@@ -33,7 +33,6 @@ from codegen.importer.groups import (
     without_defaults,
 )
 from codegen.importer.labels import labels_for
-from codegen.importer.modules import NotCatalogue, layer_for, layer_params
 from codegen.importer.patterns import Patterns
 from codegen.importer.tensors import tensor_node
 from codegen.importer.tracer import ForwardFailed, Trace, Untraceable, trace
@@ -49,12 +48,6 @@ class ImportFailed(Exception):
 
 class KeepWhole(Exception):
     """This module cannot be written as a graph; it becomes an opaque node (the message says why)."""
-
-
-#: Catalogue modules returning a tuple whose node gives only the first element.
-_FIRST_OF_TUPLE = {nn.MultiheadAttention}
-#: Keyword arguments of catalogue modules that do not change the first output.
-_IGNORED_KWARGS = {nn.MultiheadAttention: {"need_weights"}}
 
 
 @dataclass
@@ -348,7 +341,7 @@ class Importer(Patterns):
             def add(type_id: str, hint: str, params: dict[str, Any] | None = None) -> Node:
                 return plain_add(type_id, hint, {**(params or {}), "frozen": True})
 
-        made = self._catalogue(sub, n, call, add, label, texts, graph, full)
+        made = catalogue_node(sub, n, call, add, label, texts, graph)
         if made is not None:
             node, outputs = made
             self.origin.rel[(scope, node.id)] = target
@@ -445,37 +438,6 @@ class Importer(Patterns):
         text = _tuple_text(outputs)
         if text is not None:  # `(out,) + rest`: the tuple as written
             texts[n] = text
-
-    def _catalogue(self, sub, n, call, add, label, texts, graph, full):
-        layer = layer_for(sub)
-        if layer is None and (sub := equivalent_of(sub, call)) is not None:
-            layer = layer_for(sub)  # the user's own LayerNorm that nn.LayerNorm reproduces exactly
-        if layer is None:
-            return None
-        ignored = _IGNORED_KWARGS.get(type(sub), set())
-        if any(k not in ignored for k in call.kwargs) or any(not isinstance(a, fx.Node) for a in n.args):
-            return None
-        if len(n.args) > len(layer.spec.inputs):
-            return None
-        try:
-            params, _ = layer_params(layer, sub)
-        except NotCatalogue:
-            return None
-        node = add(layer.type_id, label, params)
-        for arg, port in zip(n.args, layer.spec.inputs, strict=False):
-            dep = ops.marks(texts[arg])
-            if len(dep) != 1:
-                return None
-            graph.edges.append(Edge(dep[0][0], dep[0][1], node.id, port.name))
-        outs = layer.spec.outputs
-        if type(sub) in _FIRST_OF_TUPLE:
-            return node, [ops.mark(node.id, outs[0].name), None]
-        if layer.unpack is not None:
-            marks = {o.name: ops.mark(node.id, o.name) for o in outs}
-            # "{output}, ({h_n}, {c_n})" → the same nesting of marks
-            shaped = eval("(" + layer.unpack.format(**{k: repr(v) for k, v in marks.items()}) + ")")  # noqa: S307
-            return node, list(shaped)
-        return node, ops.mark(node.id, outs[0].name)
 
     def group(self, sub: nn.Module, call, path: str, label: str = "") -> tuple[str, list[str], list[str]]:
         """Traces `sub` into a group definition (shared with an identical earlier one); KeepWhole if not."""
