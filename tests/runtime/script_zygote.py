@@ -2,8 +2,9 @@
 
 Imports what a train.py imports, then forks one child per folder (two at a
 time): each child changes into its folder and runs train.py as `__main__`,
-exactly as `python train.py` would, with stdout/stderr in run.out / run.err.
-Prints one JSON object: folder → exit status.
+exactly as `python train.py ARGS` would, with stdout/stderr in run.out / run.err.
+Each argument is a folder, or a JSON list [folder, arg, ...] for a run with
+command-line arguments. Prints one JSON object: folder → exit status.
 """
 
 import json
@@ -18,10 +19,10 @@ import torch.distributed  # noqa: F401
 import torch.nn.parallel  # noqa: F401
 
 
-def child(folder: str) -> None:
+def child(folder: str, args: list[str]) -> None:
     os.chdir(folder)
     sys.path.insert(0, folder)
-    sys.argv = ["train.py"]
+    sys.argv = ["train.py", *args]
     out = os.open("run.out", os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
     err = os.open("run.err", os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
     os.dup2(out, 1)
@@ -43,13 +44,13 @@ def main(folders: list[str]) -> None:
     torch.set_num_threads(1)
     status: dict[str, int] = {}
     running: dict[int, str] = {}
-    queue = list(folders)
+    queue = [json.loads(f) if f.startswith("[") else [f] for f in folders]
     while queue or running:
         while queue and len(running) < 2:
-            folder = queue.pop(0)
+            folder, *args = queue.pop(0)
             pid = os.fork()
             if pid == 0:
-                child(folder)
+                child(folder, args)
             running[pid] = folder
         pid, code = os.wait()
         status[running.pop(pid)] = os.waitstatus_to_exitcode(code)

@@ -94,17 +94,19 @@ def test_resuming_a_grown_forest_through_the_cli(tmp_path, capsys):
 
 
 def test_the_exported_train_script_resumes_a_grown_forest(tmp_path):
-    from tests.runtime.trainscript_support import export, run_script, script_curve
+    from tests.runtime.trainscript_support import export, run_scripts, script_curve
 
     doc = growing("copy", "learned", epochs=5)
+    steps_per_epoch = len(prepare(doc, run_dir=tmp_path / "app", num_threads=1).trainer.train_loader)
     full = export(doc, tmp_path / "full", None).parent
-    run_script(full)
     part = export(doc, tmp_path / "part", None).parent
+    # the whole run and the one stopped after the first growth side by side, from one torch import
+    stopped = ["--max-steps", str(2 * steps_per_epoch + 3)]
+    assert [r.returncode for r in run_scripts([full, part], {part: stopped})] == [0, 0]
     want = script_curve(full)
-    steps_per_epoch = len(want["loss"]) // 5
-    run_script(part, "--max-steps", str(2 * steps_per_epoch + 3))  # stopped after the first growth
+    assert len(want["loss"]) == 5 * steps_per_epoch  # the script batches as the app does
     assert torch.load(part / "checkpoints" / "last.pt", weights_only=True)["members"] == {"forest": 2}
-    result = run_script(part, "--resume", "checkpoints/last.pt")
+    (result,) = run_scripts([part], {part: ["--resume", "checkpoints/last.pt"]})
     assert result.returncode == 0, result.stderr[-2000:]
     got = script_curve(part)
     assert len(got["loss"]) == len(want["loss"])

@@ -54,9 +54,11 @@ class ScriptResult:
     stderr: str
 
 
-def run_scripts(folders: list[Path]) -> list[ScriptResult]:
-    """`python train.py` in each folder, two at a time, forked from one process that imported torch once."""
-    result = subprocess.run([sys.executable, str(ZYGOTE), *map(str, folders)], capture_output=True, text=True,
+def run_scripts(folders: list[Path], args: dict[Path, list[str]] | None = None) -> list[ScriptResult]:
+    """`python train.py ARGS` in each folder (`args` by folder, none by default), two at a time, forked from one
+    process that imported torch once."""
+    specs = [json.dumps([str(f), *args[f]]) if args and f in args else str(f) for f in folders]
+    result = subprocess.run([sys.executable, str(ZYGOTE), *specs], capture_output=True, text=True,
                             timeout=1800, env=ENV)
     assert result.returncode == 0, result.stderr[-3000:]
     status = json.loads(result.stdout.splitlines()[-1])
