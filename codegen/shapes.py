@@ -219,6 +219,17 @@ class Runner:
             self.depth -= 1
         return body, produced
 
+    def run_member(self, call: InferCall, name: str, given: dict[str, Any], what: str) -> tuple[ScopeRun, Any]:
+        """One run of the member group of an ensemble or forest, recorded on the node: its run and its one output."""
+        body, produced = self.run_body(name, given)
+        call.parent.children[call.node.id] = [body]
+        failure = self.body_failure(name, body)
+        if failure is not None:
+            raise failure
+        if len(produced) != 1:
+            raise NodeFailed(f"{what} needs exactly one Output", param="group")
+        return body, next(iter(produced.values()))
+
     @staticmethod
     def body_failure(name: str, body: ScopeRun) -> NodeFailed | None:
         """A failure inside a group's body, as the failure of the node that instantiates it."""

@@ -71,13 +71,7 @@ class Forest(ForestKind, CompilerKind):
         if len(call.ins) != 1:
             raise NodeFailed("a forest takes exactly one input")
         (port, (x,)), = call.ins.items()
-        body, produced = runner.run_body(name, {port: x})
-        call.parent.children[node.id] = [body]
-        failure = runner.body_failure(name, body)
-        if failure is not None:
-            raise failure
-        if len(produced) != 1:
-            raise NodeFailed("a forest's member group needs exactly one Output", param="group")
+        body, out = runner.run_member(call, name, {port: x}, "a forest's member group")
         params = {
             "group": name, "members": self.members(node), "combine": self.combine(node),
             "handoff": self.handoff(node), "layer": node.params.get("layer", ""),
@@ -90,7 +84,7 @@ class Forest(ForestKind, CompilerKind):
         elif params["handoff"] == "lateral":
             params["lateral"] = self._lateral(call, body, params["layer"])
         call.run.params = params
-        return {"out": next(iter(produced.values())).clone()}
+        return {"out": out.clone()}
 
     def _layer_node(self, call: InferCall, label: str) -> Node:
         group = call.runner.doc.groups[call.node.params["group"]]

@@ -150,14 +150,8 @@ class Ensemble(kinds.EnsembleKind, CompilerKind):
                 raise NodeFailed(f"bagging splits the last dimension ({width}) into {members} equal slices",
                                  param="members", hint=f"choose a member count that divides {width}")
             x = parts[0]
-        body, produced = runner.run_body(name, {port: x})
-        call.parent.children[node.id] = [body]
-        failure = runner.body_failure(name, body)
-        if failure is not None:
-            raise failure
-        if len(produced) != 1:
-            raise NodeFailed("an ensemble's group needs exactly one Output", param="group")
-        outs = [next(iter(produced.values()))] * members
+        _, out = runner.run_member(call, name, {port: x}, "an ensemble's group")
+        outs = [out] * members
         return {"out": eval(combine_expr(combine, "y", "for y in outs"), {"torch": torch, "outs": outs})}  # noqa: S307
 
     def emit(self, w: ScopeWriter, node: Node, ins: dict[str, list[str]]) -> None:
