@@ -58,6 +58,8 @@ class MainWindow(TrainingMixin, FilesMixin, EditingMixin, Perspectives, QMainWin
     def __init__(self, trust_store: TrustStore | None = None, background: bool = False) -> None:
         super().__init__()
         self.setObjectName("main_window")
+        self.ended_by: str | None = None  # the signal that ended the session (`end_session`), if one did
+        self.exits_process = False  # set by `app.launch`: closing then need not wait for the engine's import
         self.settings = QSettings(str(app_home() / "settings.ini"), QSettings.IniFormat)
         self.loader = EngineLoader(self) if background else None
         early = load_cached(app_home()) if background else None
@@ -308,7 +310,7 @@ class MainWindow(TrainingMixin, FilesMixin, EditingMixin, Perspectives, QMainWin
         self.close()
 
     def closeEvent(self, event) -> None:
-        if getattr(self, "ended_by", None):
+        if self.ended_by:
             self.autosave()  # nobody can answer "Save changes?": the next start offers this copy
         elif not (self.confirm_quit() and self.confirm_discard()):
             event.ignore()
@@ -317,5 +319,5 @@ class MainWindow(TrainingMixin, FilesMixin, EditingMixin, Perspectives, QMainWin
             clear_recovery(app_home(), self.model.identity)  # saved or deliberately discarded
         self._save_layout()
         self.settings.sync()
-        self.shutdown(wait_engine=not getattr(self, "exits_process", False))
+        self.shutdown(wait_engine=not self.exits_process)
         event.accept()

@@ -29,6 +29,7 @@ def end_on_signals(window, then: Callable[[], None]) -> Callable[[], None]:
     previous_fd = signal.set_wakeup_fd(writer.fileno())
     # a signal ignored when we started stays ignored: `nohup` ignores SIGHUP, a background job SIGINT
     previous = {sig: signal.signal(sig, lambda *_: None) for sig in SIGNALS if signal.getsignal(sig) != signal.SIG_IGN}
+    installed = {int(sig) for sig in previous}
     notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read, window)
 
     def woke() -> None:
@@ -36,8 +37,10 @@ def end_on_signals(window, then: Callable[[], None]) -> Callable[[], None]:
             received = reader.recv(64)
         except (BlockingIOError, InterruptedError):
             return
-        if received:
-            window.end_session(signal.Signals(received[-1]).name)
+        # Python writes a byte for every signal with a Python-level handler, not only ours
+        ours = [number for number in received if number in installed]
+        if ours:
+            window.end_session(signal.Signals(ours[-1]).name)
             then()
 
     notifier.activated.connect(woke)

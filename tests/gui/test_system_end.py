@@ -74,3 +74,23 @@ def test_a_signal_ignored_at_start_stays_ignored(make_window):
         assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
     finally:
         signal.signal(signal.SIGHUP, before)
+
+
+def test_a_signal_someone_else_handles_does_not_end_the_window(make_window, qtbot):
+    """Python writes a wake-up byte for every signal with a Python handler; only ours end the session."""
+    window = make_window()
+    window.show()
+    seen, ended = [], []
+    before = signal.signal(signal.SIGUSR1, lambda *_: seen.append("USR1"))
+    restore = end_on_signals(window, then=lambda: ended.append(True))
+    try:
+        os.kill(os.getpid(), signal.SIGUSR1)
+        qtbot.waitUntil(lambda: bool(seen), timeout=10_000)
+        qtbot.wait(200)  # the wake-up byte has been read by now
+        assert window.isVisible() and window.ended_by is None and not ended
+        os.kill(os.getpid(), signal.SIGTERM)
+        qtbot.waitUntil(lambda: bool(ended), timeout=10_000)
+        assert window.ended_by == "SIGTERM"
+    finally:
+        restore()
+        signal.signal(signal.SIGUSR1, before)
