@@ -80,11 +80,33 @@ def create_or_resume(setup: StudySetup, url: str, name: str, heartbeat: float = 
     return study
 
 
+def end_with_parent(parent: int) -> None:
+    """Asks the kernel to end this worker when the process that started it dies.
+
+    A study killed outright (SIGKILL, an out-of-memory kill, a crashed window)
+    runs none of its clean-up, and its forked workers would go on training
+    orphaned trials. With PR_SET_PDEATHSIG they get SIGTERM instead; their
+    trials stop beating and come back to be retried when the study resumes.
+    The workers stay in their parent's session: the scheduler's per-session
+    share (autogroup) is the user's policy, not ours to escape.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM))  # 1: PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(0)
+
+
 def _job(url: str, name: str, trusted: bool, threads: int, heartbeat: float, project_dir: str | None,
-         wakeups: Wakeups) -> None:
+         wakeups: Wakeups, parent: int) -> None:
     import signal
 
     import torch
+
+    end_with_parent(parent)
 
     # A forked worker inherits its parent's handlers (the window's study host turns SIGTERM into a clean
     # exit of its own); a worker must end at once when `stop()` terminates it.
@@ -140,7 +162,7 @@ class LocalWorkers:
         self.start_method = start_method or warm_start_method()
         self._context = multiprocessing.get_context(self.start_method)
         self.wakeups = Wakeups(self._context, jobs)
-        self._args = (url, name, trusted, self.THREADS, heartbeat, project_dir, self.wakeups)
+        self._args = (url, name, trusted, self.THREADS, heartbeat, project_dir, self.wakeups, os.getpid())
         self.processes: list[Any] = []
         self.restarts = 2 * jobs
 

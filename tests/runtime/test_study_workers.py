@@ -77,3 +77,51 @@ def test_a_worker_loads_its_dataset_once_for_all_its_trials(tmp_path, monkeypatc
     study = optuna.load_study(study_name="s", storage=url)
     assert [t.state for t in study.get_trials()] == [TrialState.COMPLETE] * 3
     assert loads == ["digits"]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_local_workers_end_with_a_study_killed_outright(tmp_path):
+    """A SIGKILLed study runs no clean-up: the kernel must end its forked workers (PR_SET_PDEATHSIG)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    path = tmp_path / "digits.json"
+    data = json.loads(EXAMPLE.read_text())
+    data["recipe"].update({"epochs": 20000, "checkpoint_every": 0})  # trials that outlast the test
+    path.write_text(json.dumps(data))
+    url = f"sqlite:///{path.with_suffix('.optuna.db')}"
+    study = subprocess.Popen([sys.executable, "-m", "app", "study", str(path), "--param",
+                              "fc1.out_features=choice:8,16", "--sampler", "grid", "--jobs", "2", "--prune", "none"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             env={**os.environ, "OMP_NUM_THREADS": "1"})
+    workers: list[int] = []
+    try:
+        deadline = time.monotonic() + 300
+        while len(workers) < 2:
+            assert time.monotonic() < deadline and study.poll() is None, "two trials never ran"
+            time.sleep(0.3)
+            try:
+                running = optuna.load_study(study_name="digits", storage=url).get_trials(states=(TrialState.RUNNING,))
+            except KeyError:  # not made yet
+                continue
+            workers = [int(t.user_attrs["worker"].split(":")[1]) for t in running if "worker" in t.user_attrs]
+        study.kill()  # no clean-up runs: the kernel ends the workers with their parent
+        study.wait()
+        deadline = time.monotonic() + 60
+        while any(_alive(pid) for pid in workers):
+            assert time.monotonic() < deadline, "a worker outlived its killed study"
+            time.sleep(0.1)
+    finally:
+        study.kill()
+        for pid in workers:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
