@@ -85,15 +85,34 @@ class IndexBatches:
         return tuple(t.pin_memory() for t in batch) if self.pin_memory else batch
 
 
-def val_batch_size(n: int, batch_size: int) -> int:
-    """Evaluation batches: the training batch size but at least 256; a split of at most two such is one batch.
+#: A validation split of at most two evaluation batches is evaluated in one only while that one batch's
+#: samples (inputs and targets, as served) stay within this many bytes: on data this small a model call's
+#: fixed cost is what the second batch adds, while a batch of big images (one 3×224×224 float32 image is
+#: 588 KiB) is paid for in activations, and merging two would double what an accelerator holds.
+MERGE_BYTES = 4 << 20
+
+
+def sample_bytes(ds: Dataset) -> int | None:
+    """Bytes of one sample as batches serve it (every tensor of it); None when only a DataLoader can tell."""
+    take = batch_taker(ds) if len(ds) else None  # type: ignore[arg-type]
+    if take is None:
+        return None
+    batch = take(slice(0, 1))
+    return sum(t.numel() * t.element_size() for t in batch if isinstance(t, torch.Tensor))
+
+
+def val_batch_size(n: int, batch_size: int, per_sample: int | None) -> int:
+    """Evaluation batches: the training batch size but at least 256; a small split of small samples is one batch.
 
     A remainder batch costs a whole model call, a loss and its metric kernels
     again; on a small model with short epochs that was a visible share of the
-    run. The exported train.py's ``val_batches`` cuts the split the same way.
+    run. Up to two batches' worth are merged only while the merged batch stays
+    within `MERGE_BYTES` (`per_sample` bytes per sample; None: unknown, no
+    merge). The exported train.py's ``val_batches`` cuts the split the same way.
     """
     size = max(batch_size, 256)
-    return max(size, n) if n <= 2 * size else size
+    small = per_sample is not None and n * per_sample <= MERGE_BYTES
+    return max(size, n) if n <= 2 * size and small else size
 
 
 def auto_workers() -> int:

@@ -14,7 +14,7 @@ from codegen.export import save_weights
 from graph import Document
 from graph.fileformat import dumps
 from graph.trust import UntrustedCode
-from runtime.batches import loader_notice, make_loader, val_batch_size
+from runtime.batches import loader_notice, make_loader, sample_bytes, val_batch_size
 from runtime.callbacks import Callback
 from runtime.checkpoint import (
     Checkpointer,
@@ -188,7 +188,7 @@ def prepare(
     model.to(device)
     sampler = EpochSampler(len(bundle.train), seed=recipe.seed, shuffle=bundle.task != "forecast")
     train_loader = make_loader(bundle.train, recipe.batch_size, recipe.loader, device, sampler, recipe.seed)
-    val_size = val_batch_size(len(bundle.val), recipe.batch_size)
+    val_size = val_batch_size(len(bundle.val), recipe.batch_size, sample_bytes(bundle.val))
     val_loader = make_loader(bundle.val, val_size, recipe.loader, device) if len(bundle.val) else None
     loss_fn = build_loss(recipe.loss, doc.code if trusted else {})
     groups = named_param_groups(model, resume["param_groups"], Path(resume_from)) \

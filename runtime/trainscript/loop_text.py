@@ -127,9 +127,14 @@ def batches(x: torch.Tensor, y: torch.Tensor, epoch: int, rank: int = 0, world: 
 
 
 def val_batches(x: torch.Tensor, y: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]] | None:
-    """The validation split in batches of the training batch size but at least 256; up to two such: one batch."""
+    """The validation split in batches of the training batch size but at least 256.
+
+    A split of up to two such batches is one batch while it holds at most 4 MiB (inputs and targets):
+    a second call of a small model costs more than it saves; big samples keep their batches small.
+    """
     size, targets = max(RECIPE["batch_size"], 256), x if TARGET_IS_INPUT else y
-    size = max(size, x.shape[0]) if x.shape[0] <= 2 * size else size
+    split_bytes = x.numel() * x.element_size() + y.numel() * y.element_size()
+    size = max(size, x.shape[0]) if x.shape[0] <= 2 * size and split_bytes <= 4 << 20 else size
     return [(x[k : k + size], targets[k : k + size]) for k in range(0, x.shape[0], size)] or None
 '''
 

@@ -14,24 +14,32 @@ import pytest
 import torch
 from torch.utils.data import TensorDataset
 
-from runtime.batches import IndexBatches, batch_taker, val_batch_size
+from runtime.batches import IndexBatches, batch_taker, sample_bytes, val_batch_size
 from runtime.session import prepare
 from runtime.trainscript import loop_text
 from tests.runtime.test_training import example
 
+DIGITS = (64,)
+IMAGENET = (3, 224, 224)
 
-def script_val_batches(n: int, batch_size: int) -> list[int]:
+
+def split(n: int, shape: tuple[int, ...]) -> tuple[torch.Tensor, torch.Tensor]:
+    """`n` float samples of `shape` with int64 labels; big ones are one sample expanded (no memory taken)."""
+    return torch.zeros(1, *shape).expand(n, *shape), torch.zeros(n, dtype=torch.long)
+
+
+def script_val_batches(n: int, batch_size: int, shape: tuple[int, ...] = (2,)) -> list[int]:
     """The exported script's own `val_batches`, run on a split of `n` samples: the sizes it yields."""
     space: dict = {"RECIPE": {"batch_size": batch_size}, "TARGET_IS_INPUT": False, "torch": torch}
     start = loop_text.SETUP.index("def val_batches")
     exec(loop_text.SETUP[start:], space)  # noqa: S102 - our own template text
-    batches = space["val_batches"](torch.zeros(n, 2), torch.zeros(n))
+    batches = space["val_batches"](*split(n, shape))
     return [len(x) for x, _ in batches or []]
 
 
-def app_val_batches(n: int, batch_size: int) -> list[int]:
-    ds = TensorDataset(torch.zeros(n, 2), torch.zeros(n))
-    return [len(x) for x, _ in IndexBatches(batch_taker(ds), n, val_batch_size(n, batch_size))]
+def app_val_batches(n: int, batch_size: int, shape: tuple[int, ...] = (2,)) -> list[int]:
+    ds = TensorDataset(*split(n, shape))
+    return [len(x) for x, _ in IndexBatches(batch_taker(ds), n, val_batch_size(n, batch_size, sample_bytes(ds)))]
 
 
 @pytest.mark.parametrize("n,batch_size,sizes", [
@@ -46,6 +54,29 @@ def app_val_batches(n: int, batch_size: int) -> list[int]:
 def test_a_small_validation_split_is_one_batch_in_the_app_and_in_the_script(n, batch_size, sizes):
     assert app_val_batches(n, batch_size) == sizes
     assert script_val_batches(n, batch_size) == sizes
+
+
+@pytest.mark.parametrize("n,batch_size,shape,sizes", [
+    (359, 64, DIGITS, [359]),
+    (359, 64, (3, 32, 32), [256, 103]),  # 4.4 MB of CIFAR-sized images: over the budget
+    (300, 64, IMAGENET, [256, 44]),
+    (300, 64, (3, 32, 32), [300]),  # 3.7 MB: within the budget
+    (20, 16, IMAGENET, [20]),  # fewer samples than one batch: one batch however big
+])
+def test_a_split_of_big_samples_keeps_its_batches(n, batch_size, shape, sizes):
+    assert app_val_batches(n, batch_size, shape) == sizes
+    assert script_val_batches(n, batch_size, shape) == sizes
+
+
+def test_a_split_only_a_dataloader_can_read_is_not_merged():
+    class Lazy(torch.utils.data.Dataset):
+        def __len__(self) -> int:
+            return 300
+
+        def __getitem__(self, i: int):
+            return torch.zeros(2), 0
+
+    assert sample_bytes(Lazy()) is None and val_batch_size(300, 64, None) == 256
 
 
 def test_an_evaluation_of_the_digits_split_calls_the_model_once():
