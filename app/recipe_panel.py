@@ -111,14 +111,26 @@ class RecipePanel(QWidget):
             w.currentIndexChanged.connect(self.commit)
         self.dataset_path.editingFinished.connect(self.commit)
         self.node_lrs.editingFinished.connect(self.commit)
-        model.changed.connect(self.load)
+        self._shown: tuple[Any, Any] | None = None  # the recipe and project folder the form shows
+        model.changed.connect(self.follow)
+        model.title_changed.connect(self.follow)  # saved elsewhere: relative dataset paths name other files
         self.load()
         guard_wheel(self)
+
+    def follow(self) -> None:
+        """After an edit or a save: the form is read again only when the recipe or the project's folder changed.
+
+        Most edits are to nodes; refilling the form and checking the dataset's files on each of them
+        was GUI-thread work (and disk access) proportional to nothing the edit touched.
+        """
+        if self._shown != (self.model.project_dir(), self.model.doc.recipe):
+            self.load()
 
     def load(self) -> None:
         """Shows the recipe; a value the form cannot show (a typo in the file) shows the default instead,
         is left as it is in the file, and is named in the problems below (nothing here raises)."""
         r = _obj(self.model.doc.recipe)
+        self._shown = (self.model.project_dir(), copy.deepcopy(self.model.doc.recipe))
         self._loading = True
         ds = effective_dataset(r)
         self.dataset.show_recipe(r)

@@ -39,9 +39,16 @@ class ExperimentsMixin:
             self.view_menu.addAction(self.docks[dock].toggleViewAction())
         self.recipe_panel.hooks_requested.connect(self.show_hooks)
         self.run_revision: str | None = None
+        self._runs_of: tuple | None = None  # the project file (or unsaved identity) whose runs are listed
         self.model.title_changed.connect(self._list_runs)  # a project opened or saved elsewhere: its runs
 
     def _list_runs(self) -> None:
+        """On each title change (every edit sends one) only a compare; the folder is worked out (paths resolved
+        on disk) and listed only when the project's file or identity changed."""
+        key = (self.model.path, self.model.identity)
+        if key == self._runs_of:
+            return
+        self._runs_of = key
         folder = self.runs_dir()
         if self.runs_panel.runs_dir != folder:
             self.runs_panel.set_folder(folder)
