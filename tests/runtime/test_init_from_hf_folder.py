@@ -50,6 +50,14 @@ def assert_training_starts_from(gpt, tokens, doc, run_dir: Path) -> None:
         torch.testing.assert_close(model(tokens), gpt(tokens), atol=1e-5, rtol=1e-5)
 
 
+def refusal(doc, tmp_path: Path) -> str:
+    """The one line preparing training refuses `doc` with (its init_from cannot be read)."""
+    with pytest.raises(TrainingError) as err:
+        prepare(doc, run_dir=tmp_path / "run", trusted=True)
+    assert "\n" not in str(err.value)
+    return str(err.value)
+
+
 def assert_exported_weights_are(gpt, tokens, compiled, export: Path) -> None:
     """The weights file the exported train.py loads (strictly, under the model's names) computes what `gpt` does."""
     (spec,) = json.loads((export / "recipe.json").read_text())["init_from"]
@@ -74,9 +82,7 @@ def test_without_rename_the_folder_does_not_fit_and_says_so(tmp_path: Path):
 def test_a_folder_without_weights_is_one_line(tmp_path: Path):
     _, _, doc, _, folder = imported_with_folder(tmp_path)
     (folder / "model.safetensors").rename(folder / "model-00001-of-00002.safetensors")
-    with pytest.raises(TrainingError) as err:
-        prepare(doc, run_dir=tmp_path / "run", trusted=True)
-    assert str(err.value) == (f"recipe.init_from[0]: {folder} is a folder without model.safetensors or "
+    assert refusal(doc, tmp_path) == (f"recipe.init_from[0]: {folder} is a folder without model.safetensors or "
                               "model.safetensors.index.json")
 
 

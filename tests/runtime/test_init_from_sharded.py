@@ -10,12 +10,12 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
-from runtime.session import TrainingError, prepare
 from runtime.trainscript import ExportRefused, export_training
 from tests.runtime.test_init_from_hf_folder import (
     assert_exported_weights_are,
     assert_training_starts_from,
     imported_with_folder,
+    refusal,
 )
 
 INDEX = "model.safetensors.index.json"
@@ -55,9 +55,7 @@ def test_a_missing_shard_is_one_line_naming_it(tmp_path: Path):
     _, _, doc, _, folder = imported_with_folder(tmp_path)
     sharded(folder)
     (folder / "model-00002-of-00003.safetensors").unlink()
-    with pytest.raises(TrainingError) as err:
-        prepare(doc, run_dir=tmp_path / "run", trusted=True)
-    assert str(err.value) == (f"recipe.init_from[0]: {folder / INDEX} names model-00002-of-00003.safetensors, "
+    assert refusal(doc, tmp_path) == (f"recipe.init_from[0]: {folder / INDEX} names model-00002-of-00003.safetensors, "
                               f"which is not in {folder}")
     with pytest.raises(ExportRefused, match="names model-00002-of-00003.safetensors, which is not in"):
         export_training(doc, tmp_path / "export", trusted=True)
@@ -71,9 +69,7 @@ def test_an_index_naming_a_file_outside_its_folder_or_not_safetensors_is_refused
     first = next(iter(weight_map))
     weight_map[first] = shard
     (folder / INDEX).write_text(json.dumps({"weight_map": weight_map}))
-    with pytest.raises(TrainingError) as err:
-        prepare(doc, run_dir=tmp_path / "run", trusted=True)
-    assert str(err.value) == (f"recipe.init_from[0]: {folder / INDEX}: {shard!r} is not a .safetensors file in "
+    assert refusal(doc, tmp_path) == (f"recipe.init_from[0]: {folder / INDEX}: {shard!r} is not a .safetensors file in "
                               "the checkpoint's folder")
 
 
@@ -81,8 +77,5 @@ def test_an_unreadable_index_is_one_line(tmp_path: Path):
     _, _, doc, _, folder = imported_with_folder(tmp_path)
     sharded(folder)
     (folder / INDEX).write_text("{not json")
-    with pytest.raises(TrainingError) as err:
-        prepare(doc, run_dir=tmp_path / "run", trusted=True)
-    assert str(err.value).startswith(f"recipe.init_from[0]: cannot read {folder / INDEX}: not a sharded "
-                                     "checkpoint's index (")
-    assert "\n" not in str(err.value)
+    assert refusal(doc, tmp_path).startswith(f"recipe.init_from[0]: cannot read {folder / INDEX}: not a sharded "
+                                             "checkpoint's index (")
