@@ -3,14 +3,13 @@ project's file changes, and the training-settings form is read again only when t
 
 from __future__ import annotations
 
-from collections import Counter
-
 import pytest
 
 from app.recipe_panel import RecipePanel
 from graph import ROOT, save
 from graph.edits import SetParam, SetRecipe
 from tests.bench.generated_graphs import chain
+from tests.gui.widget_support import count_method_calls
 
 
 @pytest.fixture
@@ -24,16 +23,7 @@ def window(make_window, tmp_path, qtbot):
 
 @pytest.fixture
 def calls(window, monkeypatch):
-    counts: Counter[str] = Counter()
-    for cls, name in ((type(window), "runs_dir"), (RecipePanel, "load")):
-        real = getattr(cls, name)
-
-        def counted(self, *args, _real=real, _name=name):
-            counts[_name] += 1
-            return _real(self, *args)
-
-        monkeypatch.setattr(cls, name, counted)
-    return counts
+    return count_method_calls(monkeypatch, {"runs_dir": (type(window), "runs_dir"), "load": (RecipePanel, "load")})
 
 
 def test_twenty_parameter_edits_list_no_runs_folder_and_read_no_recipe(window, calls, qtbot, tmp_path):

@@ -3,8 +3,6 @@ looked at again (issue #13.4). Counted, not timed, on a 400-node chain; the resu
 
 from __future__ import annotations
 
-from collections import Counter
-
 import pytest
 
 from app.canvas.items import EdgeItem, NodeItem
@@ -12,21 +10,14 @@ from app.canvas.scene import GraphScene
 from graph import ROOT, save
 from graph.edits import SetParam
 from tests.bench.generated_graphs import chain
+from tests.gui.widget_support import count_method_calls
 
 
 @pytest.fixture
 def work(monkeypatch):
-    counts: Counter[str] = Counter()
-    for name, cls, attr in (("node signatures", GraphScene, "_signature"), ("shape texts", EdgeItem, "set_shape_text"),
-                            ("error marks", NodeItem, "set_error")):
-        real = getattr(cls, attr)
-
-        def counted(self, *args, _real=real, _name=name):
-            counts[_name] += 1
-            return _real(self, *args)
-
-        monkeypatch.setattr(cls, attr, counted)
-    return counts
+    return count_method_calls(monkeypatch, {"node signatures": (GraphScene, "_signature"),
+                                            "shape texts": (EdgeItem, "set_shape_text"),
+                                            "error marks": (NodeItem, "set_error")})
 
 
 def drawn(scene) -> tuple[dict, dict]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import TypeVar
 
 W = TypeVar("W")
@@ -14,3 +15,17 @@ def shown(qtbot, widget: W, width: int, height: int) -> W:
     widget.show()
     qtbot.waitExposed(widget)
     return widget
+
+
+def count_method_calls(monkeypatch, methods: dict[str, tuple[type, str]]) -> Counter[str]:
+    """Calls of each `name: (class, method)` counted under `name` (the methods still run)."""
+    counts: Counter[str] = Counter()
+    for name, (cls, attr) in methods.items():
+        real = getattr(cls, attr)
+
+        def counted(self, *args, _real=real, _name=name):
+            counts[_name] += 1
+            return _real(self, *args)
+
+        monkeypatch.setattr(cls, attr, counted)
+    return counts
