@@ -6,19 +6,14 @@ from __future__ import annotations
 import pytest
 
 from app.recipe_panel import RecipePanel
-from graph import ROOT, save
+from graph import ROOT
 from graph.edits import SetParam, SetRecipe
-from tests.bench.generated_graphs import chain
-from tests.gui.widget_support import count_method_calls
+from tests.gui.widget_support import chain_window, count_method_calls
 
 
 @pytest.fixture
 def window(make_window, tmp_path, qtbot):
-    path = tmp_path / "chain.json"
-    save(chain(50).doc, path)
-    window = make_window(path, trust=True)
-    qtbot.waitUntil(lambda: window.model.inference is not None and not window.model.analysing, timeout=60_000)
-    return window
+    return chain_window(make_window, tmp_path, qtbot, 50)
 
 
 @pytest.fixture

@@ -7,10 +7,9 @@ import pytest
 
 from app.canvas.items import EdgeItem, NodeItem
 from app.canvas.scene import GraphScene
-from graph import ROOT, save
+from graph import ROOT
 from graph.edits import SetParam
-from tests.bench.generated_graphs import chain
-from tests.gui.widget_support import count_method_calls
+from tests.gui.widget_support import chain_window, count_method_calls
 
 
 @pytest.fixture
@@ -27,11 +26,7 @@ def drawn(scene) -> tuple[dict, dict]:
 
 @pytest.fixture
 def window(make_window, tmp_path, qtbot):
-    path = tmp_path / "chain.json"
-    save(chain(400).doc, path)
-    window = make_window(path, trust=True)
-    qtbot.waitUntil(lambda: window.model.inference is not None and not window.model.analysing, timeout=60_000)
-    return window
+    return chain_window(make_window, tmp_path, qtbot, 400)
 
 
 def test_a_parameter_edit_redraws_its_node_and_the_connections_it_changed(window, work, qtbot):

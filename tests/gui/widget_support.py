@@ -29,3 +29,15 @@ def count_method_calls(monkeypatch, methods: dict[str, tuple[type, str]]) -> Cou
 
         monkeypatch.setattr(cls, attr, counted)
     return counts
+
+
+def chain_window(make_window, tmp_path, qtbot, nodes: int):
+    """A window on a saved `nodes`-node chain (tests.bench.generated_graphs), trusted, its first analysis done."""
+    from graph import save
+    from tests.bench.generated_graphs import chain
+
+    path = tmp_path / "chain.json"
+    save(chain(nodes).doc, path)
+    window = make_window(path, trust=True)
+    qtbot.waitUntil(lambda: window.model.inference is not None and not window.model.analysing, timeout=60_000)
+    return window
