@@ -28,6 +28,7 @@ from runtime.callbacks import (
     CancelFitException,
     CancelStepException,
 )
+from runtime.crash_site import unlocated
 from runtime.events import (
     BatchEnded,
     EpochEnded,
@@ -128,6 +129,8 @@ class Trainer:
         self.layer_paths: dict[str, str] = {}
         self.needs_snapshot = any(getattr(c, "needs_snapshot", False) for c in self.callbacks)
         self.status = "finished"
+        #: The record for an unexpected failure: the session points it at the node it happened in.
+        self.failure_problem: Callable[[BaseException], Problem] = unlocated
         self._norms = LayerNorms(model)
         self._hooks: dict[str, list] = {}
         self.precision = Precision(recipe.precision, self.device)
@@ -322,7 +325,7 @@ class Trainer:
             self.status, message = "failed", f"{type(exc).__name__}: {exc}"
             self._safe_fit_end()
             self.emit(FitEnded(self.status, self.step, dict(self.last_eval), message,  # a record even so
-                               problems=[Problem(message[:300], hint="the run's log has the traceback").to_dict()]))
+                               problems=[self.failure_problem(exc).to_dict()]))
             raise
         self._safe_fit_end()
         self.emit(FitEnded(self.status, self.step, dict(self.last_eval), message,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from runtime.checkpoint import (
     load_checkpoint,
     named_param_groups,
 )
+from runtime.crash_site import failure_site
 from runtime.engine import Flags, Trainer, TrainingError, resolve_device
 from runtime.event_stream import EventStream, Subscriber
 from runtime.events import LogMessage
@@ -221,6 +223,7 @@ def prepare(
     trainer = Trainer(model, train_loader, val_loader, recipe, loss_fn, optimizer, scheduler, when, callbacks,
                       events, device, flags, target_is_input=bundle.task == "reconstruction")
     trainer.layer_paths = compiled.label_paths(doc)
+    trainer.failure_problem = partial(failure_site, compiled=compiled, doc=doc)
     notice = loader_notice(recipe.loader)
     if notice:
         events(LogMessage(notice, "warning"))
