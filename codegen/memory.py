@@ -113,13 +113,16 @@ def _tally(root: ScopeRun, batch: int) -> Tally:
 
 
 def _updated(basis: Tally, root: ScopeRun, rerun: frozenset[str]) -> Tally | None:
-    """`basis` with the `rerun` nodes counted again (None when one holds a sub-network: count in full)."""
-    tally = Tally(basis.batch, basis.weights, basis.activations, dict(basis.parts), dict(basis.largest),
-                  basis.place, list(basis.heap))
+    """`basis` with the `rerun` nodes counted again (None when one holds a sub-network: count in full).
+
+    The new tally takes `basis`'s sums over (copying them would cost the whole model per edit):
+    `basis` belongs to the inference this one was made from, which is spent (`reinfer_shapes`).
+    """
+    if any(nid in root.children or nid not in basis.parts or (root.scope, nid) not in basis.place for nid in rerun):
+        return None
+    tally = Tally(basis.batch, basis.weights, basis.activations, basis.parts, basis.largest, basis.place, basis.heap)
     for nid in rerun:
         key = (root.scope, nid)
-        if nid in root.children or nid not in tally.parts or key not in tally.place:
-            return None
         weights, activations = node_bytes(root.nodes[nid], basis.batch)
         old_weights, old_activations = tally.parts[nid]
         tally.parts[nid] = (weights, activations)

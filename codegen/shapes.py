@@ -120,8 +120,12 @@ class Runner:
         """The `stale` nodes run again, in order; a node after one whose outputs changed runs again too.
 
         Raises NotLocal when a sub-network would have to run again (other copies share its body's runs).
+
+        The run takes `reuse`'s records over instead of copying them (a copy would cost the whole
+        model per edit): what it overwrites is logged, and put back if it raises NotLocal.
         """
-        result.nodes, result.children, result.values = dict(reuse.nodes), dict(reuse.children), dict(reuse.values)
+        result.nodes, result.children, result.values = reuse.nodes, reuse.children, reuse.values
+        undo: list[tuple[str, NodeRun | None, Any, NodeRun | None]] = []
         queue = [(structure.position[nid], nid) for nid in stale if nid in structure.position]
         heapq.heapify(queue)
         queued = set(stale)
@@ -129,9 +133,10 @@ class Runner:
             _, nid = heapq.heappop(queue)
             node = g.nodes[nid]
             if nid in result.children or graph_kind_of(node.type).subnetwork(node) is not None:
+                _put_back(scope, result, self.first, undo)
                 raise NotLocal(nid)
             before = result.values.pop(nid, None)
-            self.first.pop((scope, nid), None)
+            undo.append((nid, result.nodes.get(nid), before, self.first.pop((scope, nid), None)))
             self.rerun.add(nid)
             self.run_node(scope, node, structure, given, result, outputs)
             if not same_values(before, result.values.get(nid)):
@@ -239,6 +244,21 @@ class Runner:
         return NodeFailed(f"inside group {name!r}, node {first.label}: {first.error}")
 
 
+def _put_back(scope: str, result: ScopeRun, first: dict[tuple[str, str], NodeRun],
+              undo: list[tuple[str, NodeRun | None, Any, NodeRun | None]]) -> None:
+    """Undoes a parameter edit's partial run: each node's run, outputs and first run as they were."""
+    for nid, run, values, first_run in reversed(undo):
+        for records, old in ((result.nodes, run), (result.values, values)):
+            if old is None:
+                records.pop(nid, None)
+            else:
+                records[nid] = old
+        if first_run is None:
+            first.pop((scope, nid), None)
+        else:
+            first[(scope, nid)] = first_run
+
+
 def _run_at(result: ScopeRun, path: tuple[str, ...]) -> NodeRun | None:
     """The run of the node at `path` (node ids down through groups' first copies)."""
     scope_run: ScopeRun | None = result
@@ -290,7 +310,11 @@ def reinfer_shapes(doc: Document, previous: Inference, edited: set[str] | frozen
     The rest — their runs, meta tensors and problems, and the order and edges
     (`codegen.structure`) — is `previous`'s. None when that would not equal a
     full run: a sub-network (group, ensemble, forest) whose inputs changed,
-    whose body's runs other copies share.
+    whose body's runs other copies share; `previous` is then as it was.
+
+    The new inference takes `previous`'s records over rather than copying
+    them, so the work is the edit's, not the model's: `previous` is spent
+    (it describes the new document) and only the new one is to be read.
     """
     from codegen.catalogue import LAYERS
     from codegen.kinds import compiler_kinds
@@ -301,7 +325,7 @@ def reinfer_shapes(doc: Document, previous: Inference, edited: set[str] | frozen
     layers = LAYERS if layers is None else layers
     runner = Runner(doc, layers, trusted, support_namespace() if support is None else support,
                     compiler_kinds(layers))
-    runner.first = dict(previous.first_runs)
+    runner.first = previous.first_runs  # taken over, as its scope's records are (`Runner._rerun`)
     try:
         root, _ = runner.run_scope(ROOT, None, reuse=previous.root, stale=edited)
     except NotLocal:

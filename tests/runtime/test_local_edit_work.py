@@ -16,12 +16,13 @@ import pytest
 
 import codegen.memory
 import codegen.structure
-from graph import ROOT
+from codegen.shapes import reinfer_shapes
+from graph import ROOT, load
 from graph.edits import SetParam, apply
 from runtime.analysis import analyse, project_registry, reanalyse
 from tests.bench.generated_graphs import chain
 from tests.codegen.test_ties import tied_lm
-from tests.runtime.test_incremental_analysis import same
+from tests.runtime.test_incremental_analysis import TEMPLATES, same
 
 
 @pytest.fixture(scope="module")
@@ -100,3 +101,39 @@ def test_ties_are_checked_again_when_either_side_changes(registry, through_group
         assert analysis.validation.checked == 1
         same(analysis, analyse(doc, registry=registry))
         assert any(p.param == "tie" for p in analysis.errors) == (change.value != 20)
+
+
+def records(analysis) -> tuple:
+    """The containers a parameter edit could copy: the root run's, the first runs, the memory tally's."""
+    inference = analysis.inference
+    tally = inference.tally
+    return (inference.root.nodes, inference.root.values, inference.root.children, inference.first_runs,
+            tally.parts, tally.largest, tally.heap)
+
+
+def test_a_local_edit_takes_the_previous_records_over_instead_of_copying_them(registry):
+    """Copying them cost the whole model per edit (five dicts of 2,000 entries and the memory heap)."""
+    doc = chain(2000).doc
+    analysis = analyse(doc, registry=registry)
+    before = records(analysis)
+    fc = doc.graph.node_by_label("fc500").id
+    for width in (33, 7):
+        analysis = edit(doc, analysis, SetParam(ROOT, fc, "out_features", width), registry)
+        assert analysis.inference.ran == 3
+        assert all(new is old for new, old in zip(records(analysis), before, strict=True))
+    same(analysis, analyse(doc, registry=registry))
+
+
+def test_an_edit_that_reaches_a_group_falls_back_and_leaves_the_previous_run_as_it_was(registry):
+    """stem → stem_act → blocks (a repeated group): stem and stem_act run again, then the group would have
+    to — the full analysis takes over, and the inference the editor still shows is put back as it was."""
+    doc = load(TEMPLATES / "05_resnet_mini_digits.json", registry)
+    analysis = analyse(doc, registry=registry)
+    shown = {key: (run, run.outputs) for key, run in analysis.inference.first_runs.items()}
+    values = dict(analysis.inference.root.values)
+    stem = doc.graph.node_by_label("stem").id
+    apply(doc, SetParam(ROOT, stem, "out_channels", 24))
+    assert reinfer_shapes(doc, analysis.base, frozenset({stem}), trusted=False) is None
+    assert {key: (run, run.outputs) for key, run in analysis.inference.first_runs.items()} == shown
+    assert analysis.inference.root.values == values
+    assert all(analysis.inference.root.values[nid] is v for nid, v in values.items())
