@@ -15,6 +15,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from runtime.report import problems_of
+
 
 def load_engine() -> Any:
     """Everything the editor needs from below app/ that imports torch; returns the full registry."""
@@ -34,7 +36,7 @@ def load_engine() -> Any:
 
 class EngineLoader(QObject):
     ready = Signal(object)  # the full registry, delivered on the UI thread
-    failed = Signal(str)
+    failed = Signal(list)  # Problem records: why the engine could not be imported
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -51,7 +53,7 @@ class EngineLoader(QObject):
         try:
             self.registry = load_engine()
         except Exception as exc:  # noqa: BLE001 - reported in the window, never a crash of the thread
-            self.failed.emit(f"{type(exc).__name__}: {exc}")
+            self.failed.emit(problems_of(exc))
             return
         self.ready.emit(self.registry)
 

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from app.code_editor import CodeEditor
 from app.editor.model import EditorModel
 from app.param_editors import literal_editor, param_editor
+from app.problem_view import failure, problems_text
 from app.wheel_guard import guard_wheel
 from graph import MISSING, ParamSpec
 from graph.codeinfo import CodeEntryError, read_code
@@ -30,6 +31,7 @@ from graph.edits import Batch, SetCode, SetLabel, SetParam
 from graph.kinds import CodeKind, kind_of
 from graph.params import effective_params, value_text
 from graph.ties import source_text, ties_of
+from graph.validate import label_taken
 
 
 class Inspector(QWidget):
@@ -208,7 +210,7 @@ class Inspector(QWidget):
         try:
             info = read_code(source)
         except CodeEntryError as exc:
-            self.form.addRow("", QLabel(f"⚠ {exc}"))
+            self.form.addRow("", QLabel("⚠ " + problems_text(failure(exc))))
             return
         for name, default in info.params.items():
             value = node.params.get(name, default)
@@ -305,9 +307,9 @@ class Inspector(QWidget):
         text = text.strip()
         if node is None or not text or text == node.label:
             return
-        taken = {n.label for n in self.model.doc.scope(self.model.scope).nodes.values() if n.id != node.id}
-        if text in taken:
-            self.model.refused.emit(f"not renamed: another node here is already called {text!r}")
+        taken = label_taken(self.model.doc, self.model.scope, node.id, text)
+        if taken is not None:
+            self.model.refused.emit([taken])
             if isinstance(box, QLineEdit):
                 box.setText(node.label)
             return

@@ -32,6 +32,7 @@ from app.key_focus import claim_for_panel
 from app.palette import Palette
 from app.paths import app_home
 from app.perspectives import Perspectives
+from app.problem_view import status
 from app.problems import ProblemsList
 from app.shortcuts import sequences
 from app.window_editing import EditingMixin
@@ -122,7 +123,7 @@ class MainWindow(TrainingMixin, FilesMixin, EditingMixin, Perspectives, QMainWin
         if self.loader is not None:
             self.view.first_painted.connect(self._start_engine)
             self.loader.ready.connect(self._engine_ready)
-            self.loader.failed.connect(lambda text: self.statusBar().showMessage(f"cannot load PyTorch: {text}"))
+            self.loader.failed.connect(lambda problems: status(self, problems, "cannot load PyTorch: ", 0))
             self.statusBar().showMessage("loading PyTorch…")
 
     def _start_engine(self) -> None:
@@ -275,8 +276,8 @@ class MainWindow(TrainingMixin, FilesMixin, EditingMixin, Perspectives, QMainWin
         box.show()
         return box
 
-    def show_refusal(self, reason: str) -> None:
-        self.statusBar().showMessage(reason, 8000)
+    def show_refusal(self, problems: list) -> None:
+        status(self, problems, ms=8000)
 
     def _crumb_clicked(self, _link: str) -> None:
         self.model.enter(ROOT)

@@ -16,14 +16,17 @@ from typing import Any
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QPlainTextEdit, QSpinBox, QWidget
 
 from app.codeview import monospace
+from app.problem_view import problems_text
 from graph.params import literal_value, parse_text, value_text
+from graph.problems import Problem
 from graph.spec import ParamSpec
+from runtime.report import problems_of
 
 BAD = "border: 1px solid #ff6b6b;"
 
 
 def param_editor(spec: ParamSpec, value: Any, set_value: Callable[[Any], None],
-                 refused: Callable[[str], None] = lambda message: None) -> QWidget:
+                 refused: Callable[[list[Problem]], None] = lambda problems: None) -> QWidget:
     """The editor of `spec` showing `value`; a change calls `set_value` with the typed value."""
     editor: QWidget
     if spec.kind == "bool":
@@ -55,14 +58,15 @@ def param_editor(spec: ParamSpec, value: Any, set_value: Callable[[Any], None],
 
 
 def read_text(spec: ParamSpec, editor: QLineEdit, set_value: Callable[[Any], None],
-              refused: Callable[[str], None]) -> None:
+              refused: Callable[[list[Problem]], None]) -> None:
     """Reads the box with the one parser; a bad value is refused (red box, the reason as tooltip), not stored."""
     try:
         value = parse_text(spec, editor.text())
     except ValueError as exc:
+        problems = problems_of(exc)
         editor.setStyleSheet(BAD)
-        editor.setToolTip(str(exc))
-        refused(str(exc))
+        editor.setToolTip(problems_text(problems))
+        refused(problems)
         return
     editor.setStyleSheet("")
     editor.setToolTip(spec.help)

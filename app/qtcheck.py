@@ -12,8 +12,10 @@ def require_qt() -> None:
     try:
         import PySide6.QtWidgets  # noqa: F401
     except ImportError as exc:
+        from runtime.report import problems_of
+
         sys.exit(
-            f"TorchCanvas cannot load Qt: {exc}\n"
+            f"TorchCanvas cannot load Qt: {problems_of(exc)[0].text()}\n"
             f"On Debian/Ubuntu install the libraries Qt needs:\n"
             f"  sudo apt-get install -y {DEBIAN_PACKAGES}\n"
         )

@@ -10,8 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMessageBox, QScrollArea
+from PySide6.QtWidgets import QScrollArea
 
+from app.problem_view import failure, report
 from app.run_revision import revision_edit, revision_from_text, run_folder
 from graph import ProjectFileError
 
@@ -83,7 +84,7 @@ class ExperimentsMixin:
             edit = revision_edit(self.model.doc, revision_from_text(project), f"forest as trained in {run_name}")
         except ProjectFileError as exc:
             if not quiet:
-                QMessageBox.warning(self, "Load weights", f"{run_name}: {exc}")
+                report(self, f"Load weights of {run_name}", failure(exc), warning=True)
             return False
         if edit is None:
             return False

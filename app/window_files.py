@@ -15,6 +15,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from app.paths import app_home
+from app.problem_view import failure, report, status
 from app.trust_dialog import ask_trust
 from graph import Document, ProjectFileError, load
 from graph.document import make_identifier
@@ -26,7 +27,7 @@ from graph.recovery import (
     write_recovery,
 )
 from graph.trust import GRANT_GUI, code_that_runs, has_code
-from runtime.report import error_lines, print_error
+from runtime.report import ENGINE_LOADING, print_error
 
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 
@@ -78,9 +79,9 @@ class FilesMixin:
         path = Path(path)
         try:
             doc = load(path, self.model.file_registry)
-        except ProjectFileError as exc:  # the same lines the command line prints
+        except ProjectFileError as exc:  # the records the command line prints
             if interactive:
-                QMessageBox.critical(self, "Cannot open project", "\n".join(error_lines(path, exc)))
+                report(self, "Cannot open project", failure(exc, path))
             else:
                 print_error(path, exc)
             return False
@@ -159,7 +160,7 @@ class FilesMixin:
         try:
             self.model.save(path)
         except OSError as exc:
-            QMessageBox.critical(self, "Cannot save", f"{path}: {exc.strerror or exc}")
+            report(self, "Cannot save", failure(exc, path))
             return False
         self._keep_trust()
         clear_recovery(app_home(), self.model.identity)
@@ -188,7 +189,8 @@ class FilesMixin:
             except CompileError:
                 compiled = None
         if compiled is None:
-            QMessageBox.warning(self, "Export", f"The model does not compile yet:\n{self.model.compile_error}")
+            report(self, "Export: the model does not compile yet", self.model.compile_problems or [ENGINE_LOADING],
+                   warning=True)
             return
         name, _ = QFileDialog.getSaveFileName(self, "Export", str(self.dialog_dir() / self.suggested_name(kind)),
                                               f"*.{kind}")
@@ -205,7 +207,7 @@ class FilesMixin:
                 else:
                     export_onnx(self.model.doc, compiled, model, name)
         except Exception as exc:  # noqa: BLE001 - any export failure is shown, never a crash
-            QMessageBox.critical(self, "Export failed", str(exc))
+            report(self, "Export failed", failure(exc, name))
             return
         self.statusBar().showMessage(f"exported {name}", 4000)
 
@@ -285,7 +287,7 @@ class FilesMixin:
         try:
             doc = read_recovery(copy_.file, self.model.file_registry)
         except ProjectFileError as exc:
-            self.statusBar().showMessage(str(exc))
+            status(self, failure(exc, copy_.file), "Cannot recover: ", 0)
             return False
         self.model.set_document(doc, self.model.path, self.trust_store.is_trusted(doc))
         self.model.undo_stack.resetClean()  # recovered work is unsaved work

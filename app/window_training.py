@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QMessageBox, QScrollArea
 
 from app.paths import app_home
 from app.perspectives import TRAIN
+from app.problem_view import failure, problems_text, report, status
 from app.recipe_panel import RecipePanel
 from app.run_log import RunLog
 from app.runs_panel import RunsPanel
@@ -244,11 +245,11 @@ class TrainingMixin(ExperimentsMixin):
         metrics = "  ".join(f"{k} {v:.4f}" for k, v in ended.metrics.items())
         if ended.status == "failed":
             problems = [Problem.from_dict(p) for p in ended.problems]
-            first = problems[0].text() if problems else (ended.message.splitlines()[0] if ended.message else "")
+            first = problems[0].text() if problems else ""
             self.train_label.setText(f"✖ failed: {first}" if ended.step else f"✖ not started: {first}")
-            self.train_label.setToolTip(ended.message)
-            self.statusBar().showMessage(f"Training failed: {first}", 15000)
-            self.last_failure = ended.message
+            self.train_label.setToolTip(problems_text(problems))
+            status(self, problems[:1], "Training failed: ", 15000)
+            self.last_failure = problems_text(problems)
             self.model.show_run_problems(problems + self.run_log.all())
             if problems:
                 self.docks["Problems"].show()
@@ -281,7 +282,7 @@ class TrainingMixin(ExperimentsMixin):
             if self.adopt_revision_of(path, quiet):
                 return self.load_run_weights(path, quiet)
             if not quiet:
-                QMessageBox.warning(self, "Load weights", str(exc))
+                report(self, "Load weights", failure(exc, path), warning=True)
             return False
         self.trained_model = model
         if not quiet:

@@ -18,6 +18,7 @@ from graph.atomicfile import keep_copy_atomic, write_bytes_atomic
 from graph.document import Document, Edge, Graph, GroupDef, Node
 from graph.model_errors import field_errors
 from graph.params import check_value
+from graph.problems import Problem
 from graph.registry import Registry
 from graph.strictjson import StrictJSONError, loads_strict
 
@@ -37,7 +38,8 @@ class ProjectFileError(Exception):
     """
 
     def __init__(self, message: str, problems: list[str] | None = None, path: str | Path | None = None,
-                 located: list[Located] | None = None) -> None:
+                 located: list[Located] | None = None, line: int | None = None, at: str | None = None) -> None:
+        self.line, self.at = line, at  # a one-problem error in the JSON text: its line and column
         if located is not None and problems is None:
             problems = [f"{where}: {what}" if where else what for where, what in located]
         self.problems = problems or [message]
@@ -51,6 +53,13 @@ class ProjectFileError(Exception):
             if len(self.problems) > 20:
                 message += f"\n  ... and {len(self.problems) - 20} more"
         super().__init__(prefix + message)
+
+
+    def records(self) -> list[Problem]:
+        """The same problems as records: the file, and the line or the place in the document."""
+        if self.line is not None:
+            return [Problem(what, file=self.path, line=self.line, at=self.at) for _, what in self.located]
+        return [Problem(what, file=self.path, at=where or None) for where, what in self.located]
 
 
 def _refuse(where: str, what: str) -> ProjectFileError:
@@ -224,9 +233,11 @@ def loads(text: str | bytes, registry: Registry | None = None) -> Document:
         raise _refuse(f"byte {exc.start}", "not UTF-8 text") from None
     except json.JSONDecodeError as exc:
         where, what = f"line {exc.lineno}, column {exc.colno}", f"not valid JSON: {exc.msg}"
-        raise ProjectFileError(f"{what} ({where})", [f"{what} ({where})"], located=[(where, what)]) from None
+        raise ProjectFileError(f"{what} ({where})", [f"{what} ({where})"], located=[(where, what)],
+                               line=exc.lineno, at=f"column {exc.colno}") from None
     except StrictJSONError as exc:
-        raise ProjectFileError(str(exc), [str(exc)], located=[(f"{exc.path}, line {exc.line}", exc.what)]) from None
+        raise ProjectFileError(str(exc), [str(exc)], located=[(f"{exc.path}, line {exc.line}", exc.what)],
+                               line=exc.line, at=exc.path or None) from None
     except RecursionError:
         raise _refuse("", "JSON nested too deeply") from None
     where = _lone_surrogate(data)

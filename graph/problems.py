@@ -38,6 +38,8 @@ class Problem:
     file: str | None = None
     line: int | None = None
     hint: str = ""
+    #: A place inside `file` other than its line: a JSON path (``nodes[2].params``), a column.
+    at: str | None = None
 
     @property
     def is_error(self) -> bool:
@@ -70,6 +72,8 @@ class Problem:
             parts.append(self.file + (f", line {self.line}" if self.line else ""))
         elif self.line:
             parts.append(f"line {self.line}")
+        if self.at:
+            parts.append(self.at)
         return ", ".join(parts)
 
     def text(self) -> str:

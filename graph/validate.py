@@ -62,6 +62,20 @@ def would_create_cycle(g: Graph, src: str, dst: str) -> bool:
     return src == dst or (src in g.nodes and dst in g.nodes and nx.has_path(scope_digraph(g), dst, src))
 
 
+def same_side(direction: str) -> Problem:
+    """A drag that ended on a port of the side it started from ("out" or "in")."""
+    return Problem(f"cannot connect: connect an output (right side) to an input (left side), "
+                   f"not {'two outputs' if direction == 'out' else 'two inputs'}")
+
+
+def label_taken(doc: Document, scope: str, node_id: str, label: str) -> Problem | None:
+    """Why node `node_id` may not be called `label` (another node in its scope is), or None."""
+    if any(n.label == label for n in doc.scope(scope).nodes.values() if n.id != node_id):
+        return Problem(f"not renamed: another node here is already called {label!r}", scope, node_id,
+                       label=doc.scope(scope).nodes[node_id].label)
+    return None
+
+
 def can_connect(doc: Document, scope: str, edge: Edge, registry: Registry) -> Problem | None:
     """Why `edge` may not be added, or None if it may."""
     g = doc.scope(scope)

@@ -12,10 +12,12 @@ from __future__ import annotations
 import sys
 import time
 import traceback
+from dataclasses import replace
 from pathlib import Path
 
+from graph.codeinfo import CodeEntryError
 from graph.fileformat import ProjectFileError
-from graph.problems import Problem, ProblemError
+from graph.problems import Problem, ProblemError, errors
 
 
 def _one_line(text: str) -> str:
@@ -27,6 +29,32 @@ def problem_line(file: str | Path, problem: Problem) -> str:
     what = problem.message + (f"; {problem.hint}" if problem.hint else "")
     where = problem.where()
     return _one_line(f"{problem.severity}: {file}: {what}" + (f" ({where})" if where else ""))
+
+
+#: Why nothing can be built yet in a window that is still importing torch (app.engine_loader).
+ENGINE_LOADING = Problem("PyTorch is still loading", hint="try again when the status bar no longer says so")
+
+
+def problems_of(exc: BaseException, file: str | Path | None = None) -> list[Problem]:
+    """The records a view shows for a failure: the ones it carries, else one made from what it knows.
+
+    Errors with records (compile, recipe, dataset, training; a project file's
+    lines and places) give them, with `file` filled in where they name none;
+    a system error names its file and reason; anything else becomes one record
+    on `file`. The window renders only these (app/problem_view.py).
+    """
+    where = str(file) if file is not None else None
+    if isinstance(exc, ProblemError) and exc.problems:
+        return [p if p.file or p.node_id or p.recipe_path or not where else replace(p, file=where)
+                for p in (errors(exc.problems) or exc.problems)]
+    if isinstance(exc, ProjectFileError):
+        return [p if p.file else replace(p, file=where) for p in exc.records()]
+    if isinstance(exc, CodeEntryError):
+        return [Problem(exc.reason, line=exc.line, file=where)]
+    if isinstance(exc, OSError) and exc.strerror:
+        return [Problem(exc.strerror, file=str(exc.filename) if exc.filename else where)]
+    message = _one_line(_strip_file(str(exc), file)) if file is not None else _one_line(str(exc))
+    return [Problem(message or type(exc).__name__, file=where)]
 
 
 def error_lines(file: str | Path, exc: BaseException) -> list[str]:

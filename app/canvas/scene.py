@@ -11,7 +11,7 @@ from app.editor.model import EditorModel
 from graph import ROOT, Edge
 from graph.edits import Batch, Connect, Disconnect, MoveNode, SetParam
 from graph.ports import input_ports, node_kind, output_ports
-from graph.validate import can_connect
+from graph.validate import can_connect, same_side
 
 
 def subtitle(node, registry) -> str:
@@ -28,7 +28,7 @@ def members(node, registry) -> tuple[tuple, str]:
 
 
 class GraphScene(QGraphicsScene):
-    refused = Signal(str)  # why a connection or edit was not made
+    refused = Signal(list)  # why a connection or edit was not made: Problem records
     node_activated = Signal(str)  # double-click on a node (enter a group, focus the inspector)
 
     def __init__(self, model: EditorModel) -> None:
@@ -264,8 +264,7 @@ class GraphScene(QGraphicsScene):
             return
         other, other_dir, other_port = hit
         if other_dir == direction:
-            self.refused.emit(f"connect an output (right side) to an input (left side), "
-                              f"not {'two outputs' if direction == 'out' else 'two inputs'}")
+            self.refused.emit([same_side(direction)])
             return
         if direction == "out":
             edge = Edge(item.node_id, port, other.node_id, other_port)
@@ -277,7 +276,7 @@ class GraphScene(QGraphicsScene):
         """The one path for a new connection: refused with a visible reason, or an undoable edit."""
         problem = can_connect(self.model.doc, self.model.scope, edge, self.model.registry)
         if problem is not None:
-            self.refused.emit(f"cannot connect: {problem.message}")
+            self.refused.emit([problem])
             return False
         self.model.push(Connect(self.model.scope, edge))
         return True

@@ -31,6 +31,7 @@ from graph import ROOT, Document, Edit, EditError, Problem, apply, load, save
 from graph.fileformat import dumps
 from graph.recovery import new_identity
 from graph.registry import Registry, base_registry
+from runtime.report import problems_of
 
 if TYPE_CHECKING:
     from codegen import Compiled, Inference
@@ -57,7 +58,7 @@ class EditorModel(QObject):
     scope_changed = Signal()
     title_changed = Signal()
     document_replaced = Signal()  # another document (new, opened, recovered): views drop what they showed
-    refused = Signal(str)  # an edit that did not fit the document, and why (never on the undo stack)
+    refused = Signal(list)  # an edit that did not fit the document: Problem records (never on the undo stack)
     registry_changed = Signal()  # the full catalogue replaced the early one: palette and items refresh
 
     def __init__(self, parent: QObject | None = None, deferred: bool = False,
@@ -181,7 +182,7 @@ class EditorModel(QObject):
         try:
             return apply(self.doc, edit)
         except (EditError, KeyError) as exc:
-            self.refused.emit(f"not done: {exc.args[0] if exc.args else exc}")
+            self.refused.emit(problems_of(exc))
             return None
 
     def begin_drag(self) -> None:
@@ -312,7 +313,7 @@ class EditorModel(QObject):
     def refuse(self, problems: list[Problem]) -> None:
         """A gesture the document refused: the status bar says why, the Problems list points at its nodes."""
         self.refusals = list(problems)
-        self.refused.emit("; ".join(p.text() for p in problems))
+        self.refused.emit(list(problems))
         self.analysed.emit()
 
     def all_problems(self) -> list[Problem]:

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from app.problem_view import failure, problems_text
 from graph import Document
 from runtime.study.space import SearchParam, SpaceError, parse_param
 
@@ -139,7 +140,7 @@ class RangeDialog(QDialog):
             if self.check is not None:
                 self.check(param)
         except SpaceError as exc:
-            self.error.setText(str(exc))
+            self.error.setText(problems_text(failure(exc)))
             return
         self.param = param
         super().accept()

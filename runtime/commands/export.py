@@ -52,9 +52,8 @@ def run(args: argparse.Namespace) -> int:
 
             try:
                 script = export_training(doc, out, project.resolve().parent, trusted=trusted)
-            except (ExportRefused, RecipeError, DatasetError) as exc:
-                print(f"error: {exc}", file=sys.stderr)
-                return 1
+            except (ExportRefused, RecipeError, DatasetError) as exc:  # records: one line each, as `check` says
+                return print_error(project, exc)
             print(f"wrote {script.parent}: train.py, model.py, hooks.py, metrics.py, recipe.json, data.safetensors "
                   f"(run: python {script}  or  torchrun --nproc_per_node=2 {script})")
             return 0

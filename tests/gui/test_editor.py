@@ -74,7 +74,8 @@ def test_invalid_connection_is_refused_with_a_reason(window, qtbot):
     window.scene.refused.connect(messages.append)
     drag(qtbot, window.view.viewport(), port_point(window, b, "out", "out"), port_point(window, a, "x", "in"))
     assert len(window.model.doc.graph.edges) == 1
-    assert messages and "cycle" in messages[-1]
+    (refusal,) = messages[-1]  # a Problem record on the node the connection would have entered
+    assert "cycle" in refusal.message and (refusal.node_id, refusal.port) == (a, "x")
     assert "cycle" in window.statusBar().currentMessage()
 
 

@@ -259,3 +259,4 @@ def test_cli_export_refusal_is_one_line(tmp_path):
                              str(tmp_path / "out")], capture_output=True, text=True, timeout=120)
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and "recipe.hooks[0].name" in result.stderr, result.stderr
+    assert result.stderr.startswith(f"error: {project}: ")  # the line `check` prints for the same record
