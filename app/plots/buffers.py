@@ -50,6 +50,9 @@ class Series:
     def y(self) -> np.ndarray:
         return self._y[: self.n]
 
+    def x_y(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.x, self.y
+
     def clear(self) -> None:
         self.n = 0
         self.version += 1

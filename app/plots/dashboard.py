@@ -2,13 +2,16 @@
 
 `handle(events)` only stores numbers, a block of batch events at a time
 (one NumPy slice per series, not a Python call per point). A timer ticks at
-30 Hz; a `FramePacer` lets it draw only while the window's own thread stays
-within a small share of a core (fewer frames when frames are expensive), and
-nothing is drawn while the dashboard is hidden, covered by another tab or the
-window is minimised. `refresh()` calls `setData` once per curve whose data
-changed; layer curves and the heatmap redraw at most 5 times a second. Curves
-use peak downsampling and clip-to-view, so long runs stay smooth.
-"""
+30 Hz; when new data came in, a `FramePacer` lets it draw only while the
+window's process stays within a small share of a core (fewer frames when
+frames are expensive, down to one every two seconds), and nothing is drawn
+while the dashboard is hidden, covered by another tab or the window is
+minimised. `refresh()` calls `setData` once per curve whose data changed;
+layer curves and the heatmap redraw at most 5 times a second. Each plot's
+range follows the running min/max of its data (`app.plots.ranges`) instead of
+pyqtgraph's auto-range, so a frame that only adds points does not regenerate
+the axes. Curves use peak downsampling and clip-to-view, so long runs stay
+smooth."""
 
 from __future__ import annotations
 
@@ -27,6 +30,7 @@ from app.plots.decisions import DecisionBand
 from app.plots.empty_state import EmptyPlotText, validation_text
 from app.plots.legible import LayerAxis, ReadableAxis, legend_below, name_when_drawn, readable_axes
 from app.plots.pacing import FramePacer
+from app.plots.ranges import RangeKeeper
 
 PALETTE = ["#4fc3f7", "#ffb74d", "#81c784", "#e57373", "#ba68c8", "#fff176", "#4db6ac", "#f06292", "#a1887f",
            "#90a4ae", "#aed581", "#7986cb"]
@@ -70,6 +74,11 @@ class TrainingPlots(QWidget):
             p.showGrid(x=True, y=True, alpha=0.15)
             p.setLabel("bottom", "step")
         self.grad_plot.setLogMode(y=True)
+        #: Each plot's range follows its data without pyqtgraph's per-frame auto-range (`app.plots.ranges`).
+        self.ranges = {"loss": RangeKeeper(self.loss_plot), "metric": RangeKeeper(self.metric_plot),
+                       "rate": RangeKeeper(self.rate_plot, y_from_zero=True),
+                       "grad": RangeKeeper(self.grad_plot, log_y=True),
+                       "heat": RangeKeeper(self.heat_plot, y=False, x_from_zero=False)}
         self.rate_plot.getAxis("left").enableAutoSIPrefix(True)
         self.loss_legend = legend_below(self.loss_plot, columns=3)
         self.metric_legend = legend_below(self.metric_plot, columns=2)
@@ -109,11 +118,11 @@ class TrainingPlots(QWidget):
         self.counts_: dict[str, int] = {}
         self._drawn: dict[str, int] = {}
         self._changes = 0  # what `_changed` let through, so a refresh knows whether it set anything
+        self._pending = False  # events came in since the last complete frame
         self._ema: float | None = None
         self._slow_drawn = 0.0
         self._last_loss = 0.0
         self._loss_at: dict[int, float] = {}
-        self._rate_range: tuple[float, float] | None = None
         self._heat_layers: list[str] = []
         #: Frames that drew something (the benchmark reports frames per second).
         self.frames = 0
@@ -143,6 +152,7 @@ class TrainingPlots(QWidget):
 
     # -- data in ------------------------------------------------------------------------
     def handle(self, events: list) -> None:
+        self._pending = self._pending or bool(events)
         batches: list = []
         for e in events:
             kind = getattr(e, "kind", "")
@@ -155,6 +165,8 @@ class TrainingPlots(QWidget):
             if kind == "eval_ended":
                 for name, value in e.metrics.items():
                     self.series.setdefault(name, Series()).append(e.step, value)
+                    if name.startswith("val_"):
+                        self.ranges["loss" if name == "val_loss" else "metric"].include([e.step], [value])
                 if not any(n.startswith("val_") and n != "val_loss" for n in e.metrics):
                     self.metric_empty.set_text("no validation metric besides the loss (on the loss plot)")
             elif kind == "hook_decision":
@@ -167,6 +179,8 @@ class TrainingPlots(QWidget):
                     self.series["decisions_accepted"].append(e.step, y)
             elif kind == "fit_started":
                 self._ema = None
+                for keeper in self.ranges.values():
+                    keeper.expect_steps(e.total_steps)
                 self.metric_empty.set_text(validation_text(self._eval_every, e.steps_per_epoch))
         if batches:
             self._batches(batches)
@@ -182,7 +196,10 @@ class TrainingPlots(QWidget):
             smooth.append(ema)
         self._ema = ema
         self.series["loss_smooth"].extend(steps, smooth)
-        self.series["lr"].extend(steps, [e.lr for e in batch])
+        rates = [e.lr for e in batch]
+        self.series["lr"].extend(steps, rates)
+        self.ranges["loss"].include(steps, losses)  # the smoothed curve lies within the raw one's bounds
+        self.ranges["rate"].include(steps, rates)
         self.series["samples_per_s"].extend(steps, [e.samples_per_s for e in batch])
         self._last_loss = losses[-1]
         self._loss_at.update(zip(steps, losses, strict=True))
@@ -198,6 +215,7 @@ class TrainingPlots(QWidget):
                     ys.append(max(value, 1e-12))
             for name, (xs, ys) in per_layer.items():
                 self.layer_series.setdefault(name, Series()).extend(xs, ys)
+                self.ranges["grad"].include(xs, ys)
             self.heat.add_many([(e.step, e.grad_norms) for e in with_norms])
 
     # -- drawing ------------------------------------------------------------------------
@@ -213,7 +231,7 @@ class TrainingPlots(QWidget):
         return self.isVisible() and not self.window().isMinimized()
 
     def _tick(self) -> None:
-        if self.showing() and self.pacer.due():
+        if self._pending and self.showing() and self.pacer.due():  # a frame only for new data, and on screen
             self.refresh()
 
     def refresh(self) -> None:
@@ -223,18 +241,13 @@ class TrainingPlots(QWidget):
         slow_due = now - self._slow_drawn >= 0.2  # layer curves and heatmap: 5 fps is plenty
         if slow_due:
             self._slow_drawn = now
+            self._pending = False  # everything that came in is drawn by the end of this frame
         drawn, changes = self.frames, self._changes
         for name, curve in self.curves.items():
             s = self.series[name]
             if self._changed(name, s.version):
                 curve.setData(s.x, s.y)
                 self.frames = drawn + 1
-                if name == "lr" and s.n:  # a constant rate would otherwise sit on an axis of ±0.5
-                    hi = float(s.y.max())
-                    span = (0.0, hi * 1.15 if hi > 0 else 1.0)
-                    if span != self._rate_range:
-                        self._rate_range = span
-                        self.rate_plot.setYRange(*span, padding=0)
         for name, s in self.series.items():
             if not name.startswith("val_") or not self._changed(name, s.version):
                 continue
@@ -260,6 +273,9 @@ class TrainingPlots(QWidget):
         if slow_due and self.heat.columns and self._changed("heat", self.heat.version):
             self._draw_heat()
             self.frames = drawn + 1
+        for name, keeper in self.ranges.items():
+            if (slow_due or name not in ("grad", "heat")) and keeper.apply():
+                self._changes += 1
         if self._changes != changes:
             # pyqtgraph auto-ranges in its paint-time hook, and the new ranges asked for a second full
             # paint of every frame; settled here, they join the paint the new data already asked for
@@ -276,6 +292,7 @@ class TrainingPlots(QWidget):
         steps = self.heat.steps
         first, last = float(steps[0]), float(steps[-1])
         self.heat_image.setRect(first, -0.5, max(1.0, last - first), len(self.heat.layers))
+        self.ranges["heat"].set_x(first, first + max(1.0, last - first))
         if self.heat.layers != self._heat_layers:  # axis labels only when the layers change
             self._heat_layers = list(self.heat.layers)
             self.heat_axis.set_layers(self._heat_layers)
@@ -322,7 +339,8 @@ class TrainingPlots(QWidget):
         self.loss_plot.setTitle("loss")
         self._ema = None
         self._drawn = {}
-        self._rate_range = None
+        for keeper in self.ranges.values():
+            keeper.reset()
         self._heat_layers = []
         self.refresh()
         self._update_empties()
@@ -342,6 +360,7 @@ class TrainingPlots(QWidget):
             curve = self.loss_plot.plot(steps, losses, pen=pg.mkPen(color, width=1.2, style=pg.QtCore.Qt.DashLine),
                                         name=run_name)
             self.overlays.append((self.loss_plot, curve))
+            self.ranges["loss"].include(steps, losses)
         evals = [r for r in records if r.get("kind") == "eval_ended"]
         for metric in ("val_accuracy", "val_mse"):
             xs = [r["step"] for r in evals if metric in r["metrics"]]
@@ -350,6 +369,9 @@ class TrainingPlots(QWidget):
                 curve = self.metric_plot.plot(xs, ys, pen=pg.mkPen(color, width=1.2, style=pg.QtCore.Qt.DashLine),
                                               name=f"{run_name} {metric}" if run_name else None)
                 self.overlays.append((self.metric_plot, curve))
+                self.ranges["metric"].include(xs, ys)
+        self.ranges["loss"].apply()
+        self.ranges["metric"].apply()
         self._update_empties()
 
     def clear_overlays(self) -> None:
@@ -359,7 +381,22 @@ class TrainingPlots(QWidget):
                 plot.legend.removeItem(curve)
         self.overlays = []
         self._overlay_groups, self._named = {}, set()
+        self._refit()
         self._update_empties()
+
+    def _refit(self) -> None:
+        """Ranges from what is left (overlays gone): the keepers only ever widen while data comes in."""
+        for name in ("loss", "metric"):
+            end = self.ranges[name].x_end
+            self.ranges[name].reset()
+            if end is not None:
+                self.ranges[name].expect_steps(end)
+        self.ranges["loss"].include(*self.series["loss"].x_y())
+        for name, s in self.series.items():
+            if name.startswith("val_") and s.n:
+                self.ranges["loss" if name == "val_loss" else "metric"].include(*s.x_y())
+        self.ranges["loss"].apply()
+        self.ranges["metric"].apply()
 
     def _update_empties(self) -> None:
         for empty in self.empties:
