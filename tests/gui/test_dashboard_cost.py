@@ -104,6 +104,36 @@ def test_the_pacer_keeps_30_fps_when_cheap_and_slows_down_when_frames_are_expens
     assert pacer.fps == pytest.approx(30)  # back to full rate once frames are cheap again
 
 
+def test_the_pacer_falls_to_a_frame_every_two_seconds_and_keeps_its_rate_between_runs(monkeypatch):
+    """Frames of 60 ms: at the old floor (2 fps) the window took 12 % of a core from training."""
+    from app.plots.pacing import BUDGET, MIN_FPS
+
+    clock = {"wall": 0.0, "cpu": 0.0}
+    monkeypatch.setattr("app.plots.pacing.time.monotonic", lambda: clock["wall"])
+    pacer = FramePacer(cpu_clock=lambda: clock["cpu"])
+
+    def run(seconds: float, cpu_per_frame: float) -> int:
+        frames = 0
+        for _ in range(int(seconds * 30)):
+            clock["wall"] += 1 / 30
+            if pacer.due():
+                frames += 1
+                clock["cpu"] += cpu_per_frame
+        return frames
+
+    assert MIN_FPS <= 0.5 and BUDGET <= 0.03
+    run(4, 0.06)  # from 30 fps to the floor within a few seconds
+    assert pacer.fps == pytest.approx(MIN_FPS)
+    frames = run(20, 0.06)
+    assert frames * 0.06 / 20 <= 0.06 * MIN_FPS * 1.2  # one frame per two seconds
+    clock["wall"] += 30  # between runs: nothing new, the dashboard does not ask
+    if pacer.due():  # the next run's first frame
+        clock["cpu"] += 0.06
+    assert pacer.fps == pytest.approx(MIN_FPS)  # the next run starts at the rate this one learned
+    run(2, 0.06)
+    assert pacer.fps == pytest.approx(MIN_FPS)
+
+
 def test_the_pacer_counts_cpu_spent_on_other_threads_of_the_window():
     """Qt paints big fills on helper threads while the GUI thread waits: a thread clock missed that work."""
     import threading
