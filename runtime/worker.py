@@ -1,7 +1,7 @@
 """Training in a child process, so a crash, a NaN or a runaway hook never takes the editor down.
 
 The parent sends the project as JSON text; the child trains and streams the
-events back through a queue in small batches (one message per ~50 ms, not one
+events back through a queue in small batches (one message per ~0.1 s, not one
 per event); they travel as the named tuples the engine made (pickled by the
 queue's feeder thread), never converted one by one. Stop and pause are shared flags checked between batches, so Stop
 ends the run within one batch. If the child dies (even by SIGKILL) the parent
@@ -23,7 +23,7 @@ from typing import Any
 from graph.problems import Problem, ProblemError
 from runtime.events import FitEnded, LogMessage
 
-FLUSH_SECONDS = 0.05
+FLUSH_SECONDS = 0.1
 
 
 @dataclass
