@@ -123,7 +123,7 @@ class RangeKeeper:
         if self.keep_x and self.x is not None:
             lo, hi = self.x
             lo = min(lo, 0.0) if self.x_from_zero else lo
-            if self.x_end is not None and self.x_end > hi:
+            if self.x_end is not None and self.x_end >= hi:
                 x_range = (lo, self.x_end)
             else:
                 x_range = follow(self.shown[0], (lo, hi))
