@@ -165,9 +165,10 @@ def process_cpu(pid: int | None) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def gui_run(window, qtbot, text: str) -> tuple[float, float, float, float, Path]:
-    """(samples/s, window CPU seconds per second of training, window CPU ÷ worker CPU, frames drawn per second,
-    the run folder).
+def gui_run(window, qtbot, text: str) -> dict:
+    """One run from the window: samples/s; the window's CPU as a share of a core and of the worker's CPU, over
+    the whole training and over its last three quarters (the span the samples/s median is taken over, after
+    the first frames of a run, which lay out legends and axes); frames drawn per second; the run folder.
 
     CPU and frames count from the first batch to the last event batch (the worker's start-up, import torch and
     the dataset, is not training); the wait for the end is a signal, not a polling loop that costs CPU itself.
@@ -177,22 +178,33 @@ def gui_run(window, qtbot, text: str) -> tuple[float, float, float, float, Path]
 
     window.model.set_document(loads(text, project_registry()), None, True)
     events: list = []
-    marks: list[tuple[float, float, float, int]] = []  # (wall, window CPU, worker CPU, frames)
+    marks: list[tuple[float, float, float, int, int]] = []  # (wall, window CPU, worker CPU, frames, batches)
+    batches = [0]
 
-    def take(batch: list) -> None:
-        events.extend(batch)
-        if marks or any(e.kind == "batch_ended" for e in batch):
+    def take(block: list) -> None:
+        events.extend(block)
+        batches[0] += sum(e.kind == "batch_ended" for e in block)
+        if batches[0]:
             pid = window.trainer.process.pid if window.trainer.process is not None else None
-            marks.append((time.perf_counter(), time.process_time(), process_cpu(pid), window.plots.frames))
+            marks.append((time.perf_counter(), time.process_time(), process_cpu(pid), window.plots.frames,
+                          batches[0]))
 
     window.trainer.events.connect(take)
     with qtbot.waitSignal(window.trainer.finished, timeout=600_000):
         assert window.start_training()
     window.trainer.events.disconnect(take)
     last = max((m for m in marks if m[2] > 0), key=lambda m: m[0], default=marks[-1])
-    wall, cpu, worker, frames = (b - a for a, b in zip(marks[0], last, strict=True))
-    return (worker_rate(events), cpu / wall, cpu / worker if worker > 0 else float("nan"), frames / wall,
-            window.trainer.run_dir)
+    quarter = next(m for m in marks if m[4] >= batches[0] / 4)
+
+    def between(first: tuple) -> tuple[float, float]:
+        wall, cpu, worker = (b - a for a, b in zip(first[:3], last[:3], strict=True))
+        return cpu / wall if wall > 0 else float("nan"), cpu / worker if worker > 0 else float("nan")
+
+    share, of_worker = between(marks[0])
+    steady, steady_of_worker = between(quarter) if quarter[0] < last[0] else (float("nan"),) * 2
+    return {"rate": worker_rate(events), "share": share, "of_worker": of_worker, "steady": steady,
+            "steady_of_worker": steady_of_worker, "fps": (last[3] - marks[0][3]) / (last[0] - marks[0][0]),
+            "run_dir": window.trainer.run_dir}
 
 
 def folder_files(run_dir: Path) -> list[str]:
@@ -224,7 +236,7 @@ def test_gui_worker_against_headless(qtbot, tmp_path, monkeypatch, project):
         import cProfile
 
         profile = cProfile.Profile(time.process_time)  # CPU, not the wait for the worker
-    ratios, shares, per_worker, fps, gui_rates, headless_rates = [], [], [], [], [], []
+    ratios, runs, gui_rates, headless_rates = [], [], [], []
     load = os.getloadavg()[0]
     for r in range(ROUNDS):
         first_gui = r % 2 == 0
@@ -232,24 +244,27 @@ def test_gui_worker_against_headless(qtbot, tmp_path, monkeypatch, project):
             headless_rates.append(headless_run(text, path.parent, tmp_path / f"headless-{r}"))
         if profile is not None:
             profile.enable()
-        rate, share, of_worker, frames, gui_dir = gui_run(window, qtbot, text)
+        run = gui_run(window, qtbot, text)
         if profile is not None:
             profile.disable()
-        gui_rates.append(rate)
-        shares.append(share)
-        per_worker.append(of_worker)
-        fps.append(frames)
+        gui_rates.append(run["rate"])
+        runs.append(run)
         if first_gui:
             headless_rates.append(headless_run(text, path.parent, tmp_path / f"headless-{r}"))
         ratios.append(gui_rates[-1] / headless_rates[-1])
-        assert folder_files(gui_dir) == folder_files(tmp_path / f"headless-{r}"), "the arms did unlike work"
+        assert folder_files(run["run_dir"]) == folder_files(tmp_path / f"headless-{r}"), "the arms did unlike work"
     window.shutdown()
     ok = "✓" if statistics.median(ratios) >= GUI_GOAL else "✗"
+
+    def share(key: str) -> str:
+        return _spread([100 * r[key] for r in runs], "{:.1f}")
+
     print(f"\n[bench] GUI worker, {project}: samples/s with the dashboard open {_spread(gui_rates)} vs headless "
           f"{_spread(headless_rates)}; ratio {_spread(ratios, '{:.3f}')} (goal ≥ {GUI_GOAL} {ok}); window process "
-          f"CPU while training {_spread([100 * s for s in shares], '{:.1f}')} % of a core (goal ≤ 3), "
-          f"{_spread([100 * s for s in per_worker], '{:.1f}')} % of the worker's CPU; dashboard frames/s "
-          f"{_spread(fps, '{:.1f}')}; {ROUNDS} interleaved rounds, load {load:.1f} → {os.getloadavg()[0]:.1f}")
+          f"CPU while training {share('share')} % of a core (goal ≤ 3), {share('of_worker')} % of the worker's CPU; "
+          f"over the last three quarters {share('steady')} % of a core, {share('steady_of_worker')} % of the "
+          f"worker's; dashboard frames/s {_spread([r['fps'] for r in runs], '{:.1f}')}; {ROUNDS} "
+          f"interleaved rounds, load {load:.1f} → {os.getloadavg()[0]:.1f}")
     if profile is not None:
         import io
         import pstats
