@@ -102,8 +102,8 @@ class Inference:
     ran: int = 0
     #: The model's nodes whose runs are new since the inference this was made from (None: a full run).
     rerun: frozenset[str] | None = None
-    #: The (scope, node id) of the `first_runs` that are skipped.
-    skipped: frozenset[tuple[str, str]] = frozenset()
+    #: The (scope, node id) of the `first_runs` that are skipped (a parameter edit's inference takes the set over).
+    skipped: set[tuple[str, str]] = field(default_factory=set)
     #: The memory estimate's sums by node (`codegen.memory.Tally`), made on first use; and the inference's
     #: this was made from, which the estimate updates from the `rerun` nodes.
     tally: Any = field(default=None, repr=False, compare=False)

@@ -284,7 +284,7 @@ def infer_shapes(doc: Document, layers: Mapping[str, LayerDef] | None = None, *,
     runner = Runner(doc, layers, trusted, support_namespace() if support is None else support,
                     compiler_kinds(layers))
     root, _ = runner.run_scope(ROOT, None)
-    return Inference(root, runner.problems, runner.first, runner.ran, skipped=frozenset(runner.skipped))
+    return Inference(root, runner.problems, runner.first, runner.ran, skipped=runner.skipped)
 
 
 def downstream(g: Graph, *node_ids: str) -> set[str]:
@@ -331,9 +331,11 @@ def reinfer_shapes(doc: Document, previous: Inference, edited: set[str] | frozen
     except NotLocal:
         return None
     kept = [p for p in previous.problems if p.scope != ROOT or (p.node_id not in runner.rerun and p.param != TIE)]
-    skipped = {key for key in previous.skipped if key[0] != ROOT or key[1] not in runner.rerun} | runner.skipped
+    skipped = previous.skipped  # taken over too: while a node is broken, all after it are skipped
+    skipped.difference_update((ROOT, nid) for nid in runner.rerun)
+    skipped |= runner.skipped
     return Inference(root, kept + runner.problems, runner.first, runner.ran, rerun=frozenset(runner.rerun),
-                     basis=previous.tally, made_from=previous.stamp, skipped=frozenset(skipped))
+                     basis=previous.tally, made_from=previous.stamp, skipped=skipped)
 
 
 def clear_cache() -> None:

@@ -137,3 +137,18 @@ def test_an_edit_that_reaches_a_group_falls_back_and_leaves_the_previous_run_as_
     assert {key: (run, run.outputs) for key, run in analysis.inference.first_runs.items()} == shown
     assert analysis.inference.root.values == values
     assert all(analysis.inference.root.values[nid] is v for nid, v in values.items())
+
+
+def test_while_a_node_is_broken_an_edit_after_it_takes_the_skipped_runs_over(registry):
+    """fc20 broken: everything after it is skipped (1,959 runs); an edit further on must not copy that list."""
+    doc = chain(2000).doc
+    analysis = edit(doc, analyse(doc, registry=registry), SetParam(ROOT, doc.graph.node_by_label("fc20").id,
+                                                                   "in_features", 5), registry)
+    skipped = analysis.inference.skipped
+    assert len(skipped) > 1900
+    for width in (33, 7):
+        analysis = edit(doc, analysis, SetParam(ROOT, doc.graph.node_by_label("fc500").id, "out_features", width),
+                        registry)
+        assert analysis.inference.skipped is skipped and analysis.inference.ran == 0  # skipped again, not copied
+        same(analysis, analyse(doc, registry=registry))
+    assert analysis.inference.skipped == analyse(doc, registry=registry).inference.skipped
