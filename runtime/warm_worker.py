@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from runtime.events import FitEnded
-from runtime.worker import WorkerRequest, exit_with_parent, run_request
+from runtime.worker import SharedFlag, WorkerRequest, exit_with_parent, run_request
 
 #: Datasets kept in the worker between runs (the last few used).
 CACHED_DATASETS = 3
@@ -134,8 +134,8 @@ class WarmWorker:
             return
         self._requests = self._ctx.Queue()
         self._messages = self._ctx.Queue()
-        self._stop = self._ctx.Event()
-        self._pause = self._ctx.Event()
+        self._stop = SharedFlag(self._ctx)
+        self._pause = SharedFlag(self._ctx)
         self.process = self._ctx.Process(target=_serve, args=(self._requests, self._messages, self._stop,
                                                               self._pause, self.num_threads, os.getpid()),
                                          daemon=True, name="torchcanvas-warm-worker")
