@@ -56,7 +56,9 @@ READBACK_SECONDS = 0.1
 #: (they are taken every `norm_every` steps).
 NORM_SHARE = 0.01
 #: The training thread's CPU clock: what a step and the norms cost, not how long this thread waited for a core.
+#: It is a system call (~4 µs on a virtual machine), so the step cost is sampled at these steps and every 50th.
 cpu_clock = time.thread_time
+ADAPT_AT = (3, 6, 12, 25)
 
 
 class TrainingError(ProblemError):
@@ -147,9 +149,9 @@ class Trainer:
         self._norm_cost = 0.0  # CPU seconds per measurement: measuring plus its share of the read-back
         self._norm_spent = 0.0  # CPU seconds of norms since the last estimate
         self._norm_count = 0
-        self._step_cost = 0.0  # CPU seconds per step (moving average)
+        self._step_cost = 0.0  # CPU seconds per step (moving average of samples, see ADAPT_AT)
         self._samples = 0
-        self._last_step = 0.0
+        self._cpu_step = 0  # the step of the last CPU clock sample (0: none yet)
         self._last_cpu = 0.0
         self._clock = time.perf_counter()
 
@@ -411,13 +413,8 @@ class Trainer:
         now = time.perf_counter()
         if first:
             self._send(ModelCompiled(self.step, now - started))
-        cpu = cpu_clock()
-        step_cpu = cpu - self._last_cpu if self._last_step else 0.0
-        self._last_step, self._last_cpu = now, cpu
-        if step_cpu > 0:
-            self._step_cost = 0.9 * self._step_cost + 0.1 * step_cpu if self._step_cost else step_cpu
-            if self.step % 50 == 0 or self.step in (3, 6, 12, 25):
-                self._adapt_norm_every()
+        if not self._cpu_step or self.step % 50 == 0 or self.step in ADAPT_AT:
+            self._sample_step_cost()
         rate = self._samples / max(1e-9, now - self._clock)
         if now - self._clock > 2.0:  # a moving window, so the rate follows changes
             self._clock, self._samples = now, 0
@@ -430,6 +427,16 @@ class Trainer:
         self._pending.append((self.step, self.epoch, loss_value, lr, rate, norms, taken))
         if len(self._pending) >= self.readback_every or now - self._pending_since > READBACK_SECONDS:
             self._flush_batches()
+
+    def _sample_step_cost(self) -> None:
+        """CPU seconds per step since the last sample (evaluations and norms included), then adapts `norm_every`."""
+        cpu = cpu_clock()
+        if self._cpu_step and self.step > self._cpu_step:
+            step_cpu = (cpu - self._last_cpu) / (self.step - self._cpu_step)
+            if step_cpu > 0:
+                self._step_cost = 0.5 * self._step_cost + 0.5 * step_cpu if self._step_cost else step_cpu
+                self._adapt_norm_every()
+        self._last_cpu, self._cpu_step = cpu, self.step
 
     def _adapt_norm_every(self) -> None:
         """Norms every `norm_every` steps, so that measuring and reading them stays within NORM_SHARE."""

@@ -164,6 +164,19 @@ def test_the_norm_share_counts_reading_the_norms_back_and_follows_cpu_time(monke
     assert len(measured) <= 64 // 4
 
 
+def test_the_cpu_clock_is_read_a_few_times_a_run_not_every_batch(monkeypatch):
+    """The thread's CPU clock is a system call (~4 µs here): the step cost it feeds is sampled, not taken per batch.
+
+    Without per-layer norms only the norm-share estimate needs it: at steps 3, 6, 12, 25 and every 50th.
+    """
+    clock = FakeCpuClock()
+    reads = []
+    monkeypatch.setattr("runtime.engine.cpu_clock", lambda: reads.append(1) or clock())
+    trainer, _ = make_trainer([clock], epochs=25, log_layers=False)  # 200 batches
+    trainer.fit()
+    assert trainer.step == 200 and len(reads) <= 10
+
+
 def test_batch_lines_of_the_metrics_file_are_exactly_what_json_writes(tmp_path):
     """Batches (most of the file) are written by a format string; the text is json.dumps' to the byte."""
     events = [BatchEnded(1, 0, 0.5, 0.001, 1234.5),
