@@ -28,7 +28,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.paths import app_home
-from app.problem_view import failure, problems_text
+from app.problem_view import problems_text
+from runtime.report import problems_of
 
 
 def _browse_row(edit: QLineEdit, caption: str, pattern: str) -> QWidget:
@@ -135,7 +136,7 @@ class ImportDialog(QDialog):
                 f"{self.file.text().strip()}:{self.class_name.text().strip()}", shapes, dtypes,
                 self.args.text().strip() or None, self.weights.text().strip() or None)
         except (ImportFailed, CompileError, OSError) as exc:
-            self.error.setText(problems_text(failure(exc)))
+            self.error.setText(problems_text(problems_of(exc)))
             return False
         if self.weights.text().strip():
             folder = app_home() / "imports"

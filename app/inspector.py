@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 from app.code_editor import CodeEditor
 from app.editor.model import EditorModel
 from app.param_editors import literal_editor, param_editor
-from app.problem_view import failure, problems_text
+from app.problem_view import problems_text
 from app.wheel_guard import guard_wheel
 from graph import MISSING, ParamSpec
 from graph.codeinfo import CodeEntryError, read_code
@@ -32,6 +32,7 @@ from graph.kinds import CodeKind, kind_of
 from graph.params import effective_params, value_text
 from graph.ties import source_text, ties_of
 from graph.validate import label_taken
+from runtime.report import problems_of
 
 
 class Inspector(QWidget):
@@ -210,7 +211,7 @@ class Inspector(QWidget):
         try:
             info = read_code(source)
         except CodeEntryError as exc:
-            self.form.addRow("", QLabel("⚠ " + problems_text(failure(exc))))
+            self.form.addRow("", QLabel("⚠ " + problems_text(problems_of(exc))))
             return
         for name, default in info.params.items():
             value = node.params.get(name, default)

@@ -11,12 +11,10 @@ searches a message for a node's label.
 from __future__ import annotations
 
 import html
-from pathlib import Path
 
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from graph.problems import Problem
-from runtime.report import problems_of
 
 SHOWN_AT_MOST = 10
 
@@ -33,11 +31,6 @@ def problems_html(problems: list[Problem], colour: str = "#ff6b6b") -> str:
     """The same lines for a rich-text label (a file name can hold `<`)."""
     return "<br>".join(f"<span style='color:{colour}'>{html.escape(line)}</span>"
                        for line in problems_text(problems).splitlines())
-
-
-def failure(exc: BaseException, file: str | Path | None = None) -> list[Problem]:
-    """The records for a failure the window caught (see `runtime.report.problems_of`)."""
-    return problems_of(exc, file)
 
 
 def report(parent: QWidget, title: str, problems: list[Problem], warning: bool = False) -> None:

@@ -21,11 +21,12 @@ from PySide6.QtWidgets import (
 
 from app.dataset_box import DatasetBox, default_dataset, effective_dataset
 from app.editor.model import EditorModel
-from app.problem_view import failure, problems_html
+from app.problem_view import problems_html
 from app.wheel_guard import guard_wheel
 from graph.edits import SetRecipe
 from runtime.data import DATASETS, dataset_problems
 from runtime.recipe import DEVICES, LOSSES, OPTIMIZERS, SCHEDULES, recipe_problems
+from runtime.report import problems_of
 
 
 def hooks_summary(hooks: list) -> str:
@@ -197,7 +198,7 @@ class RecipePanel(QWidget):
         try:
             info = preview(load_dataset(spec, self.model.path.parent if self.model.path else None), n=1)
         except (DatasetError, ValueError, OSError) as exc:
-            text = problems_html(failure(exc, spec.get("path")))
+            text = problems_html(problems_of(exc, spec.get("path")))
         else:
             lines = [info["description"], f"input {tuple(info['input_shape'])} {info['input_dtype']}, "
                      f"values {info['value_range'][0]:.3g} … {info['value_range'][1]:.3g}"]

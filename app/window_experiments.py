@@ -12,9 +12,10 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QScrollArea
 
-from app.problem_view import failure, report
+from app.problem_view import report
 from app.run_revision import revision_edit, revision_from_text, run_folder
 from graph import ProjectFileError
+from runtime.report import problems_of
 
 
 class ExperimentsMixin:
@@ -84,7 +85,7 @@ class ExperimentsMixin:
             edit = revision_edit(self.model.doc, revision_from_text(project), f"forest as trained in {run_name}")
         except ProjectFileError as exc:
             if not quiet:
-                report(self, f"Load weights of {run_name}", failure(exc), warning=True)
+                report(self, f"Load weights of {run_name}", problems_of(exc), warning=True)
             return False
         if edit is None:
             return False

@@ -15,7 +15,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from app.paths import app_home
-from app.problem_view import failure, report, status
+from app.problem_view import report, status
 from app.trust_dialog import ask_trust
 from graph import Document, ProjectFileError, load
 from graph.document import make_identifier
@@ -27,7 +27,7 @@ from graph.recovery import (
     write_recovery,
 )
 from graph.trust import GRANT_GUI, code_that_runs, has_code
-from runtime.report import ENGINE_LOADING, print_error
+from runtime.report import ENGINE_LOADING, print_error, problems_of
 
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 
@@ -81,7 +81,7 @@ class FilesMixin:
             doc = load(path, self.model.file_registry)
         except ProjectFileError as exc:  # the records the command line prints
             if interactive:
-                report(self, "Cannot open project", failure(exc, path))
+                report(self, "Cannot open project", problems_of(exc, path))
             else:
                 print_error(path, exc)
             return False
@@ -160,7 +160,7 @@ class FilesMixin:
         try:
             self.model.save(path)
         except OSError as exc:
-            report(self, "Cannot save", failure(exc, path))
+            report(self, "Cannot save", problems_of(exc, path))
             return False
         self._keep_trust()
         clear_recovery(app_home(), self.model.identity)
@@ -207,7 +207,7 @@ class FilesMixin:
                 else:
                     export_onnx(self.model.doc, compiled, model, name)
         except Exception as exc:  # noqa: BLE001 - any export failure is shown, never a crash
-            report(self, "Export failed", failure(exc, name))
+            report(self, "Export failed", problems_of(exc, name))
             return
         self.statusBar().showMessage(f"exported {name}", 4000)
 
@@ -287,7 +287,7 @@ class FilesMixin:
         try:
             doc = read_recovery(copy_.file, self.model.file_registry)
         except ProjectFileError as exc:
-            status(self, failure(exc, copy_.file), "Cannot recover: ", 0)
+            status(self, problems_of(exc, copy_.file), "Cannot recover: ", 0)
             return False
         self.model.set_document(doc, self.model.path, self.trust_store.is_trusted(doc))
         self.model.undo_stack.resetClean()  # recovered work is unsaved work

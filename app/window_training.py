@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QMessageBox, QScrollArea
 
 from app.paths import app_home
 from app.perspectives import TRAIN
-from app.problem_view import failure, problems_text, report, status
+from app.problem_view import problems_text, report, status
 from app.recipe_panel import RecipePanel
 from app.run_log import RunLog
 from app.runs_panel import RunsPanel
@@ -24,6 +24,7 @@ from graph.fileformat import dumps
 from graph.problems import Problem
 from graph.trust import has_code
 from runtime.events import FitEnded
+from runtime.report import problems_of
 from runtime.run_folder import new_run_dir
 from runtime.runs import read_metrics
 from runtime.warm_worker import WarmWorker
@@ -282,7 +283,7 @@ class TrainingMixin(ExperimentsMixin):
             if self.adopt_revision_of(path, quiet):
                 return self.load_run_weights(path, quiet)
             if not quiet:
-                report(self, "Load weights", failure(exc, path), warning=True)
+                report(self, "Load weights", problems_of(exc, path), warning=True)
             return False
         self.trained_model = model
         if not quiet:

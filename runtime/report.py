@@ -25,10 +25,25 @@ def _one_line(text: str) -> str:
 
 
 def problem_line(file: str | Path, problem: Problem) -> str:
-    """`error: model.json: expects in_features=7 ...; clear in_features (node fc2, parameter in_features)`."""
+    """`error: model.json: expects in_features=7 ...; clear in_features (node fc2, parameter in_features)`.
+
+    A record on the command's own file keeps only its line or place in the
+    brackets, so the file is named once.
+    """
+    if problem.file is not None and _same_file(problem.file, file):
+        problem = replace(problem, file=None)
     what = problem.message + (f"; {problem.hint}" if problem.hint else "")
     where = problem.where()
     return _one_line(f"{problem.severity}: {file}: {what}" + (f" ({where})" if where else ""))
+
+
+def _same_file(a: str | Path, b: str | Path) -> bool:
+    if str(a) == str(b):
+        return True
+    try:
+        return Path(a).resolve() == Path(b).resolve()
+    except (OSError, RuntimeError):
+        return False
 
 
 #: Why nothing can be built yet in a window that is still importing torch (app.engine_loader).
@@ -58,15 +73,8 @@ def problems_of(exc: BaseException, file: str | Path | None = None) -> list[Prob
 
 
 def error_lines(file: str | Path, exc: BaseException) -> list[str]:
-    """The lines a person reads for an expected failure (any error with records or a plain message)."""
-    if isinstance(exc, ProblemError):
-        problems = [p for p in exc.problems if p.is_error] or exc.problems
-        return [problem_line(file, p) for p in problems] or [_one_line(f"error: {file}: {exc}")]
-    if isinstance(exc, ProjectFileError):
-        shown = exc.path or file
-        return [_one_line(f"error: {shown}: {what}" + (f" ({where})" if where else ""))
-                for where, what in exc.located]
-    return [_one_line(f"error: {file}: {_strip_file(str(exc), file)}")]
+    """The lines a person reads for an expected failure: the same records the window shows (`problems_of`)."""
+    return [problem_line(file, p) for p in problems_of(exc, file)]
 
 
 def _strip_file(message: str, file: str | Path) -> str:

@@ -97,3 +97,29 @@ def test_import_weights_that_are_a_pickle_is_one_line_and_runs_nothing(tmp_path,
     (line,) = error_lines(capsys.readouterr().err)
     assert code == 1 and line.startswith(f"error: {module}: {weights}: not readable weights"), line
     assert not list(tmp_path.glob("PWNED*")) and not (tmp_path / "imported.json").exists()
+
+
+def test_a_system_error_says_what_the_window_says(tmp_path, capsys):
+    """The command line renders the same records as the window (`problems_of`), not the exception's text."""
+    from runtime.report import problems_of
+
+    path = project(tmp_path)
+    target = tmp_path / "out.py"
+    target.mkdir()
+    assert cli(["export", str(path), "--to", "py", "-o", str(target)]) == 1
+    (line,) = error_lines(capsys.readouterr().err)
+    assert line == f"error: {path}: Is a directory ({target})", line
+    try:
+        target.write_text("")
+    except OSError as exc:
+        (record,) = problems_of(exc, path)
+    assert record.message == "Is a directory" and record.file == str(target)
+
+
+def test_a_record_on_the_commands_own_file_names_it_once(tmp_path):
+    from graph.fileformat import ProjectFileError
+    from runtime.report import error_lines as lines_of
+
+    path = tmp_path / "p.json"
+    exc = ProjectFileError("not valid JSON", path=path, line=3, at="column 7")
+    assert lines_of(path, exc) == [f"error: {path}: not valid JSON (line 3, column 7)"]

@@ -1,6 +1,6 @@
 """The problem record is the only error path to the window (issue #13): no view reads an exception's text.
 
-Every `except ... as exc` in app/ hands `exc` to `failure()`/`problems_of()` (which return the records it
+Every `except ... as exc` in app/ hands `exc` to `problems_of()` (which return the records it
 carries) or reads its `.problems`; error dialogs are opened by app/problem_view.py alone.
 """
 
@@ -10,7 +10,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TO_RECORDS = {"failure", "problems_of", "print_error", "report_crash"}  # the last two: the command line's own
+TO_RECORDS = {"problems_of", "print_error", "report_crash"}  # the last two: the command line's own
 DIALOGS = {"critical", "warning"}
 
 

@@ -37,8 +37,9 @@ from app.experiments.plots import (
 )
 from app.experiments.range_dialog import RangeDialog, current_value, suggest_range
 from app.experiments.runner import StudyRequest, StudyRunner
-from app.problem_view import failure, problems_text
+from app.problem_view import problems_text
 from graph.fileformat import dumps
+from runtime.report import problems_of
 from runtime.study.results import StudyResults, TrialRow
 from runtime.study.space import SearchParam, SpaceError, values_of
 
@@ -185,7 +186,7 @@ class ExperimentsPanel(QWidget):
         try:
             value, spec = current_value(self.model.doc, self.model.registry, path)
         except SpaceError as exc:
-            self._status(problems_text(failure(exc)))
+            self._status(problems_text(problems_of(exc)))
             return False
         dialog = RangeDialog(existing or suggest_range(path, value, spec), self._check, self)
         if not self.exec_dialog(dialog) or dialog.param is None:
@@ -357,7 +358,7 @@ class ExperimentsPanel(QWidget):
         try:
             targets = {p.path: resolve(self.model.doc, self.model.registry, p.path) for p in params}
         except SpaceError as exc:
-            self._status("Cannot apply: " + problems_text(failure(exc)))
+            self._status("Cannot apply: " + problems_text(problems_of(exc)))
             return False
         values = values_of(params, best.params)
         self.model.push(edits(self.model.doc, targets, values), f"apply best trial {best.number}")

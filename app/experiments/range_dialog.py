@@ -22,8 +22,9 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from app.problem_view import failure, problems_text
+from app.problem_view import problems_text
 from graph import Document
+from runtime.report import problems_of
 from runtime.study.space import SearchParam, SpaceError, parse_param
 
 
@@ -140,7 +141,7 @@ class RangeDialog(QDialog):
             if self.check is not None:
                 self.check(param)
         except SpaceError as exc:
-            self.error.setText(problems_text(failure(exc)))
+            self.error.setText(problems_text(problems_of(exc)))
             return
         self.param = param
         super().accept()
