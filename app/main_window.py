@@ -27,6 +27,7 @@ from app.catalogue_cache import store as store_catalogue
 from app.codeview import CodeView
 from app.editor.model import EditorModel
 from app.engine_loader import EngineLoader
+from app.gui_gc import settle_start_up_heap
 from app.inspector import Inspector
 from app.key_focus import claim_for_panel
 from app.palette import Palette
@@ -132,6 +133,7 @@ class MainWindow(TrainingMixin, FilesMixin, EditingMixin, Perspectives, QMainWin
             QTimer.singleShot(0, self.trainer.warm_up)  # the training process warms up meanwhile
 
     def _engine_ready(self, registry) -> None:
+        settle_start_up_heap(QApplication.instance())
         self.model.engine_ready(registry)
         self.palette.set_registry(registry)
         store_catalogue(app_home(), registry)

@@ -69,6 +69,7 @@ def report(window) -> dict[str, Any]:
         "perspective": getattr(window, "perspective", None),
         "torch_loaded": "torch" in __import__("sys").modules,
         "engine": window.model.engine,
+        "frozen_objects": __import__("gc").get_freeze_count(),
         "worker_ready": bool(trainer.warm is not None and trainer.warm.ready),
         "experiments": _experiments(window),
         "size": [window.width(), window.height()],
