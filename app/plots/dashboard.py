@@ -37,6 +37,12 @@ PALETTE = ["#4fc3f7", "#ffb74d", "#81c784", "#e57373", "#ba68c8", "#fff176", "#4
 FPS = 30
 
 
+def validation_plot(name: str) -> str:
+    """The plot a validation series is drawn on (and whose range it widens): the loss beside the training
+    loss, every other metric on the metrics plot."""
+    return "loss" if name == "val_loss" else "metric"
+
+
 def _curve(plot: pg.PlotItem, color: str, width: float = 1.5, name: str | None = None, **kw: Any):
     item = plot.plot([], [], pen=pg.mkPen(color, width=width, **kw), name=name, skipFiniteCheck=True)
     item.setDownsampling(auto=True, method="peak")
@@ -166,8 +172,8 @@ class TrainingPlots(QWidget):
                 for name, value in e.metrics.items():
                     self.series.setdefault(name, Series()).append(e.step, value)
                     if name.startswith("val_"):
-                        self.ranges["loss" if name == "val_loss" else "metric"].include([e.step], [value])
-                if not any(n.startswith("val_") and n != "val_loss" for n in e.metrics):
+                        self.ranges[validation_plot(name)].include([e.step], [value])
+                if not any(n.startswith("val_") and validation_plot(n) == "metric" for n in e.metrics):
                     self.metric_empty.set_text("no validation metric besides the loss (on the loss plot)")
             elif kind == "hook_decision":
                 self.counts_[e.decision] = self.counts_.get(e.decision, 0) + 1
@@ -251,11 +257,7 @@ class TrainingPlots(QWidget):
         for name, s in self.series.items():
             if not name.startswith("val_") or not self._changed(name, s.version):
                 continue
-            if name == "val_loss":
-                curve = self.val_curves.get(name) or self._val_curve(name, self.loss_plot, "#ff8a65")
-            else:
-                curve = self.val_curves.get(name) or self._val_curve(
-                    name, self.metric_plot, PALETTE[(len(self.val_curves) + 2) % len(PALETTE)])
+            curve = self.val_curves.get(name) or self._val_curve(name)
             curve.setData(s.x, s.y)
         if self._changed("decisions", self.decision_band.version):
             self.decision_band.redraw()
@@ -299,7 +301,11 @@ class TrainingPlots(QWidget):
             self.heat_plot.invertY(False)
             self.heat_plot.setYRange(-0.5, len(self._heat_layers) - 0.5, padding=0)
 
-    def _val_curve(self, name: str, plot, color: str):
+    def _val_curve(self, name: str):
+        if validation_plot(name) == "loss":
+            plot, color = self.loss_plot, "#ff8a65"
+        else:
+            plot, color = self.metric_plot, PALETTE[(len(self.val_curves) + 2) % len(PALETTE)]
         curve = plot.plot([], [], pen=pg.mkPen(color, width=2), symbol="o", symbolSize=5,
                           symbolBrush=color, name=name.replace("val_", "validation "))
         self.val_curves[name] = curve
@@ -394,7 +400,7 @@ class TrainingPlots(QWidget):
         self.ranges["loss"].include(*self.series["loss"].x_y())
         for name, s in self.series.items():
             if name.startswith("val_") and s.n:
-                self.ranges["loss" if name == "val_loss" else "metric"].include(*s.x_y())
+                self.ranges[validation_plot(name)].include(*s.x_y())
         self.ranges["loss"].apply()
         self.ranges["metric"].apply()
 

@@ -153,3 +153,18 @@ def test_a_hidden_main_window_draws_nothing_and_draws_once_shown(make_window, qt
     qtbot.waitUntil(plots.isVisible)
     plots._tick()
     assert plots.frames == frames + 1
+
+
+def test_one_rule_says_which_plot_a_validation_series_is_drawn_on(plots):
+    """Drawing, range-keeping on arrival and refitting after overlays ask the same function."""
+    from app.plots.dashboard import validation_plot
+
+    assert [validation_plot(n) for n in ("val_loss", "val_accuracy", "val_mse")] == ["loss", "metric", "metric"]
+    train(plots, frames=5)
+    assert plots.val_curves["val_loss"] in plots.loss_plot.listDataItems()
+    assert plots.val_curves["val_accuracy"] in plots.metric_plot.listDataItems()
+    ys = {name: plots.series_data(name)[1] for name in ("val_loss", "val_accuracy")}
+    plots.clear_overlays()  # refits from what is left: each validation series within its own plot's data range
+    for name, plot in (("val_loss", "loss"), ("val_accuracy", "metric")):
+        low, high = plots.ranges[plot].y
+        assert low <= ys[name].min() and ys[name].max() <= high
