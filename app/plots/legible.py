@@ -44,11 +44,16 @@ def log_text(value: float) -> str:
 
 
 class ReadableAxis(pg.AxisItem):
-    """Labels only the major ticks, at least `MIN_LABEL_GAP` px apart; a log axis is labelled at decades."""
+    """Labels only the major ticks, at least `MIN_LABEL_GAP` px apart; a log axis is labelled at decades.
+
+    The space for the labels only grows: pyqtgraph narrowed an axis whenever its widest label got 10 px
+    shorter (a falling loss moves its labels between "0.25" and "0.5") and widened it again, and each change
+    relaid out the whole dashboard and painted it twice in that frame.
+    """
 
     def __init__(self, orientation: str, **kwargs) -> None:
         super().__init__(orientation, **kwargs)
-        self.setStyle(tickFont=tick_font(), tickTextOffset=4, autoExpandTextSpace=True)
+        self.setStyle(tickFont=tick_font(), tickTextOffset=4, autoExpandTextSpace=True, autoReduceTextSpace=False)
         self._major_spacing: float | None = None
         self._labelled: set[float] = set()  # log-axis values that carry text (the rest are unlabelled marks)
         if orientation == "bottom":

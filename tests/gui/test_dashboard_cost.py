@@ -7,7 +7,7 @@ import pytest
 
 from app.plots.buffers import LayerMatrix, Series
 from app.plots.pacing import FramePacer
-from runtime.events import BatchEnded, EvalEnded, HookDecision
+from runtime.events import BatchEnded, EvalEnded, FitStarted, HookDecision
 
 
 def batches(start: int, stop: int) -> list:
@@ -283,3 +283,32 @@ def test_the_status_text_does_not_lay_out_the_window_or_repaint_the_dashboard(ma
     assert window.train_label.width() >= window.train_label.fontMetrics().horizontalAdvance(texts[1])  # all shown
     window.train_label.setText("")
     assert window.train_label.resizes == resizes + 1 and window.train_label.maximumWidth() == 0  # next run: narrow
+
+
+def test_a_falling_loss_paints_the_dashboard_once_a_frame_and_keeps_its_layout(plots, qtbot):
+    """Real curves: as the loss falls its tick labels change width ("2.5" → "0.25", and back); pyqtgraph
+    narrowed the value axis whenever its labels got 10 px shorter and widened it again, and each change relaid
+    out the whole plot grid (~10 ms) and painted the dashboard a second time in that frame."""
+    from PySide6.QtCore import QEvent
+
+    from tests.gui.test_dashboard_ranges import TOTAL, block
+
+    plots.handle([FitStarted(30, 23, TOTAL, 10, 10, ("fc1", "fc2"))])
+    step = 1
+    for _ in range(3):  # warm: legends, layer curves and the first axis widths settle in the first frames
+        plots.handle(block(step, step + 10))
+        step += 10
+        plots._slow_drawn = 0.0
+        plots.refresh()
+        settle(qtbot)
+    layout = plots.view.ci
+    with EventCounter([QEvent.Paint], [plots.view.viewport()]) as paints, \
+            EventCounter([QEvent.LayoutRequest], [layout]) as relayouts:
+        for _ in range(60):
+            plots.handle(block(step, step + 10))
+            step += 10
+            plots._slow_drawn = 0.0
+            plots.refresh()
+            settle(qtbot, 2)
+    assert paints.counts[QEvent.Paint] == 60  # was 63
+    assert relayouts.counts[QEvent.LayoutRequest] == 0  # was 2: the value axes only widen within a run
