@@ -35,6 +35,7 @@ from app.plots.ranges import RangeKeeper
 PALETTE = ["#4fc3f7", "#ffb74d", "#81c784", "#e57373", "#ba68c8", "#fff176", "#4db6ac", "#f06292", "#a1887f",
            "#90a4ae", "#aed581", "#7986cb"]
 FPS = 30
+GRAD_COLUMNS = 3
 
 
 def validation_plot(name: str) -> str:
@@ -88,7 +89,7 @@ class TrainingPlots(QWidget):
         self.rate_plot.getAxis("left").enableAutoSIPrefix(True)
         self.loss_legend = legend_below(self.loss_plot, columns=3)
         self.metric_legend = legend_below(self.metric_plot, columns=2)
-        self.grad_legend = legend_below(self.grad_plot, columns=3)
+        self.grad_legend = legend_below(self.grad_plot, columns=GRAD_COLUMNS)
         self.metric_empty = EmptyPlotText(self.metric_plot, "validation metrics appear after the first evaluation")
         # The other plots too: before a run their axes showed 0…1 (and the log axes a stray 10¹), read as data.
         self.empties = [self.metric_empty,
@@ -187,6 +188,7 @@ class TrainingPlots(QWidget):
                 self._ema = None
                 for keeper in self.ranges.values():
                     keeper.expect_steps(e.total_steps)
+                self.grad_legend.room.reserve(-(-len(e.layers) // GRAD_COLUMNS))  # a row per 3 layers, ahead
                 self.metric_empty.set_text(validation_text(self._eval_every, e.steps_per_epoch))
         if batches:
             self._batches(batches)

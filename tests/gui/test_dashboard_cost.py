@@ -312,3 +312,30 @@ def test_a_falling_loss_paints_the_dashboard_once_a_frame_and_keeps_its_layout(p
             settle(qtbot, 2)
     assert paints.counts[QEvent.Paint] == 60  # was 63
     assert relayouts.counts[QEvent.LayoutRequest] == 0  # was 2: the value axes only widen within a run
+
+
+def test_a_run_after_the_first_lays_out_the_dashboard_no_more_and_paints_once_a_frame(plots, qtbot):
+    """Legend entries come and go with each run (train curves at the first batch, validation curves at the
+    first evaluation, a curve per layer); each resized its legend, relaid out the whole dashboard (~10 ms) and
+    painted it twice more: ~0.15 s at the start of every run."""
+    from PySide6.QtCore import QEvent
+
+    from tests.gui.test_dashboard_ranges import TOTAL, block
+
+    def run(frames: int) -> None:
+        plots.handle([FitStarted(30, 23, TOTAL, 10, 10, ("fc1", "fc2"))])
+        for k in range(frames):
+            plots.handle(block(1 + 10 * k, 11 + 10 * k))
+            plots._slow_drawn = 0.0
+            plots.refresh()
+            settle(qtbot, 2)
+
+    run(10)
+    plots.clear()
+    settle(qtbot)
+    with EventCounter([QEvent.Paint], [plots.view.viewport()]) as paints, \
+            EventCounter([QEvent.LayoutRequest], [plots.view.ci]) as relayouts:
+        run(10)  # the second run: same model, its legends fill again from empty
+    assert {"train (raw)", "train (smoothed)", "validation loss", "fc1", "fc2"} <= set(plots.legend_names())
+    assert relayouts.counts[QEvent.LayoutRequest] == 0
+    assert paints.counts[QEvent.Paint] == 10

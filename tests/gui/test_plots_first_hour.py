@@ -122,3 +122,17 @@ def test_paused_badge_shows_while_paused(plots):
     plots.set_paused(False)
     assert not plots.paused_badge.isVisible()
     assert math.isfinite(plots.series_data("loss")[1][-1])
+
+
+def test_legends_sit_in_their_row_under_the_x_axis_after_entries_come(plots):
+    """A legend that floats over its reserved row (so entries coming relay nothing out) stays in that row;
+    each entry that came moved it to the top of its plot, over the title."""
+    feed(plots, steps=60)
+    plots.clear()  # the next run: axes as wide as they were, the legends' entries come again
+    QApplication.processEvents()
+    feed(plots, steps=60)
+    QApplication.processEvents()
+    for plot, legend in plots.legends().items():
+        room, axis = legend.room.sceneBoundingRect(), plot.getAxis("bottom").sceneBoundingRect()
+        assert abs(legend.sceneBoundingRect().top() - room.top()) < 1, plot
+        assert room.top() >= axis.bottom() - 1, plot
