@@ -90,6 +90,7 @@ class TrainingPlots(QWidget):
         self.loss_legend = legend_below(self.loss_plot, columns=3)
         self.metric_legend = legend_below(self.metric_plot, columns=2)
         self.grad_legend = legend_below(self.grad_plot, columns=GRAD_COLUMNS)
+        legend_below(self.rate_plot)  # no entries: its row keeps the step axis in line with the two beside it
         self.metric_empty = EmptyPlotText(self.metric_plot, "validation metrics appear after the first evaluation")
         # The other plots too: before a run their axes showed 0…1 (and the log axes a stray 10¹), read as data.
         self.empties = [self.metric_empty,

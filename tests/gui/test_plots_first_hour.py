@@ -136,3 +136,12 @@ def test_legends_sit_in_their_row_under_the_x_axis_after_entries_come(plots):
         room, axis = legend.room.sceneBoundingRect(), plot.getAxis("bottom").sceneBoundingRect()
         assert abs(legend.sceneBoundingRect().top() - room.top()) < 1, plot
         assert room.top() >= axis.bottom() - 1, plot
+
+
+def test_the_top_row_of_plots_shares_one_step_axis_line(plots):
+    """The learning-rate plot has no legend: without a row of its own its step axis sat a legend row lower
+    than the loss and validation plots' beside it."""
+    feed(plots, steps=60)
+    bottoms = {round(p.getViewBox().sceneBoundingRect().bottom()) for p in (plots.loss_plot, plots.metric_plot,
+                                                                            plots.rate_plot)}
+    assert len(bottoms) == 1, bottoms
