@@ -224,7 +224,8 @@ class TrainingPlots(QWidget):
                     ys.append(max(value, 1e-12))
             for name, (xs, ys) in per_layer.items():
                 self.layer_series.setdefault(name, Series()).extend(xs, ys)
-                self.ranges["grad"].include(xs, ys)
+            self.ranges["grad"].include([x for xs, _ in per_layer.values() for x in xs],  # once, all layers
+                                        [y for _, ys in per_layer.values() for y in ys])
             self.heat.add_many([(e.step, e.grad_norms) for e in with_norms])
 
     # -- drawing ------------------------------------------------------------------------

@@ -168,3 +168,16 @@ def test_one_rule_says_which_plot_a_validation_series_is_drawn_on(plots):
     for name, plot in (("val_loss", "loss"), ("val_accuracy", "metric")):
         low, high = plots.ranges[plot].y
         assert low <= ys[name].min() and ys[name].max() <= high
+
+
+def test_a_block_widens_the_gradient_range_once_whatever_the_number_of_layers(plots, monkeypatch):
+    """The range took each layer's points separately: two NumPy reductions per layer and block."""
+    calls: list[int] = []
+    include = plots.ranges["grad"].include
+    monkeypatch.setattr(plots.ranges["grad"], "include", lambda xs, ys: (calls.append(len(xs)), include(xs, ys)))
+    layers = [f"layer{j}" for j in range(12)]
+    events = [BatchEnded(k, 0, 1.0, 1e-3, 1000.0, {name: (j + 1) / k for j, name in enumerate(layers)}, {})
+              for k in range(1, 21)]
+    plots.handle(events)
+    assert calls == [12 * 20]
+    assert plots.ranges["grad"].y == pytest.approx((math.log10(1 / 20), math.log10(12)))
