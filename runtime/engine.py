@@ -135,6 +135,10 @@ class Trainer:
         self.failure_problem: Callable[[BaseException], Problem] = unlocated
         self._norms = LayerNorms(model)
         self._hooks: dict[str, list] = {}
+        self._bind_batch_hooks()
+        #: The train loader serves batches on this device already (in-memory data): nothing to move or check.
+        self._batches_in_place = (getattr(train_loader, "device", None) == self.device and not target_is_input
+                                  and not recipe.channels_last)
         self.precision = Precision(recipe.precision, self.device)
         self._channels_last = recipe.channels_last
         if self._channels_last:
@@ -199,10 +203,11 @@ class Trainer:
         return model(*inputs) if isinstance(inputs, (tuple, list)) else model(inputs)
 
     def compute_loss(self, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        if torch.is_complex(output):
+        if output.dtype.is_complex:
             raise TrainingError("the model's output is complex; add an Abs or Real node before the Output so "
                                 "the loss gets real numbers")
-        output, target = flatten_for_loss(output, target)
+        if output.ndim == 3:
+            output, target = flatten_for_loss(output, target)
         return self.loss_fn(output, target)
 
     def to_device(self, batch: Any) -> tuple[Any, torch.Tensor]:
@@ -273,6 +278,11 @@ class Trainer:
         self._hooks[hook] = methods
         return methods
 
+    def _bind_batch_hooks(self) -> None:
+        """The per-batch hooks, bound once per fit: most runs have none, and then a batch calls nothing for them."""
+        self._batch_hooks = tuple(self._bind_hooks(hook)
+                                  for hook in ("on_batch_start", "on_after_backward", "on_after_step"))
+
     def fit(self) -> dict[str, float]:
         epochs = self.recipe.epochs
         steps_per_epoch = len(self.train_loader)
@@ -285,6 +295,7 @@ class Trainer:
         message = ""
         problems: list = []
         self._hooks = {}
+        self._bind_batch_hooks()
         self.model.to(self.device).train()
         try:
             self._call("on_fit_start")
@@ -297,8 +308,10 @@ class Trainer:
                     sampler.set_epoch(epoch, done * (self.train_loader.batch_size or 1))
                 self._call("on_epoch_start")
                 for batch in self.train_loader:
-                    self._wait_if_paused()
-                    if self.flags.stop():
+                    flags = self.flags
+                    if flags.paused():
+                        self._wait_if_paused()
+                    if flags.stop():
                         raise CancelFitException("stopped by the user")
                     try:
                         self.one_batch(batch)
@@ -364,11 +377,13 @@ class Trainer:
     def one_batch(self, batch: Any) -> None:
         first = self.step == 0 and self._forward_module is not self.model
         started = time.perf_counter() if first else 0.0
-        self.batch = self.to_device(batch)
-        self._call("on_batch_start")
+        self.batch = batch if self._batches_in_place else self.to_device(batch)
+        start_hooks, backward_hooks, step_hooks = self._batch_hooks
+        for hook in start_hooks:
+            hook(self)
         x, y = self.batch
         precision = self.precision
-        if precision.active:
+        if precision.dtype is not None:
             with precision.autocast():
                 self.output = self.forward(x)
                 loss = self.compute_loss(self.output, y)
@@ -386,7 +401,10 @@ class Trainer:
             raise TrainingError(f"the loss became {loss_value} at step {self.step} (epoch {self.epoch + 1}); "
                                 "lower the learning rate, add normalisation, or clip gradients")
         self.optimizer.zero_grad(set_to_none=True)
-        precision.backward(loss, self.optimizer)
+        if precision.scaler is None:
+            loss.backward()
+        else:
+            precision.backward(loss, self.optimizer)
         if self.recipe.clip_grad_norm:
             nn.utils.clip_grad_norm_(self.model.parameters(), self.recipe.clip_grad_norm)
         norms = None
@@ -397,13 +415,18 @@ class Trainer:
             self._norm_count += norms is not None
         taken = True
         try:
-            self._call("on_after_backward")
+            for hook in backward_hooks:
+                hook(self)
             if self.needs_snapshot:
                 self.snapshot_before_step = self.snapshot()
-            precision.step(self.optimizer)
+            if precision.scaler is None:
+                self.optimizer.step()
+            else:
+                precision.step(self.optimizer)
             if self.scheduler is not None and self.scheduler_when == "batch":
                 self.scheduler.step()
-            self._call("on_after_step")
+            for hook in step_hooks:
+                hook(self)
         except CancelStepException:
             taken = False
             precision.skipped()
@@ -415,8 +438,9 @@ class Trainer:
             self._send(ModelCompiled(self.step, now - started))
         if not self._cpu_step or self.step % 50 == 0 or self.step in ADAPT_AT:
             self._sample_step_cost()
-        rate = self._samples / max(1e-9, now - self._clock)
-        if now - self._clock > 2.0:  # a moving window, so the rate follows changes
+        elapsed = now - self._clock
+        rate = self._samples / (elapsed if elapsed > 1e-9 else 1e-9)
+        if elapsed > 2.0:  # a moving window, so the rate follows changes
             self._clock, self._samples = now, 0
         lr = float(self.optimizer.param_groups[0]["lr"])
         if norms is None and not self._pending:

@@ -139,7 +139,7 @@ def prepare(
     project_dir: Path | None = None,
     trusted: bool = False,
     overrides: dict[str, Any] | None = None,
-    emit: Callable[[Any], None] = lambda e: None,
+    emit: Callable[[Any], None] | None = None,
     flags: Flags | None = None,
     run_dir: Path | None = None,
     resume_from: Path | None = None,
@@ -212,7 +212,7 @@ def prepare(
         callbacks.append(revisions)
         labels = [(doc.scope(scope).nodes[nid].label, path) for scope, nid, path in forests]
         callbacks.append(MemberContributionMonitor(labels, recipe.eval_batches))
-    events = EventStream([emit, *(subscribers or [])])
+    events = EventStream([*([emit] if emit is not None else []), *(subscribers or [])])
     if run_dir is not None:
         write_start(run_dir, dumps(doc), doc.name, recipe.model_dump(), compiled.source, run_meta)
         callbacks.append(Checkpointer(run_dir / "checkpoints", recipe.checkpoint_every,
