@@ -154,3 +154,20 @@ def test_records_are_framed_as_tensorflow_does():
     payload = b"torchcanvas \x00\xff" * 7
     RecordWriter(Sink()).write(payload)
     assert frame(payload) == Sink.data
+
+
+def test_framing_a_record_imports_nothing(tmp_path, monkeypatch):
+    """The CRC function is looked up once: an import statement per record cost more than the CRC itself."""
+    import builtins
+
+    frame(b"first")  # binds the CRC function
+    imports: list[str] = []
+    real_import = builtins.__import__
+    monkeypatch.setattr(builtins, "__import__", lambda name, *a, **k: imports.append(name) or real_import(name, *a, **k))
+    writer = TensorBoardWriter(tmp_path)
+    for step in range(1, 101):
+        writer(BatchEnded(step, 0, 1.0 / step, 0.001, 1000.0))
+    writer.flush()
+    monkeypatch.undo()
+    writer.close()
+    assert "google_crc32c" not in imports
