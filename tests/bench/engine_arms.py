@@ -3,7 +3,10 @@
 Every arm trains the same generated model class on the same in-memory digits
 split with Adam at the project's learning rate (no schedule) and evaluates the
 validation split once per epoch, so the arms differ only in the loop around
-the model. Each returns the process CPU seconds and wall seconds it took.
+the model. Each returns the process CPU seconds and wall seconds it took; the
+careful loop and the engine also run as arms of a `tests.bench.turns.Turns`
+rotation (given a `Turn`: they start its clock once set up and hand over after
+every epoch), and then the rotation measures them.
 """
 
 from __future__ import annotations
@@ -23,7 +26,9 @@ from torch.utils.data import DataLoader, TensorDataset
 from app.launch import EXAMPLE
 from codegen import build_from_compiled, compile_document
 from graph import Document, load
+from runtime.callbacks import Callback
 from runtime.commands.check import project_registry
+from tests.bench.turns import Turn
 
 TEMPLATES = EXAMPLE.parent.parent / "templates"
 PROJECTS = {"digits MLP": EXAMPLE, "LeNet": TEMPLATES / "03_lenet5_digits.json"}
@@ -44,17 +49,22 @@ class Setup:
     xv: torch.Tensor
     yv: torch.Tensor
     make_model: Callable[[int], nn.Module]
+    #: The engine loads the whole split itself: a short setup caps its steps instead (no cap otherwise, since
+    #: reaching max_steps at an epoch's end skips that epoch's evaluation, which the other arms do).
+    max_steps: int | None = None
 
     def warm_up(self) -> Setup:
         """A short version of this setup: pays imports and first-call costs before timing."""
-        return dataclasses.replace(self, epochs=1, x=self.x[:256], y=self.y[:256])
+        return dataclasses.replace(self, epochs=1, x=self.x[:256], y=self.y[:256],
+                                   max_steps=len(range(0, 256, self.batch_size)))
 
     @property
     def samples(self) -> int:
         return len(self.x) * self.epochs
 
     def overrides(self, **more: Any) -> dict[str, Any]:
-        return {"epochs": self.epochs, "batch_size": self.batch_size, "schedule": {"name": "none"}, **more}
+        cap = {"max_steps": self.max_steps} if self.max_steps else {}
+        return {"epochs": self.epochs, "batch_size": self.batch_size, "schedule": {"name": "none"}, **cap, **more}
 
 
 def setup(name: str, batch_size: int, epochs: int) -> Setup:
@@ -83,7 +93,7 @@ def _timed(fn: Callable[[], Any]) -> tuple[float, float]:
     return time.process_time() - cpu, time.perf_counter() - wall
 
 
-def careful_loop(s: Setup, seed: int, _run_dir: Path) -> tuple[float, float]:
+def careful_loop(s: Setup, seed: int, _run_dir: Path, turn: Turn | None = None) -> tuple[float, float]:
     """What a PyTorch expert writes: tensors in memory, batches by index from a permutation."""
     model = s.make_model(seed)
     opt = torch.optim.Adam(model.parameters(), lr=s.lr)
@@ -106,7 +116,11 @@ def careful_loop(s: Setup, seed: int, _run_dir: Path) -> tuple[float, float]:
             model.eval()
             with torch.no_grad():
                 (model(s.xv).argmax(1) == s.yv).float().mean().item()
+            if turn is not None:
+                turn.epoch_end()
 
+    if turn is not None:
+        turn.start()
     return _timed(train)
 
 
@@ -177,21 +191,34 @@ def lightning_loop(s: Setup, seed: int, _run_dir: Path) -> tuple[float, float]:
     return _timed(train)
 
 
-def engine(s: Setup, seed: int, run_dir: Path | None, **overrides: Any) -> tuple[float, float]:
+class HandOver(Callback):
+    """Hands the turn to the next arm after every epoch (a per-epoch hook: batches call nothing more)."""
+
+    def __init__(self, turn: Turn) -> None:
+        self.turn = turn
+
+    def on_epoch_end(self, trainer: Any) -> None:
+        self.turn.epoch_end()
+
+
+def engine(s: Setup, seed: int, run_dir: Path | None, turn: Turn | None = None,
+           **overrides: Any) -> tuple[float, float]:
     """The real path the GUI and the CLI take: `session.prepare` + `session.run`."""
     from runtime.session import prepare, run
 
     steps = len(range(0, len(s.x), s.batch_size)) * s.epochs
-    job = prepare(s.doc, project_dir=s.project_dir, run_dir=run_dir,
-                  overrides=s.overrides(seed=seed, max_steps=steps, **overrides))
+    job = prepare(s.doc, project_dir=s.project_dir, run_dir=run_dir, extra_callbacks=[HandOver(turn)] if turn else None,
+                  overrides=s.overrides(seed=seed, **overrides))
+    if turn is not None:
+        turn.start()
     result = _timed(lambda: run(job))
     assert job.trainer.step == steps, "the engine did not finish"
     return result
 
 
-def engine_default(s: Setup, seed: int, run_dir: Path) -> tuple[float, float]:
-    return engine(s, seed, run_dir)
+def engine_default(s: Setup, seed: int, run_dir: Path, turn: Turn | None = None) -> tuple[float, float]:
+    return engine(s, seed, run_dir, turn)
 
 
-def engine_minimal(s: Setup, seed: int, run_dir: Path) -> tuple[float, float]:
-    return engine(s, seed, None, log_layers=False, activation_every=0)
+def engine_minimal(s: Setup, seed: int, run_dir: Path, turn: Turn | None = None) -> tuple[float, float]:
+    return engine(s, seed, None, turn, log_layers=False, activation_every=0)

@@ -2,11 +2,16 @@
 
 Arms are interleaved (their order rotates every round) so that the load other
 processes put on this shared machine hits every arm alike; each cell is the
-median over the rounds with the range beside it. Throughput is samples per
-second of process CPU time (what the run costs) and of wall time (what the
-user waits). Ratios are taken round by round against the careful loop of the
-same round, then the median. Nothing here asserts a time: the table is the
-result (`make bench` prints it).
+median over the rounds with the range beside it. The arms the goals compare
+(the careful loop and the engine's two) go further: they take turns epoch by
+epoch in one rotation (`tests.bench.turns`), each measured by its own thread's
+CPU over its own turns, so that a ratio compares runs made under the same load
+within tens of milliseconds, not runs seconds apart. Throughput is samples per
+second of CPU time (what the run costs; process CPU for the DataLoader and
+Lightning arms, which run alone) and of wall time (what the user waits).
+Ratios are taken round by round against the careful loop of the same round,
+then the median. Nothing here asserts a time: the table is the result
+(`make bench` prints it).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import os
 import statistics
 import time
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -27,13 +33,14 @@ from runtime.policies import RevertAndNoise
 from runtime.recipe import OptimizerSpec, parse_recipe
 from runtime.sampling import EpochSampler
 from tests.bench import engine_arms as arms
+from tests.bench.turns import Turns
 
 pytestmark = pytest.mark.slow
 
 ROUNDS = int(os.environ.get("TORCHCANVAS_BENCH_ROUNDS", "5"))
-#: The arms the goals compare run this many times per round (interleaved, their order rotating), and a
-#: round's figure is their mean: one ~2 s run of the careful loop varied ±15 % from round to round, which
-#: was as large as the gap being measured.
+#: The arms the goals compare run this many rotations per round (taking turns epoch by epoch, the order of
+#: the rotation changing), and a round's figure is their mean: one ~2 s run of the careful loop varied ±15 %
+#: from round to round, which was as large as the gap being measured.
 REPEATS = int(os.environ.get("TORCHCANVAS_BENCH_REPEATS", "3"))
 ARMS = {
     "careful index loop": arms.careful_loop,
@@ -53,14 +60,9 @@ def _spread(values: list[float], fmt: str = "{:,.0f}") -> str:
     return f"{fmt.format(statistics.median(values))} ({fmt.format(min(values))}–{fmt.format(max(values))})"
 
 
-def round_order(names: list[str], r: int, repeats: int) -> list[str]:
-    """One round's runs: every arm once, then the goal arms again (`repeats` runs each), each turn rotated."""
-    order = names[r % len(names):] + names[:r % len(names)]
-    goal_arms = [name for name in names if name in REPEATED]
-    for k in range(1, repeats):
-        shift = (r + k) % len(goal_arms)
-        order += goal_arms[shift:] + goal_arms[:shift]
-    return order
+def rotated(names: list[str], shift: int) -> list[str]:
+    shift %= len(names)
+    return names[shift:] + names[:shift]
 
 
 def measure(setup: arms.Setup, tmp_path, rounds: int, repeats: int = REPEATS) -> dict[str, list[tuple[float, float]]]:
@@ -68,11 +70,17 @@ def measure(setup: arms.Setup, tmp_path, rounds: int, repeats: int = REPEATS) ->
     names = list(ARMS)
     for name in names:  # warm-up: imports, allocator, Lightning's first start
         ARMS[name](setup.warm_up(), 0, tmp_path / f"warm-{name}")
+    alone = [name for name in names if name not in REPEATED]
     results: dict[str, list[tuple[float, float]]] = {name: [] for name in names}
     for r in range(rounds):
         runs: dict[str, list[tuple[float, float]]] = {name: [] for name in names}
-        for k, name in enumerate(round_order(names, r, repeats)):
-            runs[name].append(ARMS[name](setup, r, tmp_path / f"run-{r}-{k}"))
+        for name in rotated(alone, r):
+            runs[name].append(ARMS[name](setup, r, tmp_path / f"run-{r}-{name}"))
+        for k in range(repeats):
+            order = rotated(list(REPEATED), r + k)
+            times = Turns().run([partial(ARMS[name], setup, r, tmp_path / f"run-{r}-{k}-{name}") for name in order])
+            for name, measured in zip(order, times, strict=True):
+                runs[name].append(measured)
         for name, times in runs.items():
             results[name].append((statistics.fmean(c for c, _ in times), statistics.fmean(w for _, w in times)))
     return results
@@ -82,7 +90,8 @@ def table(setup: arms.Setup, results: dict[str, list[tuple[float, float]]], load
     n = setup.samples
     base = results["careful index loop"]
     lines = [f"\n[bench] {setup.name}: {setup.epochs} epoch(s) of {len(setup.x)} samples, {len(base)} interleaved "
-             f"rounds (the careful loop and the engine {REPEATS} runs each per round); median (min–max); "
+             f"rounds (the careful loop and the engine {REPEATS} runs each per round, taking turns epoch by "
+             f"epoch); median (min–max); "
              f"1-min load {load}",
              f"  {'arm':34} {'samples/CPU-s':>26} {'samples/s (wall)':>26} {'÷ careful (CPU)':>22} "
              f"{'÷ careful (wall)':>22}  goal"]
