@@ -1,11 +1,7 @@
 """Logout, `kill` and Ctrl+C end the window like File › Quit: no question asked, unsaved edits kept for recovery."""
 
-import json
 import os
 import signal
-import subprocess
-import sys
-import time
 
 import pytest
 from PySide6.QtCore import QPointF
@@ -13,6 +9,7 @@ from PySide6.QtCore import QPointF
 from app.launch import EXAMPLE
 from app.system_end import end_on_signals
 from graph.recovery import read_recovery
+from tests.gui.launched_app import run_until_then_sigterm
 
 
 def test_sigterm_keeps_the_unsaved_edit_for_recovery_and_asks_nothing(make_window, qtbot, tmp_path, app_home):
@@ -43,22 +40,9 @@ def test_sigterm_keeps_the_unsaved_edit_for_recovery_and_asks_nothing(make_windo
 def test_the_app_ends_with_code_0_and_no_leak_report_on_sigterm(tmp_path, when):
     project = tmp_path / "digits.json"
     project.write_text(EXAMPLE.read_text())
-    probe = tmp_path / "probe.json"
-    env = {**os.environ, "TORCHCANVAS_HOME": str(tmp_path / "home"), "QT_QPA_PLATFORM": "offscreen",
-           "TORCHCANVAS_PROBE": str(probe)}
-    app = subprocess.Popen([sys.executable, "-m", "app", str(project)], env=env, stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 240
-        while time.monotonic() < deadline and app.poll() is None:
-            if probe.exists() and (when == "while torch loads" or json.loads(probe.read_text()).get("worker_ready")):
-                break  # the window is up (and its probe written before its event loop runs)
-            time.sleep(0.2)
-        assert app.poll() is None, "the app ended on its own"
-        app.send_signal(signal.SIGTERM)
-        _, err = app.communicate(timeout=60)
-    finally:
-        app.kill()
-    assert app.returncode == 0, err[-2000:]
+    _, code, err = run_until_then_sigterm(
+        tmp_path, project, lambda report: when == "while torch loads" or report.get("worker_ready"))
+    assert code == 0, err[-2000:]
     assert "Traceback" not in err and "leaked" not in err, err[-2000:]
 
 
