@@ -147,6 +147,7 @@ def check(doc: Document, target: Target, param: SearchParam, project_dir: Path |
                                  "choice:A,B,...")
             problem = check_value(target.spec, value)
         if problem:
+            problem = problem.removeprefix(f"{param.path}: ")  # the line names the path already
             raise SpaceError(f"--param {param.spec}: {value!r} does not fit {param.path}: {problem}")
 
 

@@ -272,3 +272,16 @@ def test_a_bad_plot_mark_is_one_line_before_any_trial(torchcanvas, tmp_path):
                          str(tmp_path / "p.png"), "--mark", "threshold=two hundred")
     assert result.returncode == 1 and result.stderr.strip().count("\n") == 0
     assert "--mark threshold=two hundred" in result.stderr and not path.with_suffix(".optuna.db").exists()
+
+
+@pytest.mark.parametrize("text,path", [
+    ("recipe.batch_size=choice:a,b", "recipe.batch_size"),
+    ("recipe.epochs=float:1..5", "recipe.epochs"),
+])
+def test_a_recipe_value_that_does_not_fit_names_its_path_once(text, path):
+    """The line read `'a' does not fit recipe.batch_size: recipe.batch_size: expected ...`."""
+    doc = load(EXAMPLE, project_registry())
+    with pytest.raises(SpaceError) as info:
+        check_space(doc, project_registry(), [parse_param(text)], EXAMPLE.parent)
+    reason = str(info.value).split(" does not fit ", 1)[1]
+    assert reason.count(path) == 1, str(info.value)
