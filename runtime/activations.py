@@ -20,18 +20,19 @@ def tensor_stats(step: int, name: str, out: torch.Tensor) -> ActivationStats | N
     """Mean, std and a 30-bin histogram of one output, with two reads from the device.
 
     For a complex output the histogram is of |z|, and the phase histogram and a
-    fixed-stride sample of at most SAMPLE (Re z, Im z) points come along.
+    fixed-stride sample of at most SAMPLE (Re z, Im z) points come along. Non-finite
+    values (an overflowing layer) are left out; an output with none finite has no statistics.
     """
     if not isinstance(out, torch.Tensor) or out.numel() == 0 or not out.is_floating_point() and not out.is_complex():
         return None
     values = out.detach().abs() if out.is_complex() else out.detach()
     values = values.float().flatten()
-    lo_t, hi_t = torch.aminmax(values)
-    if values.numel() > 1:
-        std_t, mean_t = torch.std_mean(values)
-    else:
-        std_t, mean_t = torch.zeros_like(lo_t), values[0]
-    lo, hi, mean, std = torch.stack([lo_t, hi_t, mean_t, std_t]).tolist()
+    lo, hi, mean, std = _moments(values)
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        values = values[torch.isfinite(values)]
+        if values.numel() == 0:
+            return None
+        lo, hi, mean, std = _moments(values)
     counts, edges = _histogram(values, lo, hi)
     if not out.is_complex():
         return ActivationStats(step, name, mean, std, counts, edges)
@@ -42,12 +43,30 @@ def tensor_stats(step: int, name: str, out: torch.Tensor) -> ActivationStats | N
                            tuple(sample.real.float().tolist()), tuple(sample.imag.float().tolist()))
 
 
+def _moments(values: torch.Tensor) -> tuple[float, float, float, float]:
+    """(min, max, mean, unbiased std) with one read from the device.
+
+    Not `torch.std_mean`: on one CPU thread it took 2 ms for a LeNet conv output where a
+    sum and a dot product of the centred values (two passes, as exact) take 0.15 ms.
+    """
+    lo_t, hi_t = torch.aminmax(values)
+    n = values.numel()
+    mean_t = values.sum() / n
+    centred = values - mean_t
+    var_t = torch.dot(centred, centred) / max(n - 1, 1)
+    lo, hi, mean, var = torch.stack([lo_t, hi_t, mean_t, var_t]).tolist()
+    return lo, hi, mean, math.sqrt(var) if var >= 0 else math.nan
+
+
 def _histogram(values: torch.Tensor, lo: float, hi: float) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """30 equal bins from lo to hi, the last one closed (as `torch.histc`), counted with `bincount`:
+    histc took 2 ms for a LeNet conv output, the bin indices and their count 0.4 ms."""
     if hi <= lo:
         hi = lo + 1e-6
-    counts = torch.histc(values, bins=BINS, min=lo, max=hi).tolist()
+    index = (values - lo).mul_(BINS / (hi - lo)).clamp_(0, BINS - 1).to(torch.uint8)  # the narrowest, fastest count
+    counts = torch.bincount(index, minlength=BINS).tolist()
     width = (hi - lo) / BINS
-    return tuple(counts), tuple(lo + k * width for k in range(BINS)) + (hi,)
+    return tuple(float(c) for c in counts), tuple(lo + k * width for k in range(BINS)) + (hi,)
 
 
 class ActivationMonitor(Callback):

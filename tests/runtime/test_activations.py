@@ -35,3 +35,64 @@ def test_complex_outputs_get_magnitude_phase_and_a_sample_of_points():
     assert len(z.sample_real) == len(z.sample_imag) == 400
     magnitudes = [abs(complex(a, b)) for a, b in zip(z.sample_real, z.sample_imag, strict=True)]
     assert z.edges[0] - 1e-4 <= min(magnitudes) and max(magnitudes) <= z.edges[-1] + 1e-4
+
+
+def aten_ops(fn):
+    """The aten operations `fn` runs, by name (counted below the Python API, so any route to them shows)."""
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    seen = []
+
+    class Record(TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            seen.append(func.overloadpacket.__name__)
+            return func(*args, **(kwargs or {}))
+
+    with Record():
+        fn()
+    return seen
+
+
+def test_statistics_of_a_conv_output_avoid_the_slow_reductions():
+    """On LeNet's first conv output (64×6×28×28) `std_mean` and `histc` took 2 ms each on one CPU thread,
+    50× a sum over the same values: a sampled batch cost more than a training step. Mean and std are a
+    sum and a dot product, the histogram a bin count."""
+    import torch
+
+    from runtime.activations import tensor_stats
+
+    out = torch.randn(64, 6, 28, 28).tanh()
+    ops = aten_ops(lambda: tensor_stats(1, "conv1", out))
+    assert not {"std_mean", "var_mean", "std", "var", "histc", "histogram"} & set(ops), ops
+
+
+def test_statistics_match_the_reference_reductions():
+    import torch
+
+    from runtime.activations import BINS, tensor_stats
+
+    g = torch.Generator().manual_seed(0)
+    for out in (torch.randn(64, 6, 28, 28, generator=g) * 3 + 1000, torch.rand(64, 120, generator=g).relu(),
+                torch.tensor([2.0, 2.0, 2.0]), torch.tensor([5.0])):
+        stats = tensor_stats(1, "x", out)
+        values = out.double().flatten()
+        assert abs(stats.mean - values.mean().item()) <= 1e-5 * max(1.0, abs(values.mean().item()))
+        expected_std = values.std().item() if values.numel() > 1 else 0.0
+        assert abs(stats.std - expected_std) <= 1e-4 * max(1.0, expected_std)
+        lo, hi = stats.edges[0], stats.edges[-1]
+        reference = torch.histc(out.float().flatten(), BINS, lo, hi).tolist()
+        assert sum(stats.histogram) == out.numel()
+        # a value on a bin's edge may land on either side of it, by float rounding
+        assert sum(abs(a - b) for a, b in zip(stats.histogram, reference, strict=True)) <= 2e-4 * out.numel()
+
+
+def test_a_layer_output_with_infinities_has_statistics_of_its_finite_values():
+    """histc refused a non-finite range and raised inside the forward hook: the run failed on the sampled
+    batch instead of reaching the loss's own NaN guard (or training on through an inf that softmax absorbs)."""
+    import torch
+
+    from runtime.activations import tensor_stats
+
+    stats = tensor_stats(1, "x", torch.tensor([1.0, float("inf"), 3.0, float("-inf"), float("nan")]))
+    assert stats.mean == 2.0 and stats.edges[0] == 1.0 and stats.edges[-1] == 3.0 and sum(stats.histogram) == 2
+    assert tensor_stats(1, "x", torch.tensor([float("nan")] * 4)) is None
