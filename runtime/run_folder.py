@@ -2,8 +2,8 @@
 
 One function names new run folders for the GUI, the CLI and scripts alike.
 The metrics file is an event subscriber (`runtime.event_stream`) that writes
-in blocks: a line per event, but one write call per few hundred events, and
-always at once for the events a reader waits for (evaluations, epoch ends,
+in blocks: a line per event, but one write call per few hundred events or per
+second, and at once for the rare events someone may act on (the start,
 checkpoints, messages, the end of the fit).
 """
 
@@ -13,15 +13,20 @@ import hashlib
 import json
 import math
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
 from graph.atomicfile import write_bytes_atomic
 from runtime.events import to_record
 
-#: Events written at once (someone may be waiting to read them); batches are written in blocks.
-FLUSH_KINDS = frozenset({"fit_started", "eval_ended", "epoch_ended", "checkpoint_saved", "log", "fit_ended",
-                         "model_compiled", "revision_created", "pause_changed"})
+#: Events written at once: rare, and someone may act on them (a resume reads the checkpoint's record, a
+#: killed run keeps its messages). Evaluations and epoch ends are not: a small model has dozens a second,
+#: and writing both files after each cost 1-2 % of its run; they join the block, which is written at
+#: least once a second. Nothing reads these files faster (TensorBoard reloads every 5 s, the window
+#: overlays runs from them on request; the live dashboard and the CLI take the events themselves).
+FLUSH_KINDS = frozenset({"fit_started", "checkpoint_saved", "log", "fit_ended", "model_compiled",
+                         "revision_created", "pause_changed"})
 
 
 def new_run_dir(runs_dir: Path, name: str = "") -> Path:
@@ -66,21 +71,25 @@ def write_result(run_dir: Path, status: str, step: int, metrics: dict[str, float
 class BlockWriter:
     """A run-folder subscriber that keeps events and writes them in blocks (a few hundred or a second).
 
-    Events a reader waits for (`FLUSH_KINDS`) are written at once. Subclasses
-    say how a block of (wall time, event) pairs becomes the file's text or bytes.
+    The block is written when it is full, by the first event `seconds` or more after the last write
+    (so an event that follows a quiet spell, such as a slow model's evaluation, is written at once),
+    and at once for `FLUSH_KINDS`. Subclasses say how a block of (wall time, event) pairs becomes
+    the file's text or bytes. `clock` is the wall clock (the records' time; tests move it by hand).
     """
 
-    def __init__(self, file: IO[Any], block: int = 256, seconds: float = 1.0) -> None:
+    def __init__(self, file: IO[Any], block: int = 256, seconds: float = 1.0,
+                 clock: Callable[[], float] = time.time) -> None:
         self._file = file
         self._pending: list[tuple[float, Any]] = []
         self._block, self._seconds = block, seconds
-        self._written = time.monotonic()
+        self._clock = clock
+        self._written = clock()
 
     def __call__(self, event: Any) -> None:
-        self._pending.append((time.time(), event))
-        if event.kind in FLUSH_KINDS or len(self._pending) >= self._block:
-            self.flush()
-        elif len(self._pending) % 32 == 0 and time.monotonic() - self._written > self._seconds:
+        now = self._clock()
+        self._pending.append((now, event))
+        if event.kind in FLUSH_KINDS or len(self._pending) >= self._block or not 0.0 <= now - self._written < \
+                self._seconds:
             self.flush()
 
     def encode(self, pending: list[tuple[float, Any]]) -> Any:
@@ -91,7 +100,7 @@ class BlockWriter:
             pending, self._pending = self._pending, []
             self._file.write(self.encode(pending))
         self._file.flush()
-        self._written = time.monotonic()
+        self._written = self._clock()
 
     def close(self) -> None:
         if not self._file.closed:
@@ -102,9 +111,10 @@ class BlockWriter:
 class MetricsWriter(BlockWriter):
     """``metrics.jsonl``: one JSON record per event (`runtime.events.to_record`)."""
 
-    def __init__(self, path: Path, block: int = 256, seconds: float = 1.0) -> None:
+    def __init__(self, path: Path, block: int = 256, seconds: float = 1.0,
+                 clock: Callable[[], float] = time.time) -> None:
         self.path = Path(path)
-        super().__init__(self.path.open("a", encoding="utf-8"), block, seconds)
+        super().__init__(self.path.open("a", encoding="utf-8"), block, seconds, clock)
 
     def encode(self, pending: list[tuple[float, Any]]) -> str:
         return "".join([batch_line(e) if e.kind == "batch_ended" else json.dumps(to_record(e)) + "\n"

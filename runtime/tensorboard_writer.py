@@ -1,7 +1,7 @@
 """TensorBoard event files from the engine's event stream, so `tensorboard --logdir runs/` shows every run.
 
 A `BlockWriter` like the run folder's metrics file: events are written in
-blocks, at once for the events a reader waits for. Records are TensorBoard's own protocol
+blocks (a few hundred, or a second's), at once for the rare events someone may act on. Records are TensorBoard's own protocol
 buffers (`tensorboard.compat.proto`), framed as TFRecords with a C CRC-32C
 (`google_crc32c`): TensorBoard's pure-Python CRC costs ~16 µs a record,
 more than a small model's step can spare. A batch event reuses a message
@@ -24,6 +24,7 @@ import os
 import socket
 import struct
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -67,19 +68,20 @@ def event_file_name(now: float | None = None) -> str:
 class TensorBoardWriter(BlockWriter):
     """Writes the events of one run into `log_dir` (the run folder) as a TensorBoard event file."""
 
-    def __init__(self, log_dir: Path, block: int = 256, seconds: float = 1.0) -> None:
+    def __init__(self, log_dir: Path, block: int = 256, seconds: float = 1.0,
+                 clock: Callable[[], float] = time.time) -> None:
         from tensorboard.compat.proto import event_pb2, summary_pb2
 
         self._event_pb2, self._summary_pb2 = event_pb2, summary_pb2
         self.log_dir = Path(log_dir)
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.path = self.log_dir / event_file_name()
-        super().__init__(self.path.open("ab"), block, seconds)
+        super().__init__(self.path.open("ab"), block, seconds, clock)
         self._counts: dict[tuple[str, str], int] = {}
         #: Batch events made once per set of layers (none, or those whose norms were measured): each batch
         #: only sets its numbers (see the module's docstring).
         self._batches: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[Any, list[Any]]] = {}
-        self._write([event_pb2.Event(wall_time=time.time(), file_version="brain.Event:2")])
+        self._write([event_pb2.Event(wall_time=self._clock(), file_version="brain.Event:2")])
 
     def encode(self, pending: list[tuple[float, Any]]) -> bytes:
         chunks = []

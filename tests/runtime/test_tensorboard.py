@@ -127,18 +127,27 @@ def test_tensorboard_logdir_runs_lists_every_run_folder(tmp_path):
         assert len(accuracy) == 1 and 0.5 < float(accuracy[0].tensor_proto.float_val[0]) <= 1.0
 
 
-def test_events_wait_in_blocks_but_evaluations_are_written_at_once(tmp_path):
-    writer = TensorBoardWriter(tmp_path, block=4)
+def test_events_wait_in_blocks_and_the_clock_even_evaluations(tmp_path):
+    from tests.runtime.test_event_path import Clock
+
+    clock = Clock()
+    writer = TensorBoardWriter(tmp_path, block=4, seconds=1.0, clock=clock)
+    writer.flush()
     start = writer.path.stat().st_size  # the file-version record
     for k in range(1, 4):
         writer(BatchEnded(k, 0, 1.0 / k, 0.1, 10.0))
+    writer(EvalEnded(3, 0, {"val_loss": 0.5}))  # the fourth event fills the block
+    assert writer.path.stat().st_size > start
+    start = writer.path.stat().st_size
+    writer(EvalEnded(3, 0, {"val_loss": 0.25}))  # soon after a write: waits
     assert writer.path.stat().st_size == start
-    writer(EvalEnded(3, 0, {"val_loss": 0.5}))
+    clock.now += 1.5
+    writer(BatchEnded(4, 0, 0.1, 0.1, 10.0))
     assert writer.path.stat().st_size > start
     writer.close()
     acc = read(tmp_path)
-    assert [s.step for s in acc.Scalars("train/loss")] == [1, 2, 3]
-    assert acc.Scalars("val/loss")[0].value == 0.5
+    assert [s.step for s in acc.Scalars("train/loss")] == [1, 2, 3, 4]
+    assert [s.value for s in acc.Scalars("val/loss")] == [0.5, 0.25]
 
 
 def test_records_are_framed_as_tensorflow_does():
