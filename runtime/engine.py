@@ -8,11 +8,13 @@
 
 Hooks skip or stop by raising the Cancel exceptions of `runtime.callbacks`.
 Everything the outside world learns leaves as an event (`runtime.events`).
+This module holds the fit loop and the helpers hooks call; one step is in
+`runtime.batch_step`, its event and layer norms in `runtime.batch_events`,
+evaluation in `runtime.evaluation`.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -21,48 +23,28 @@ from typing import Any
 import torch
 from torch import nn
 
-from graph.problems import Problem, ProblemError
-from runtime.callbacks import (
-    Callback,
-    CancelBatchException,
-    CancelFitException,
-    CancelStepException,
-)
+from graph.problems import Problem
+from runtime.batch_events import READBACK_STEPS, BatchEvents
+from runtime.batch_step import BatchStep
+from runtime.callbacks import Callback, CancelBatchException, CancelFitException
 from runtime.crash_site import unlocated
+from runtime.evaluation import Evaluation
 from runtime.events import (
-    BatchEnded,
     EpochEnded,
     EvalEnded,
     FitEnded,
     FitStarted,
     HookDecision,
     LogMessage,
-    ModelCompiled,
     PauseChanged,
 )
 from runtime.layer_norms import LayerNorms, parameter_layers
-from runtime.metrics import MetricAccumulator, flatten_for_loss
-from runtime.precision import Precision, channels_last_input, compiled_forward, to_channels_last
+from runtime.precision import Precision, compiled_forward, to_channels_last
 from runtime.recipe import Recipe
+from runtime.training_error import TrainingError
 from runtime.training_state import TrainingState, add_gaussian_noise, capture_state, restore_state
 
 __all__ = ["Flags", "Trainer", "TrainingError", "parameter_layers", "resolve_device"]
-
-#: On an accelerator, per-layer norms stay on the device for this many measured steps (or this many
-#: seconds) before one transfer reads them all; on the CPU there is nothing to wait for.
-READBACK_STEPS = 16
-READBACK_SECONDS = 0.1
-#: The share of a step's CPU time per-layer norms may take, measuring and reading back together
-#: (they are taken every `norm_every` steps).
-NORM_SHARE = 0.01
-#: The training thread's CPU clock: what a step and the norms cost, not how long this thread waited for a core.
-#: It is a system call (~4 µs on a virtual machine), so the step cost is sampled at these steps and every 50th.
-cpu_clock = time.thread_time
-ADAPT_AT = (3, 6, 12, 25)
-
-
-class TrainingError(ProblemError):
-    """Training failed for a reason the user can act on (NaN loss, a hook's bug, ...)."""
 
 
 @dataclass
@@ -87,7 +69,9 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-class Trainer:
+class Trainer(BatchStep, BatchEvents, Evaluation):
+    """One run's training: `fit` loops over epochs and batches, emitting events; hooks get this object."""
+
     def __init__(
         self,
         model: nn.Module,
@@ -135,7 +119,6 @@ class Trainer:
         self.failure_problem: Callable[[BaseException], Problem] = unlocated
         self._norms = LayerNorms(model)
         self._hooks: dict[str, list] = {}
-        self._bind_batch_hooks()
         #: The train loader serves batches on this device already (in-memory data): nothing to move or check.
         self._batches_in_place = (getattr(train_loader, "device", None) == self.device and not target_is_input
                                   and not recipe.channels_last)
@@ -148,6 +131,7 @@ class Trainer:
         #: few batches so that they stay near 1 % of the step time.
         self.norm_every = 1
         self.readback_every = readback_every or (1 if self.device.type == "cpu" else READBACK_STEPS)
+        self._bind_step()
         self._pending: list[tuple] = []  # batch events whose norms are still on the device
         self._pending_since = 0.0
         self._norm_cost = 0.0  # CPU seconds per measurement: measuring plus its share of the read-back
@@ -162,12 +146,6 @@ class Trainer:
     @property
     def _layers(self) -> list[tuple[str, list[nn.Parameter]]]:
         return self._norms.layers
-
-    def emit(self, event: Any) -> None:
-        """Sends an event to the subscribers, after any batch events still waiting for their norms."""
-        if self._pending:
-            self._flush_batches()
-        self._send(event)
 
     # -- helpers hooks use (the trainer API listed in the "New hook" skeleton) ----------
     def snapshot(self) -> TrainingState:
@@ -198,62 +176,6 @@ class Trainer:
         """Records a hook's decision for this step: a marker on the loss plot and a count in its title."""
         self.emit(HookDecision(self.step + 1, hook, decision, {k: float(v) for k, v in detail.items()}))
 
-    def forward(self, inputs: Any) -> torch.Tensor:
-        model = self._forward_module
-        return model(*inputs) if isinstance(inputs, (tuple, list)) else model(inputs)
-
-    def compute_loss(self, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        if output.dtype.is_complex:
-            raise TrainingError("the model's output is complex; add an Abs or Real node before the Output so "
-                                "the loss gets real numbers")
-        if output.ndim == 3:
-            output, target = flatten_for_loss(output, target)
-        return self.loss_fn(output, target)
-
-    def to_device(self, batch: Any) -> tuple[Any, torch.Tensor]:
-        x, y = batch if not self.target_is_input else (batch[0], batch[0])
-        if isinstance(x, (list, tuple)):
-            x = tuple(t if t.device == self.device else t.to(self.device, non_blocking=True) for t in x)
-        elif x.device != self.device:
-            x = x.to(self.device, non_blocking=True)
-        if self._channels_last:
-            x = tuple(map(channels_last_input, x)) if isinstance(x, tuple) else channels_last_input(x)
-        return x, (y if y.device == self.device else y.to(self.device, non_blocking=True))
-
-    @torch.no_grad()
-    def evaluate(self, loader: Iterable | None = None, max_batches: int | None = None) -> dict[str, float]:
-        """Validation metrics; restores train mode afterwards."""
-        loader = self.val_loader if loader is None else loader
-        if loader is None:
-            return {}
-        was_training = self.model.training
-        self.model.eval()
-        acc = MetricAccumulator(list(self.recipe.metrics))
-        try:
-            for k, batch in enumerate(loader):
-                if max_batches is not None and k >= max_batches:
-                    break
-                x, y = self.to_device(batch)
-                with self.precision.autocast():
-                    out = self.forward(x)
-                    loss = self.compute_loss(out, y)
-                acc.add(out.float() if self.precision.active else out, y, loss)
-        finally:
-            self.model.train(was_training)
-        return acc.result()
-
-    @torch.no_grad()
-    def loss_on(self, batch: Any) -> float:
-        """Loss on one fixed batch in eval mode (the revert policy's yardstick)."""
-        was_training = self.model.training
-        self.model.eval()
-        try:
-            x, y = self.to_device(batch)
-            with self.precision.autocast():
-                return float(self.compute_loss(self.forward(x), y))
-        finally:
-            self.model.train(was_training)
-
     def add_parameters(self, params: list[nn.Parameter], lr: float | None = None) -> None:
         """New trainable weights (e.g. a forest's new member) join the optimizer."""
         group = {"params": params}
@@ -278,10 +200,16 @@ class Trainer:
         self._hooks[hook] = methods
         return methods
 
-    def _bind_batch_hooks(self) -> None:
-        """The per-batch hooks, bound once per fit: most runs have none, and then a batch calls nothing for them."""
+    def _bind_step(self) -> None:
+        """What every step calls, bound once per fit: the per-batch hooks (most runs have none, and then a batch
+        calls nothing for them), the precision's backward and optimizer step, the per-batch scheduler step, and
+        the step itself (`lean_batch` where it applies)."""
         self._batch_hooks = tuple(self._bind_hooks(hook)
                                   for hook in ("on_batch_start", "on_after_backward", "on_after_step"))
+        self._backward, self._optimizer_step = self.precision.calls(self.optimizer)
+        batch_scheduler = self.scheduler is not None and self.scheduler_when == "batch"
+        self._scheduler_step = self.scheduler.step if batch_scheduler else None
+        self._one_step = self.lean_batch if self.lean_applies() else self.one_batch
 
     def fit(self) -> dict[str, float]:
         epochs = self.recipe.epochs
@@ -295,10 +223,12 @@ class Trainer:
         message = ""
         problems: list = []
         self._hooks = {}
-        self._bind_batch_hooks()
         self.model.to(self.device).train()
         try:
             self._call("on_fit_start")
+            self._bind_step()
+            one_step, flags = self._one_step, self.flags
+            eval_every, max_steps = self.recipe.eval_every, self.recipe.max_steps
             start_epoch = self.epoch
             sampler = getattr(self.train_loader, "sampler", None)
             for epoch in range(start_epoch, epochs):
@@ -308,20 +238,19 @@ class Trainer:
                     sampler.set_epoch(epoch, done * (self.train_loader.batch_size or 1))
                 self._call("on_epoch_start")
                 for batch in self.train_loader:
-                    flags = self.flags
                     if flags.paused():
                         self._wait_if_paused()
                     if flags.stop():
                         raise CancelFitException("stopped by the user")
                     try:
-                        self.one_batch(batch)
+                        one_step(batch)
                     except CancelBatchException:
                         pass
-                    if self.recipe.eval_every and self.step % self.recipe.eval_every == 0:
+                    if eval_every and self.step % eval_every == 0:
                         self.run_eval()
-                    if self.recipe.max_steps and self.step >= self.recipe.max_steps:
+                    if max_steps and self.step >= max_steps:
                         raise CancelFitException("reached max_steps")
-                if not self.recipe.eval_every or self.step % self.recipe.eval_every:
+                if not eval_every or self.step % eval_every:
                     self.run_eval()
                 self.emit(EpochEnded(epoch, self.step, dict(self.last_eval)))
                 if self.scheduler is not None and self.scheduler_when == "epoch":
@@ -373,119 +302,3 @@ class Trainer:
         if self.scheduler is not None and self.scheduler_when == "eval":
             self.scheduler.step(self.last_eval.get("val_loss", 0.0))
         self._call("on_eval_end")
-
-    def one_batch(self, batch: Any) -> None:
-        first = self.step == 0 and self._forward_module is not self.model
-        started = time.perf_counter() if first else 0.0
-        self.batch = batch if self._batches_in_place else self.to_device(batch)
-        start_hooks, backward_hooks, step_hooks = self._batch_hooks
-        for hook in start_hooks:
-            hook(self)
-        x, y = self.batch
-        precision = self.precision
-        if precision.dtype is not None:
-            with precision.autocast():
-                self.output = self.forward(x)
-                loss = self.compute_loss(self.output, y)
-        else:
-            self.output = self.forward(x)
-            loss = self.compute_loss(self.output, y)
-        if self.recipe.l1 or self.recipe.l2:
-            loss = loss + self._penalty()
-        self.loss = loss
-        loss_value = loss.item()  # the per-batch curve and the NaN guard need it; a careful loop reads it too
-        if not math.isfinite(loss_value):
-            if self.on_nan == "skip":
-                self.emit(LogMessage(f"step {self.step}: loss is {loss_value}; batch skipped", "warning"))
-                raise CancelBatchException
-            raise TrainingError(f"the loss became {loss_value} at step {self.step} (epoch {self.epoch + 1}); "
-                                "lower the learning rate, add normalisation, or clip gradients")
-        self.optimizer.zero_grad(set_to_none=True)
-        if precision.scaler is None:
-            loss.backward()
-        else:
-            precision.backward(loss, self.optimizer)
-        if self.recipe.clip_grad_norm:
-            nn.utils.clip_grad_norm_(self.model.parameters(), self.recipe.clip_grad_norm)
-        norms = None
-        if self.recipe.log_layers and self.step % self.norm_every == 0:
-            t0 = cpu_clock()
-            norms = self._norms.measure()
-            self._norm_spent += cpu_clock() - t0
-            self._norm_count += norms is not None
-        taken = True
-        try:
-            for hook in backward_hooks:
-                hook(self)
-            if self.needs_snapshot:
-                self.snapshot_before_step = self.snapshot()
-            if precision.scaler is None:
-                self.optimizer.step()
-            else:
-                precision.step(self.optimizer)
-            if self.scheduler is not None and self.scheduler_when == "batch":
-                self.scheduler.step()
-            for hook in step_hooks:
-                hook(self)
-        except CancelStepException:
-            taken = False
-            precision.skipped()
-        self.step += 1
-        n = (x[0] if isinstance(x, tuple) else x).shape[0]
-        self._samples += n
-        now = time.perf_counter()
-        if first:
-            self._send(ModelCompiled(self.step, now - started))
-        if not self._cpu_step or self.step % 50 == 0 or self.step in ADAPT_AT:
-            self._sample_step_cost()
-        elapsed = now - self._clock
-        rate = self._samples / (elapsed if elapsed > 1e-9 else 1e-9)
-        if elapsed > 2.0:  # a moving window, so the rate follows changes
-            self._clock, self._samples = now, 0
-        lr = float(self.optimizer.param_groups[0]["lr"])
-        if norms is None and not self._pending:
-            self._send(BatchEnded(self.step, self.epoch, loss_value, lr, rate, {}, {}, taken))
-            return
-        if not self._pending:
-            self._pending_since = now
-        self._pending.append((self.step, self.epoch, loss_value, lr, rate, norms, taken))
-        if len(self._pending) >= self.readback_every or now - self._pending_since > READBACK_SECONDS:
-            self._flush_batches()
-
-    def _sample_step_cost(self) -> None:
-        """CPU seconds per step since the last sample (evaluations and norms included), then adapts `norm_every`."""
-        cpu = cpu_clock()
-        if self._cpu_step and self.step > self._cpu_step:
-            step_cpu = (cpu - self._last_cpu) / (self.step - self._cpu_step)
-            if step_cpu > 0:
-                self._step_cost = 0.5 * self._step_cost + 0.5 * step_cpu if self._step_cost else step_cpu
-                self._adapt_norm_every()
-        self._last_cpu, self._cpu_step = cpu, self.step
-
-    def _adapt_norm_every(self) -> None:
-        """Norms every `norm_every` steps, so that measuring and reading them stays within NORM_SHARE."""
-        if self._norm_count:
-            cost = self._norm_spent / self._norm_count
-            self._norm_cost = 0.5 * self._norm_cost + 0.5 * cost if self._norm_cost else cost
-            self._norm_spent, self._norm_count = 0.0, 0
-        if self._step_cost > 0:
-            self.norm_every = max(1, min(20, math.ceil(self._norm_cost / (NORM_SHARE * self._step_cost))))
-
-    def _flush_batches(self) -> None:
-        """Batch events held back for their norms: one read from the device, then sent in order."""
-        pending, self._pending = self._pending, []
-        t0 = cpu_clock()
-        values = iter(self._norms.read([p[5] for p in pending if p[5] is not None]))
-        self._norm_spent += cpu_clock() - t0
-        for step, epoch, loss, lr, rate, norms, taken in pending:
-            grad, weight = next(values) if norms is not None else ({}, {})
-            self._send(BatchEnded(step, epoch, loss, lr, rate, grad, weight, taken))
-
-    def _penalty(self) -> torch.Tensor:
-        params = [p for p in self.model.parameters() if p.requires_grad and p.dim() > 1]
-        total = torch.zeros((), device=self.device)
-        if self.recipe.l1:
-            total = total + self.recipe.l1 * sum(p.abs().sum() for p in params)
-        if self.recipe.l2:
-            total = total + self.recipe.l2 * sum((p.abs() ** 2).sum() for p in params)
-        return total

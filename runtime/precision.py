@@ -20,20 +20,35 @@ DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
 
 class Precision:
-    """Autocast and (for float16) gradient scaling around one optimizer."""
+    """Autocast and (for float16) gradient scaling around one optimizer.
+
+    Every rule about what a precision does to a step lives here. `plain`
+    says none applies (float32: no autocast, no scaler), and `calls` hands
+    the trainer the backward and step to make, bound once per fit, so that
+    the plain case costs a step nothing beyond ``loss.backward()`` and
+    ``optimizer.step()`` themselves.
+    """
 
     def __init__(self, name: str, device: torch.device) -> None:
         self.name = name
         self.dtype = DTYPES.get(name)
         self.device_type = device.type
         self.scaler = torch.amp.GradScaler(device.type) if self.dtype is torch.float16 else None
+        #: Float32 as it is: no autocast around forward and loss, and backward and step are the plain calls.
+        self.plain = self.dtype is None
 
     @property
     def active(self) -> bool:
-        return self.dtype is not None
+        return not self.plain
+
+    def calls(self, optimizer: torch.optim.Optimizer) -> tuple[Callable[[torch.Tensor], None], Callable[[], None]]:
+        """(backward(loss), step()) for this precision: the tensor's and optimizer's own methods when plain."""
+        if self.scaler is None:
+            return torch.Tensor.backward, optimizer.step
+        return (lambda loss: self.backward(loss, optimizer)), (lambda: self.step(optimizer))
 
     def autocast(self) -> contextlib.AbstractContextManager:
-        if self.dtype is None:
+        if self.plain:
             return contextlib.nullcontext()
         return torch.autocast(self.device_type, dtype=self.dtype)
 

@@ -114,7 +114,7 @@ def comparable(events):
 
 
 def test_norms_read_back_in_blocks_give_the_same_events_in_the_same_order(monkeypatch):
-    monkeypatch.setattr("runtime.engine.NORM_SHARE", 1e9)  # norms on every step in both runs
+    monkeypatch.setattr("runtime.batch_events.NORM_SHARE", 1e9)  # norms on every step in both runs
     per_batch, events_a = make_trainer(epochs=2)
     per_batch.fit()
     blocked, events_b = make_trainer(epochs=2)
@@ -182,7 +182,7 @@ def test_the_norm_share_counts_reading_the_norms_back_and_follows_cpu_time(monke
     from runtime.layer_norms import LayerNorms
 
     clock = FakeCpuClock()
-    monkeypatch.setattr("runtime.engine.cpu_clock", clock)
+    monkeypatch.setattr("runtime.batch_events.cpu_clock", clock)
     read = LayerNorms.read
 
     def slow_read(self, rows):
@@ -206,7 +206,7 @@ def test_the_cpu_clock_is_read_a_few_times_a_run_not_every_batch(monkeypatch):
     """
     clock = FakeCpuClock()
     reads = []
-    monkeypatch.setattr("runtime.engine.cpu_clock", lambda: reads.append(1) or clock())
+    monkeypatch.setattr("runtime.batch_events.cpu_clock", lambda: reads.append(1) or clock())
     trainer, _ = make_trainer([clock], epochs=25, log_layers=False)  # 200 batches
     trainer.fit()
     assert trainer.step == 200 and len(reads) <= 10
