@@ -1,15 +1,27 @@
 """Which lines of the generated text belong to which node, and back.
 
-Built from the final (formatted) text with `ast`, by the names the compiler
-gave each node — attributes in __init__, variables in forward — so the map
-stays right however the formatter wrapped the lines.
+The writer knows which node wrote each line of a class (`ClassText.owners`).
+A formatter may re-wrap those lines (one statement over several lines) but
+never merges, splits or reorders statements, so the k-th statement of a
+class in any text of the module is the k-th statement the writer wrote: the
+map pairs them up, statement by statement, and so stays right however
+`ruff format` wrapped the text.
+
+Statements are found by a small scanner (`statements`) that follows strings,
+comments and brackets, not by parsing the module: CPython's parser on one
+class of 2,000 statements cost more per node the bigger the class grew, and
+the map is remade on every compile. Only the text before the first model
+class (support helpers and pasted code, whose size does not grow with the
+graph) is parsed, and only when the module holds code entries.
 """
 
 from __future__ import annotations
 
 import ast
+import re
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Protocol
 
 
 @dataclass(frozen=True)
@@ -42,53 +54,130 @@ class SourceMap:
         return None
 
 
-def _names(target: ast.expr) -> list[str]:
-    if isinstance(target, ast.Name):
-        return [target.id]
-    if isinstance(target, (ast.Tuple, ast.List)):
-        return [n for elt in target.elts for n in _names(elt)]
-    return []
+class MappedClass(Protocol):
+    """What the map needs of a written class (`codegen.writer.ClassText`)."""
+
+    scope: str
+    #: The class body as the writer wrote it (without the `class` line), and which node wrote each line.
+    lines: list[str]
+    owners: list[str | None]
 
 
-def _self_attr(target: ast.expr) -> str | None:
-    if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self":
-        return target.attr
-    return None
+#: What can hide a line break or a statement's start from a line-by-line reading: strings (triple-quoted ones
+#: span lines), comments, brackets, backslash continuations; and the start of each line's code. Most lines
+#: of a model class (no string, brackets one deep and closed) are read in one match (`line`).
+_PLAIN = r"[^\n\#\"'()\[\]{}\\]"
+_TOKEN = re.compile(rf'''
+    (?P<line>^(?P<indent>[ \t]*)[^\s\#"'()\[\]{{}}\\]{_PLAIN}*(?:\({_PLAIN}*\){_PLAIN}*)*(?:\#[^\n]*)?\n)
+  | (?P<start>^[ \t]*(?=[^\s\#]))
+  | (?P<string>"""(?:[^"\\]|\\.|"(?!""))*(?:"""|\Z)|\'\'\'(?:[^'\\]|\\.|'(?!''))*(?:\'\'\'|\Z)
+             |"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')
+  | (?P<comment>\#[^\n]*)
+  | (?P<open>[(\[{{])
+  | (?P<close>[)\]}}])
+  | (?P<joined>\\\r?\n)
+  | (?P<newline>\n)
+''', re.VERBOSE | re.MULTILINE | re.DOTALL)
 
 
-def _statement_nodes(stmt: ast.stmt, attrs: dict[str, str], vars_: dict[str, str]) -> set[str]:
-    found: set[str] = set()
-    if isinstance(stmt, ast.Assign):
-        for t in stmt.targets:
-            if (a := _self_attr(t)) in attrs:
-                found.add(attrs[a])
-            found |= {vars_[n] for n in _names(t) if n in vars_}
-    elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
-        func = stmt.value.func
-        if isinstance(func, ast.Attribute) and (a := _self_attr(func.value)) in attrs:
-            found.add(attrs[a])
-    elif isinstance(stmt, ast.For):
-        if isinstance(stmt.iter, ast.Attribute) and (a := _self_attr(stmt.iter)) in attrs:
-            found.add(attrs[a])
+def statements(text: str, pos: int = 0, endpos: int | None = None) -> Iterator[tuple[int, int, int]]:
+    """(first line, last line, indent) of each statement (logical line) in `text[pos:endpos]`, lines
+    counted from 1 at `pos`. Blank and comment-only lines belong to no statement; a compound
+    statement's header (`for …:`) is one statement and each line of its body another."""
+    depth, line, start, indent = 0, 1, 0, 0
+    for m in _TOKEN.finditer(text, pos, len(text) if endpos is None else endpos):
+        kind = m.lastgroup
+        if kind == "line":  # a whole line, its brackets closed: a statement of its own, or the end of one
+            if depth == 0:
+                if start:
+                    yield start, line, indent
+                    start = 0
+                else:
+                    yield line, line, m.end("indent") - m.start()
+            line += 1
+        elif kind == "start":
+            if depth == 0 and not start:
+                start, indent = line, m.end() - m.start()
+        elif kind == "newline":
+            if depth == 0 and start:
+                yield start, line, indent
+                start = 0
+            line += 1
+        elif kind == "string":
+            line += m.group().count("\n")
+        elif kind == "open":
+            depth += 1
+        elif kind == "close":
+            depth = max(depth - 1, 0)
+        elif kind == "joined":
+            line += 1
+    if start:
+        yield start, line, indent
+
+
+def statement_owners(cls: MappedClass) -> list[str | None]:
+    """The node that wrote each statement of the class body, in order (None: the class's own lines)."""
+    text = "\n".join(cls.lines) + "\n"
+    owners = cls.owners
+    if text.count("\n") != len(owners):  # an entry holding line breaks (a docstring): owners by physical line
+        owners = [owner for line, owner in zip(cls.lines, owners, strict=True) for _ in range(line.count("\n") + 1)]
+    return [owners[first - 1] for first, _, _ in statements(text)]
+
+
+def _class_starts(source: str, names: Sequence[str]) -> dict[str, int]:
+    """Offset of each class's `class` line. Searched from the end: only the model's classes and the
+    metadata block (which holds no such line) follow the first of them, while pasted code before
+    them may mention anything."""
+    found: dict[str, int] = {}
+    end = len(source)
+    for name in reversed(names):
+        at = source.rfind(f"\nclass {name}(", 0, end)
+        if at < 0:
+            continue
+        found[name] = end = at + 1
     return found
 
 
-def build_source_map(source: str, classes: dict[str, Any], code_entries: dict[str, str]) -> SourceMap:
-    """`classes`: class name → object with .scope, .attrs, .vars; `code_entries`: entry → defined name."""
-    tree = ast.parse(source)
+def _class_spans(source: str, start: int, line: int, cls: MappedClass) -> list[Span]:
+    """Spans of the statements the graph's nodes wrote in the class whose `class` line starts at
+    offset `start`, line `line`."""
+    body = source.find("\n", start) + 1
+    if body == 0:
+        return []
+    found: list[tuple[int, int]] = []
+    for first, last, indent in statements(source, body):
+        if indent == 0:
+            break  # the class ended
+        found.append((line + first, line + last))
+    owners = statement_owners(cls)
+    if len(found) != len(owners):  # not the writer's statements (text edited by hand): map nothing rather than wrong
+        return []
+    return [Span(first, last, cls.scope, owner) for (first, last), owner in zip(found, owners, strict=True)
+            if owner is not None]
+
+
+def _code_spans(prefix: str, code_entries: Mapping[str, str]) -> list[Span]:
+    """Spans of the classes/functions that pasted code entries define (in the text before the model's classes)."""
     spans: list[Span] = []
     by_name = {name: entry for entry, name in code_entries.items()}
-    for top in tree.body:
+    for top in ast.parse(prefix).body:
         if isinstance(top, (ast.ClassDef, ast.FunctionDef)) and top.name in by_name:
-            start = min([top.lineno, *(d.lineno for d in getattr(top, "decorator_list", []))])
-            spans.append(Span(start, top.end_lineno or top.lineno, "", code_entry=by_name[top.name]))
-        if not isinstance(top, ast.ClassDef) or top.name not in classes:
-            continue
-        cls = classes[top.name]
-        for fn in top.body:
-            if not isinstance(fn, ast.FunctionDef):
-                continue
-            for stmt in fn.body:
-                for nid in _statement_nodes(stmt, cls.attrs, cls.vars):
-                    spans.append(Span(stmt.lineno, stmt.end_lineno or stmt.lineno, cls.scope, nid))
+            first = min([top.lineno, *(d.lineno for d in top.decorator_list)])
+            spans.append(Span(first, top.end_lineno or top.lineno, "", code_entry=by_name[top.name]))
+    return spans
+
+
+def build_source_map(source: str, classes: Mapping[str, MappedClass], code_entries: Mapping[str, str]) -> SourceMap:
+    """`classes`: class name → the written class, in the order the module holds them; `code_entries`:
+    entry → the name it defines. `source` is the module as written or as any formatter left it."""
+    starts = _class_starts(source, list(classes))
+    ordered = sorted(starts.items(), key=lambda item: item[1])
+    spans: list[Span] = []
+    if code_entries:
+        spans += _code_spans(source[:ordered[0][1]] if ordered else source, code_entries)
+    offset, line = 0, 1
+    for name, start in ordered:
+        line += source.count("\n", offset, start)
+        offset = start
+        spans += _class_spans(source, start, line, classes[name])
     return SourceMap(spans)

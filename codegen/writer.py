@@ -56,6 +56,12 @@ class ClassText:
     #: False for a class a kind writes beside the scope bodies (a forest's class), so attribute paths
     #: into groups still find each group's body class.
     body: bool = True
+    #: The node that wrote each of `lines` (None: the class's own lines), for the source map.
+    owners: list[str | None] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.owners:
+            self.owners = [None] * len(self.lines)
 
 
 class ScopeExtension(Protocol):
@@ -206,6 +212,14 @@ class ModuleWriter:
             incoming.setdefault(e.dst, []).append(e)
             w.used_ports.add((e.src, e.src_port))
         order = topological_order(g)
+        #: which node wrote each line of `w.init` / `w.body` (None: the scope's own lines)
+        init_owners: list[str | None] = []
+        body_owners: list[str | None] = []
+
+        def owned_by(nid: str | None) -> None:
+            init_owners.extend([nid] * (len(w.init) - len(init_owners)))
+            body_owners.extend([nid] * (len(w.body) - len(body_owners)))
+
         for nid in order:
             node = g.nodes[nid]
             ins: dict[str, list[str]] = {}
@@ -219,6 +233,7 @@ class ModuleWriter:
                                             param=failed.param, hint=failed.hint)]) from None
             if extension is not None:
                 extension.after(w, node, ins)
+            owned_by(nid)
         for nid in order:  # ties last: both layers exist by then
             for tie in ties_of(run.scope, g.nodes[nid]):
                 try:
@@ -228,24 +243,29 @@ class ModuleWriter:
                     node = g.nodes[nid]
                     raise CompileError([Problem(failed.message, run.scope, nid, label=node.label,
                                                 param=TIE)]) from None
+            owned_by(nid)
         if extension is not None:
             extension.finish(w)
         ret = ", ".join(w.returns) if w.returns else "None"
         w.body.append(f"return {ret}")
+        owned_by(None)
         lines = [*docstring(doc), ""]
+        owners: list[str | None] = [None] * len(lines)
         if w.init:
             lines += ["def __init__(self):", f"{INDENT}super().__init__()"]
             lines += [INDENT + s for s in w.init]
             lines.append("")
+            owners += [None, None, *init_owners, None]
         lines.append(f"def forward(self, {', '.join(w.args)}):" if w.args else "def forward(self):")
         lines += [INDENT + s for s in w.body]
+        owners += [None, *body_owners]
         text = "\n".join(lines)
         base = class_name(hint)
         if text in self.by_body and self.by_body[text].startswith(base):
             return self.by_body[text]
         name = claim_class(self.class_names, base)
         self.by_body[text] = name
-        self.classes.append(ClassText(name, run.scope, lines, w.attrs, w.vars, w.bodies))
+        self.classes.append(ClassText(name, run.scope, lines, w.attrs, w.vars, w.bodies, owners=owners))
         self.by_name[name] = self.classes[-1]
         return name
 

@@ -150,7 +150,9 @@ class Forest(ForestKind, CompilerKind):
         cls = claim_class(w.module.class_names, class_name(node.label, "Forest"))
         layer_attr = _attribute(w, member, p["layer"], copies[0]) if p["handoff"] != "fresh" else ""
         lines = _forest_class(node, p, member, layer_attr, lateral)
-        w.module.classes.append(ClassText(cls, w.run.scope, lines, {"members": node.id}, {}, body=False))
+        own = lines.index("")  # the forest's class is all this node's code, bar its docstring
+        w.module.classes.append(ClassText(cls, w.run.scope, lines, {"members": node.id}, {}, body=False,
+                                          owners=[None] * own + [node.id] * (len(lines) - own)))
         if p["handoff"] == "copy":
             w.module.support.add("copy_units")
         attr = w.attribute(node)
