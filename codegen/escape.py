@@ -70,8 +70,18 @@ def _comment_text(text: str) -> str:
     return "".join(ch if ch.isprintable() else _escape_char(ch) for ch in text)
 
 
+#: The runs `_words` finds in ASCII text (its letters and digits; NFKC leaves ASCII as it is).
+_ASCII_WORD = re.compile(r"[A-Za-z0-9]+")
+
+
 def _words(text: str) -> list[str]:
     """NFKC-normalised runs of identifier characters."""
+    if text.isascii():  # every label the compiler names a layer or variable by, in the common case: one C call
+        return _ASCII_WORD.findall(text)
+    return _unicode_words(text)
+
+
+def _unicode_words(text: str) -> list[str]:
     text = unicodedata.normalize("NFKC", text)
     words, word = [], []
     for ch in text:

@@ -128,3 +128,11 @@ def test_a_project_and_a_group_named_like_a_keyword_or_builtin_compile_and_build
     assert model(torch.randn(2, 4)).shape == (2, 2)
     classes = [n.name for n in ast.parse(compiled.source).body if isinstance(n, ast.ClassDef)]
     assert compiled.class_name in classes and len(set(classes)) == 2
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=30))
+def test_ascii_text_splits_into_the_words_the_unicode_rules_find(text):
+    from codegen.escape import _unicode_words, _words
+
+    assert _words(text) == _unicode_words(text)
