@@ -161,6 +161,21 @@ class Document:
 
 
 _NUMBERED = re.compile(r"n(\d+)")
+#: Parameter values that need no copying (immutable).
+_ATOMS = frozenset({str, int, float, bool, type(None)})
+
+
+def copy_node(node: Node) -> Node:
+    """A node that shares nothing mutable with `node` (what an edit puts into the document).
+
+    The same as ``copy.deepcopy(node)``, but a node whose parameters are plain
+    numbers, strings and flags — nearly every node — is copied without
+    deepcopy's generic walk, which was half the cost of adding a node.
+    """
+    params = node.params
+    params = dict(params) if all(type(v) in _ATOMS for v in params.values()) else copy.deepcopy(params)
+    position = node.position if type(node.position) is tuple else copy.deepcopy(node.position)
+    return Node(node.id, node.type, node.label, params, position)
 
 
 def make_identifier(text: str) -> str:

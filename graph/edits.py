@@ -11,7 +11,7 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
-from graph.document import ROOT, Document, Edge, GroupDef, Node
+from graph.document import ROOT, Document, Edge, GroupDef, Node, copy_node
 from graph.problems import ProblemError
 
 
@@ -71,7 +71,7 @@ class AddNode(Edit):
         if doc.has_node_id(self.node.id):
             raise EditError(f"node id {self.node.id!r} is already used")
         g = doc.scope(self.scope)
-        g.nodes = _insert(g.nodes, self.node.id, copy.deepcopy(self.node), self.index)
+        g.nodes = _insert(g.nodes, self.node.id, copy_node(self.node), self.index)
         return RemoveNode(self.scope, self.node.id)
 
 

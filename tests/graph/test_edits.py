@@ -1,7 +1,7 @@
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from graph import ROOT, Edge, EditError, apply
+from graph import ROOT, Edge, EditError, Node, apply
 from graph.edits import (
     MISSING,
     AddNode,
@@ -139,3 +139,30 @@ def test_add_node_with_used_id_is_refused():
         assert "already used" in str(exc)
     else:
         raise AssertionError("duplicate id accepted")
+
+
+def test_an_added_node_shares_nothing_mutable_with_the_one_the_edit_holds():
+    doc = full_document()
+    nested = AddNode(ROOT, Node("n900", "Reshape", "r", {"shape": [2, [3, 4]], "name": "x"}, [1.0, 2.0]))
+    plain = AddNode(ROOT, Node("n901", "Linear", "fc", {"out_features": 4, "bias": True, "note": None}, (1.0, 2.0)))
+    for edit in (nested, plain):
+        apply(doc, edit)
+        added = doc.graph.nodes[edit.node.id]
+        assert added == edit.node and added is not edit.node and added.params is not edit.node.params
+    nested.node.params["shape"][1].append(5)
+    nested.node.position.append(3.0)
+    plain.node.params["out_features"] = 8
+    assert doc.graph.nodes["n900"].params["shape"] == [2, [3, 4]] and doc.graph.nodes["n900"].position == [1.0, 2.0]
+    assert doc.graph.nodes["n901"].params["out_features"] == 4
+
+
+def test_adding_a_node_with_plain_parameters_takes_no_generic_deep_copy(monkeypatch):
+    import copy
+
+    doc = full_document()
+    copies = []
+    real = copy.deepcopy
+    monkeypatch.setattr(copy, "deepcopy", lambda value, *a: copies.append(value) or real(value, *a))
+    for k in range(20):
+        apply(doc, AddNode(ROOT, Node(f"n{800 + k}", "Linear", f"fc{800 + k}", {"out_features": k + 1})))
+    assert copies == []
