@@ -10,7 +10,10 @@ minimum over rounds of the minimum of at least five runs and `SPEND_S` of CPU
 (other processes only ever add time; the collector is emptied before each
 run, so a run does not pay for the garbage the one before left). The table
 prints µs per node, the fitted slope, its range over the rounds' own fits, and
-the two-point exponent beside it. Nothing here asserts a time; the printed
+the two-point exponent beside it. A second, load-proof reading of the build: the
+marginal cost of each successive 250 nodes within one 2,000-node build (the
+segments are timed milliseconds apart, so load moves them together); a linear
+build prints a flat row. Nothing here asserts a time; the printed
 table is the result. The ``ruff format`` subprocess of a compile is not in
 these figures (process CPU time counts this process only).
 """
@@ -25,6 +28,7 @@ import pytest
 
 from codegen import compile_document, infer_shapes
 from codegen.shapes import clear_cache
+from graph.builder import Builder
 from tests.bench.generated_graphs import chain
 
 pytestmark = pytest.mark.slow
@@ -37,6 +41,7 @@ SPEND_S = 0.3
 GOAL_EXPONENT = 1.1
 GOAL_BUILD_2000 = 0.5
 STEPS = ("build", "infer", "compile")
+SEGMENT = 250
 
 
 def cpu(fn) -> float:
@@ -60,6 +65,20 @@ def measure(n: int) -> dict[str, float]:
     return {"build": cpu(lambda: chain(n)), "infer": cpu(infer), "compile": cpu(lambda: compile_document(doc))}
 
 
+def build_segments(n: int = 2000, width: int = 32) -> list[float]:
+    """CPU seconds of each successive `SEGMENT` nodes of one `n`-node build (what `chain` builds)."""
+    b = Builder(f"chain {n}")
+    h = b.input("x", [width])
+    times = []
+    for s in range(n // SEGMENT):
+        start = time.process_time()
+        for k in range(s * SEGMENT // 2, (s + 1) * SEGMENT // 2):
+            h = b.add("Linear", h, f"fc{k}", out_features=width)
+            h = b.add("ReLU", h, f"act{k}")
+        times.append(time.process_time() - start)
+    return times
+
+
 def slope(times: dict[int, float]) -> float:
     """Least-squares slope of log(time) against log(nodes)."""
     xs = [math.log(n) for n in times]
@@ -78,10 +97,14 @@ def test_editor_core_grows_linearly():
     # walks torch's ~310k objects (0.15-0.2 s here), and one fell inside the 2,000-node compile only.
     gc.freeze()
     rounds: list[dict[int, dict[str, float]]] = []
+    segments: list[list[float]] = []
     try:
         for r in range(ROUNDS):
             order = SIZES if r % 2 == 0 else tuple(reversed(SIZES))
             rounds.append({n: measure(n) for n in order})
+            for _ in range(REPEATS):
+                gc.collect()
+                segments.append(build_segments())
     finally:
         gc.unfreeze()
     best = {n: {k: min(rnd[n][k] for rnd in rounds) for k in STEPS} for n in SIZES}
@@ -97,6 +120,9 @@ def test_editor_core_grows_linearly():
     for k in STEPS:
         lines.append(f"    {k:>8} {fits[k]:.2f} ({min(spread[k]):.2f}–{max(spread[k]):.2f}; {ends[k]:.2f}) "
                      f"{'✓' if fits[k] <= GOAL_EXPONENT else '✗'}")
+    marginal = [min(run[k] for run in segments) / SEGMENT * 1e6 for k in range(len(segments[0]))]
+    lines.append(f"  build, µs per node of each {SEGMENT} nodes of one 2,000-node build (min of {len(segments)}): "
+                 + " ".join(f"{t:.1f}" for t in marginal) + f"  (last ÷ first {marginal[-1] / marginal[0]:.2f})")
     build = best[SIZES[-1]]["build"]
     lines.append(f"  2,000-node build {build:.3f} s CPU (goal < {GOAL_BUILD_2000} s) "
                  f"{'✓' if build < GOAL_BUILD_2000 else '✗'}")
