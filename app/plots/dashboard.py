@@ -1,31 +1,34 @@
 """The training dashboard: loss, validation metrics, learning rate, per-layer norms and a heatmap.
 
-`handle(events)` only stores numbers, a block of batch events at a time
-(one NumPy slice per series, not a Python call per point). A timer ticks at
-30 Hz; when new data came in, a `FramePacer` lets it draw only while the
-window's process stays within a small share of a core (fewer frames when
-frames are expensive, down to one every two seconds), and nothing is drawn
-while the dashboard is hidden, covered by another tab or the window is
-minimised. `refresh()` calls `setData` once per curve whose data changed;
-layer curves and the heatmap redraw at most 5 times a second. Each plot's
-range follows the running min/max of its data (`app.plots.ranges`) instead of
+`handle(events)` only queues what came; the next frame takes the queue in at
+once (one NumPy slice and one range update per series, however many blocks
+came since the last frame), so the 10 blocks a second cost next to nothing
+between frames. A frame is asked for only when new data came in: a one-shot
+timer, armed by the data for the time the `FramePacer` allows it (the window's
+process stays within a small share of a core: fewer frames when frames are
+expensive, down to one every two seconds), so nothing wakes the window while
+no data arrives. Nothing is drawn while the dashboard is hidden, covered by
+another tab or the window is minimised; what waits is drawn when it is shown
+again. `refresh()` calls `setData` once per curve whose data changed; layer
+curves and the heatmap redraw at most 5 times a second. Each plot's range
+follows the running min/max of its data (`app.plots.ranges`) instead of
 pyqtgraph's auto-range, so a frame that only adds points does not regenerate
 the axes. Curves use peak downsampling and clip-to-view, so long runs stay
 smooth."""
 
 from __future__ import annotations
 
-import csv
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from app.plots.buffers import LayerMatrix, Series
+from app.plots.csv_export import write_csv
 from app.plots.decisions import DecisionBand
 from app.plots.empty_state import EmptyPlotText, validation_text
 from app.plots.legible import LayerAxis, ReadableAxis, legend_below, name_when_drawn, readable_axes
@@ -36,6 +39,8 @@ PALETTE = ["#4fc3f7", "#ffb74d", "#81c784", "#e57373", "#ba68c8", "#fff176", "#4
            "#90a4ae", "#aed581", "#7986cb"]
 FPS = 30
 GRAD_COLUMNS = 3
+#: Queued events are taken in without a frame once this many wait (a hidden dashboard keeps memory bounded).
+TAKE_IN_AT = 20_000
 
 
 def validation_plot(name: str) -> str:
@@ -127,6 +132,7 @@ class TrainingPlots(QWidget):
         self._drawn: dict[str, int] = {}
         self._changes = 0  # what `_changed` let through, so a refresh knows whether it set anything
         self._pending = False  # events came in since the last complete frame
+        self._queue: list = []  # handed in, not yet taken in (`take_in`)
         self._ema: float | None = None
         self._slow_drawn = 0.0
         self._last_loss = 0.0
@@ -135,9 +141,12 @@ class TrainingPlots(QWidget):
         #: Frames that drew something (the benchmark reports frames per second).
         self.frames = 0
         self.pacer = FramePacer(max_fps=FPS)
-        self.timer = QTimer(self, interval=int(1000 / FPS))
+        #: One shot, armed by new data for when the pacer allows the next frame: asleep while nothing arrives.
+        self.timer = QTimer(self, singleShot=True)
         self.timer.timeout.connect(self._tick)
-        self.timer.start()
+        #: False: frames only when `refresh` is called (tests that draw by hand).
+        self.auto_frames = True
+        self._watched_window: QObject | None = None
 
     def expect_validation(self, every: int) -> None:
         """How often the run about to start scores the validation set (`Recipe.eval_every`), for the empty plot."""
@@ -160,24 +169,39 @@ class TrainingPlots(QWidget):
 
     # -- data in ------------------------------------------------------------------------
     def handle(self, events: list) -> None:
-        self._pending = self._pending or bool(events)
+        """Queues a block of events for the next frame (see the module's docstring)."""
+        if not events:
+            return
+        self._queue += events
+        self._pending = True
+        if len(self._queue) >= TAKE_IN_AT or any(getattr(e, "kind", "") == "fit_started" for e in events):
+            self.take_in()  # a run's start sets up axes, legend rows and the empty plot's words at once
+        self._arm()
+
+    def take_in(self) -> None:
+        """Stores what was queued: one run of batches between the events that must see them in order."""
+        events, self._queue = self._queue, []
         batches: list = []
+        evals: dict[str, tuple[list, list]] = {}
         for e in events:
             kind = getattr(e, "kind", "")
             if kind == "batch_ended":
                 batches.append(e)
                 continue
-            if batches:  # keep the order: a decision refers to the loss of its own step
-                self._batches(batches)
-                batches = []
             if kind == "eval_ended":
                 for name, value in e.metrics.items():
                     self.series.setdefault(name, Series()).append(e.step, value)
                     if name.startswith("val_"):
-                        self.ranges[validation_plot(name)].include([e.step], [value])
+                        xs, ys = evals.setdefault(validation_plot(name), ([], []))
+                        xs.append(e.step)
+                        ys.append(value)
                 if not any(n.startswith("val_") and validation_plot(n) == "metric" for n in e.metrics):
-                    self.metric_empty.set_text("no validation metric besides the loss (on the loss plot)")
-            elif kind == "hook_decision":
+                    self._metric_text("no validation metric besides the loss (on the loss plot)")
+                continue
+            if batches:  # in order: a decision refers to the loss of its own step, a new run starts afresh
+                self._batches(batches)
+                batches = []
+            if kind == "hook_decision":
                 self.counts_[e.decision] = self.counts_.get(e.decision, 0) + 1
                 self.decision_band.add(e.step, e.decision)
                 y = self._loss_at.get(e.step, self._last_loss)
@@ -190,9 +214,15 @@ class TrainingPlots(QWidget):
                 for keeper in self.ranges.values():
                     keeper.expect_steps(e.total_steps)
                 self.grad_legend.room.reserve(-(-len(e.layers) // GRAD_COLUMNS))  # a row per 3 layers, ahead
-                self.metric_empty.set_text(validation_text(self._eval_every, e.steps_per_epoch))
+                self._metric_text(validation_text(self._eval_every, e.steps_per_epoch))
         if batches:
             self._batches(batches)
+        for plot, (xs, ys) in evals.items():
+            self.ranges[plot].include(xs, ys)
+
+    def _metric_text(self, text: str) -> None:
+        if self.metric_empty.text() != text:
+            self.metric_empty.set_text(text)
 
     def _batches(self, batch: list) -> None:
         """A run of batch events: one extend per series."""
@@ -240,13 +270,36 @@ class TrainingPlots(QWidget):
         """On screen: visible (a dock tab behind another is hidden) and the window not minimised."""
         return self.isVisible() and not self.window().isMinimized()
 
+    def _arm(self) -> None:
+        """A frame for the data that came, when the pacer allows it; nothing while hidden (shown: `showEvent`,
+        restored: `eventFilter`)."""
+        if self.auto_frames and self._pending and not self.timer.isActive() and self.showing():
+            self.timer.start(int(1000 * self.pacer.wait()))
+
     def _tick(self) -> None:
         if self._pending and self.showing() and self.pacer.due():  # a frame only for new data, and on screen
             self.refresh()
+        self._arm()  # still pending: not due yet, or the layer curves' turn is next
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().showEvent(event)
+        window = self.window()
+        if window is not self._watched_window:  # a floated dock has its own window
+            if self._watched_window is not None:
+                self._watched_window.removeEventFilter(self)
+            window.installEventFilter(self)
+            self._watched_window = window
+        self._arm()
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt's name
+        if event.type() == QEvent.WindowStateChange and watched is self._watched_window:
+            self._arm()  # restored from minimised: what waits is drawn
+        return False
 
     def refresh(self) -> None:
         if not self.isVisible():
             return  # hidden (another tab raised): store only, draw when shown
+        self.take_in()
         now = time.monotonic()
         slow_due = now - self._slow_drawn >= 0.2  # layer curves and heatmap: 5 fps is plenty
         if slow_due:
@@ -319,12 +372,14 @@ class TrainingPlots(QWidget):
 
     # -- queries and exports -------------------------------------------------------------------
     def series_data(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        self.take_in()
         s = self.series.get(name) or self.layer_series.get(name)
         return (s.x.copy(), s.y.copy()) if s else (np.empty(0), np.empty(0))
 
     series_of = series_data
 
     def counts(self) -> dict[str, int]:
+        self.take_in()
         return dict(self.counts_)
 
     def layer_visible(self, name: str) -> bool:
@@ -333,6 +388,7 @@ class TrainingPlots(QWidget):
 
     def clear(self) -> None:
         self.set_paused(False)
+        self._queue = []
         for s in (*self.series.values(), *self.layer_series.values()):
             s.clear()
         for name in [n for n in self.series if n.startswith("val_")]:
@@ -396,6 +452,7 @@ class TrainingPlots(QWidget):
 
     def _refit(self) -> None:
         """Ranges from what is left (overlays gone): the keepers only ever widen while data comes in."""
+        self.take_in()
         for name in ("loss", "metric"):
             end = self.ranges[name].x_end
             self.ranges[name].reset()
@@ -437,40 +494,6 @@ class TrainingPlots(QWidget):
         return self.grab().save(str(path))
 
     def export_csv(self, folder: str | Path) -> list[Path]:
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        written = []
-        path = folder / "batches.csv"
-        with path.open("w", newline="") as f:
-            w = csv.writer(f)
-            w.writerow(["step", "loss", "loss_smoothed", "lr", "samples_per_s"])
-            s = self.series
-            for row in zip(s["loss"].x, s["loss"].y, s["loss_smooth"].y, s["lr"].y, s["samples_per_s"].y,
-                           strict=True):
-                w.writerow([int(row[0]), *row[1:]])
-        written.append(path)
-        metrics = sorted(n for n in self.series if n.startswith("val_"))
-        path = folder / "evaluations.csv"
-        with path.open("w", newline="") as f:
-            w = csv.writer(f)
-            w.writerow(["step", *metrics])
-            steps = sorted({int(x) for m in metrics for x in self.series[m].x})
-            for step in steps:
-                w.writerow([step] + [next((y for x, y in zip(self.series[m].x, self.series[m].y, strict=True)
-                                           if int(x) == step), "") for m in metrics])
-        written.append(path)
-        path = folder / "gradient_norms.csv"
-        with path.open("w", newline="") as f:
-            w = csv.writer(f)
-            names = list(self.layer_series)
-            w.writerow(["step", *names])
-            if names:
-                by_step: dict[int, dict[str, float]] = {}
-                for name in names:
-                    s = self.layer_series[name]
-                    for x, y in zip(s.x, s.y, strict=True):
-                        by_step.setdefault(int(x), {})[name] = y
-                for step in sorted(by_step):
-                    w.writerow([step] + [by_step[step].get(n, "") for n in names])
-        written.append(path)
-        return written
+        """batches.csv, evaluations.csv and gradient_norms.csv: every number the plots hold."""
+        self.take_in()
+        return write_csv(self.series, self.layer_series, Path(folder))

@@ -61,6 +61,10 @@ class FramePacer:
         self._frames += 1
         return True
 
+    def wait(self) -> float:
+        """Seconds until `due` may let the next frame through (0: now)."""
+        return max(0.0, 0.9 * self.interval - (time.monotonic() - self._last_frame))
+
     @property
     def fps(self) -> float:
         return 1.0 / self.interval

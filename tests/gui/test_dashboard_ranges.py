@@ -45,7 +45,7 @@ def range_changes(box) -> list:
 
 
 def test_the_step_axis_spans_the_run_and_ranges_change_a_handful_of_times(plots):
-    plots.timer.stop()
+    plots.auto_frames = False
     changes = {name: range_changes(p.getViewBox()) for name, p in
                (("loss", plots.loss_plot), ("rate", plots.rate_plot), ("grad", plots.grad_plot))}
     train(plots)
@@ -73,7 +73,7 @@ def test_the_step_axis_spans_the_run_and_ranges_change_a_handful_of_times(plots)
 
 
 def test_a_zoom_is_kept_until_the_auto_range_button_hands_the_plot_back(plots):
-    plots.timer.stop()
+    plots.auto_frames = False
     train(plots, frames=10)
     box = plots.loss_plot.getViewBox()
     box.setRange(xRange=(20, 40), yRange=(0.2, 0.8), padding=0)
@@ -91,7 +91,7 @@ def test_a_zoom_is_kept_until_the_auto_range_button_hands_the_plot_back(plots):
 
 
 def test_overlays_widen_the_loss_range_and_their_removal_narrows_it(plots):
-    plots.timer.stop()
+    plots.auto_frames = False
     train(plots, frames=20)
     box = plots.loss_plot.getViewBox()
     records = [{"kind": "batch_ended", "step": k, "loss": 9.0 - k / 100} for k in range(1, 900)]
@@ -105,7 +105,7 @@ def test_overlays_widen_the_loss_range_and_their_removal_narrows_it(plots):
 
 
 def test_a_new_run_starts_from_fresh_ranges(plots):
-    plots.timer.stop()
+    plots.auto_frames = False
     train(plots, frames=20)
     plots.clear()
     plots.handle([FitStarted(2, 50, 100, 10, 10)])
@@ -119,7 +119,7 @@ def test_frames_are_asked_for_only_when_new_data_came_in(plots):
     asked: list[bool] = []
     due = plots.pacer.due
     plots.pacer.due = lambda: asked.append(True) or due()
-    plots.timer.stop()
+    plots.auto_frames = False
     for _ in range(10):
         plots._tick()
     assert asked == [] and plots.frames == 0  # idle: the pacer is not even asked
@@ -136,7 +136,7 @@ def test_a_hidden_main_window_draws_nothing_and_draws_once_shown(make_window, qt
     window = make_window()
     window.switch_perspective(TRAIN)
     plots = window.plots
-    plots.timer.stop()
+    plots.auto_frames = False
     plots.pacer.due = lambda: True  # pacing aside
     window._on_training_events([FitStarted(1, 10, 10, 1, 1)] + block(1, 5))
     plots._tick()
@@ -179,5 +179,6 @@ def test_a_block_widens_the_gradient_range_once_whatever_the_number_of_layers(pl
     events = [BatchEnded(k, 0, 1.0, 1e-3, 1000.0, {name: (j + 1) / k for j, name in enumerate(layers)}, {})
               for k in range(1, 21)]
     plots.handle(events)
+    plots.take_in()  # what the next frame does first
     assert calls == [12 * 20]
     assert plots.ranges["grad"].y == pytest.approx((math.log10(1 / 20), math.log10(12)))
