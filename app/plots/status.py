@@ -37,6 +37,8 @@ class TrainingStatus:
         self._last = None
 
     def handle(self, events: list) -> None:
+        """A block of events; the block's batches are timed together (they arrive together)."""
+        timed = None
         for e in events:
             kind = getattr(e, "kind", "")
             if kind == "fit_started":
@@ -44,7 +46,7 @@ class TrainingStatus:
                 self.epochs, self.total = e.epochs, e.total_steps
                 self.state = "training"
             elif kind == "batch_ended":
-                self._time_step(e.step)
+                timed = e.step
                 self.step, self.epoch, self.rate = e.step, e.epoch, e.samples_per_s
             elif kind == "eval_ended":
                 self.metrics = dict(e.metrics)
@@ -58,6 +60,8 @@ class TrainingStatus:
             elif kind == "fit_ended":
                 self.state = e.status
                 self.paused = False
+        if timed is not None:
+            self._time_step(timed)
 
     def _time_step(self, step: int) -> None:
         now = self.clock()
