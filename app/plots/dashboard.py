@@ -2,19 +2,17 @@
 
 `handle(events)` only queues what came; the next frame takes the queue in at
 once (one NumPy slice and one range update per series, however many blocks
-came since the last frame), so the 10 blocks a second cost next to nothing
-between frames. A frame is asked for only when new data came in: a one-shot
-timer, armed by the data for the time the `FramePacer` allows it (the window's
-process stays within a small share of a core: fewer frames when frames are
-expensive, down to one every two seconds), so nothing wakes the window while
-no data arrives. Nothing is drawn while the dashboard is hidden, covered by
-another tab or the window is minimised; what waits is drawn when it is shown
-again. `refresh()` calls `setData` once per curve whose data changed; layer
-curves and the heatmap redraw at most 5 times a second. Each plot's range
-follows the running min/max of its data (`app.plots.ranges`) instead of
-pyqtgraph's auto-range, so a frame that only adds points does not regenerate
-the axes. Curves use peak downsampling and clip-to-view, so long runs stay
-smooth."""
+came since), so the 10 blocks a second cost next to nothing between frames.
+Only new data asks for a frame: a one-shot timer, armed for when the
+`FramePacer` allows one (the window's process stays within a small share of a
+core: fewer frames when frames are expensive, down to one every two seconds),
+so nothing wakes the window while no data arrives. Nothing is drawn while the
+dashboard is hidden, behind another tab or minimised; what waits is drawn
+when it is shown. `refresh()` calls `setData` once per curve whose data
+changed; layer curves and the heatmap redraw at most 5 times a second. Each
+plot's range follows the running min/max of its data (`app.plots.ranges`), so
+a frame that only adds points does not regenerate the axes. Curves use peak
+downsampling and clip-to-view, so long runs stay smooth."""
 
 from __future__ import annotations
 
@@ -198,6 +196,8 @@ class TrainingPlots(QWidget):
                 if not any(n.startswith("val_") and validation_plot(n) == "metric" for n in e.metrics):
                     self._metric_text("no validation metric besides the loss (on the loss plot)")
                 continue
+            if kind not in ("hook_decision", "fit_started"):
+                continue  # the end of an epoch, a checkpoint, activation statistics: not drawn here
             if batches:  # in order: a decision refers to the loss of its own step, a new run starts afresh
                 self._batches(batches)
                 batches = []

@@ -7,7 +7,7 @@ import pytest
 
 from app.plots.buffers import LayerMatrix, Series
 from app.plots.pacing import FramePacer
-from runtime.events import BatchEnded, EvalEnded, FitStarted, HookDecision
+from runtime.events import BatchEnded, EpochEnded, EvalEnded, FitStarted, HookDecision
 
 
 def batches(start: int, stop: int) -> list:
@@ -385,8 +385,8 @@ def test_blocks_that_come_between_two_frames_are_taken_in_together(plots, monkey
     monkeypatch.setattr(loss, "extend", lambda xs, ys: (extends.append(len(xs)), real(xs, ys)))
     step = 1
     for _ in range(20):
-        plots.handle(batches(step, step + 10) + [EvalEnded(step + 9, 0, {"val_loss": 1.0 / step})] +
-                     batches(step + 10, step + 20))
+        plots.handle(batches(step, step + 10) + [EvalEnded(step + 9, 0, {"val_loss": 1.0 / step}),
+                                                 EpochEnded(0, step + 9, {"loss": 1.0})] + batches(step + 10, step + 20))
         step += 20
     plots.refresh()
     assert extends == [400]
