@@ -37,8 +37,9 @@ PALETTE = ["#4fc3f7", "#ffb74d", "#81c784", "#e57373", "#ba68c8", "#fff176", "#4
            "#90a4ae", "#aed581", "#7986cb"]
 FPS = 30
 GRAD_COLUMNS = 3
-#: Queued events are taken in without a frame once this many wait (a hidden dashboard keeps memory bounded).
-TAKE_IN_AT = 20_000
+#: A layer's gradient-norm curve: antialiased pens wider than 1 px go through Qt's slow path stroker (~10×).
+LAYER_PEN_PX = 1.0
+TAKE_IN_AT = 20_000  # queued events taken in without a frame (a hidden dashboard keeps its memory bounded)
 
 
 def validation_plot(name: str) -> str:
@@ -324,7 +325,7 @@ class TrainingPlots(QWidget):
         for name, s in self.layer_series.items() if slow_due else ():
             if name not in self.layer_curves:
                 color = PALETTE[len(self.layer_curves) % len(PALETTE)]
-                self.layer_curves[name] = _curve(self.grad_plot, color, 1.3, name)
+                self.layer_curves[name] = _curve(self.grad_plot, color, LAYER_PEN_PX, name)
                 self.empties[3].watch(self.layer_curves[name])
             if self._changed("layer:" + name, s.version):
                 self.layer_curves[name].setData(s.x, s.y)

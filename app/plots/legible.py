@@ -15,6 +15,7 @@ import math
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QFontMetricsF
+from PySide6.QtWidgets import QGraphicsItem
 
 TICK_PX = 11
 #: The smallest distance between two labelled ticks, in pixels (a label and some air).
@@ -54,6 +55,9 @@ class ReadableAxis(pg.AxisItem):
     def __init__(self, orientation: str, **kwargs) -> None:
         super().__init__(orientation, **kwargs)
         self.setStyle(tickFont=tick_font(), tickTextOffset=4, autoExpandTextSpace=True, autoReduceTextSpace=False)
+        # Its grid lines span the plot, so each frame's new points repainted the axis over them (text and grid,
+        # ~1 ms an axis): a pixmap kept until its ticks or range change is copied instead.
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self._major_spacing: float | None = None
         self._labelled: set[float] = set()  # log-axis values that carry text (the rest are unlabelled marks)
         if orientation == "bottom":
@@ -190,6 +194,7 @@ class LayerAxis(pg.AxisItem):
     def __init__(self, width_px: int = 150) -> None:
         super().__init__("left")
         self.setStyle(tickFont=tick_font(), tickTextOffset=4, autoExpandTextSpace=False)
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)  # the map beside it redraws 5 times a second
         self.setWidth(width_px)
         self.names: list[str] = []
         self._metrics = QFontMetricsF(tick_font())
