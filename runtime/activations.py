@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -73,18 +74,27 @@ class ActivationMonitor(Callback):
     """Records each layer's output distribution (mean, std, 30-bin histogram) now and then.
 
     Every `every` batches when that is a number; with ``"auto"`` on the first
-    batch and then at most once per `seconds`, which is what a live view needs
-    and keeps the cost (a few kernels per layer) out of a small model's step.
+    batch and then at most once per `seconds` of `clock`, which is what a live
+    view needs and keeps the cost (a few kernels per layer) out of a small
+    model's step. A batch that is not sampled costs one call and a comparison:
+    the clock is read only from the step at which the time may be up (half the
+    remaining time at the rate seen so far, so a few reads a second), and a
+    sampled forward takes its hooks off itself (a hook on the model runs after
+    its layers'), so nothing is left for the backward pass or an evaluation.
     """
 
     name = "activations"
 
-    def __init__(self, every: int | str = 50, seconds: float = 1.0) -> None:
+    def __init__(self, every: int | str = 50, seconds: float = 1.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.every = every
         self.seconds = seconds
+        self.clock = clock
         self.handles: list[Any] = []
         self.pending: list[ActivationStats] = []
-        self._last: float | None = None
+        #: The first step worth a look; before it, a batch start returns at once.
+        self._next = 0 if every == "auto" or every else math.inf
+        self._last: tuple[float, int] | None = None  # (clock, step) of the last sample
 
     def _attach(self, trainer) -> None:
         for name, module in trainer.model.named_modules():
@@ -98,30 +108,43 @@ class ActivationMonitor(Callback):
 
             self.handles.append(module.register_forward_hook(hook))
 
+        def done(_model: nn.Module, _inputs: Any, _out: Any) -> None:  # after every layer's hook
+            self._detach()
+            pending, self.pending = self.pending, []
+            for stats in pending:
+                trainer.emit(stats)
+
+        self.handles.append(trainer.model.register_forward_hook(done))
+
     def _detach(self) -> None:
         for handle in self.handles:
             handle.remove()
         self.handles = []
 
     def _due(self, step: int) -> bool:
+        """Whether to sample this step; sets the next step worth asking."""
         if self.every != "auto":
-            return bool(self.every) and step % int(self.every) == 0
-        now = time.monotonic()
-        if self._last is not None and now - self._last < self.seconds:
-            return False
-        self._last = now
-        return True
+            every = int(self.every)
+            self._next = (step // every + 1) * every
+            return step % every == 0
+        now = self.clock()
+        if self._last is None or now - self._last[0] >= self.seconds or now < self._last[0]:
+            self._last, self._next = (now, step), step + 1
+            return True
+        elapsed, steps = now - self._last[0], step - self._last[1]
+        rate = steps / elapsed if elapsed > 0 else 0.0
+        self._next = step + max(1, int(0.5 * (self.seconds - elapsed) * rate))
+        return False
 
     def on_batch_start(self, trainer) -> None:
+        if trainer.step < self._next:
+            return
+        if self.handles:  # a sampled forward that failed before its end
+            self._detach()
+            self.pending = []
         if self._due(trainer.step):
             self._attach(trainer)
-
-    def on_after_backward(self, trainer) -> None:
-        if self.handles:
-            self._detach()
-            for stats in self.pending:
-                trainer.emit(stats)
-            self.pending = []
+            self._next = min(self._next, trainer.step + 1)  # the next batch looks for hooks left on
 
     def on_fit_end(self, trainer) -> None:
         self._detach()

@@ -72,9 +72,14 @@ ARMS = {
 }
 
 
+#: TORCHCANVAS_MONITOR_ARMS=ends: only the careful loop and the engine's minimal and default arms (a shorter
+#: run for the default ÷ careful ratio alone).
+ENDS = ("careful index loop", "engine, minimal", "engine, default")
+
+
 def measure(setup: arms.Setup, tmp_path: Path) -> dict[str, list[float]]:
     """Per arm: its mean CPU seconds in each round."""
-    names = list(ARMS)
+    names = list(ENDS if os.environ.get("TORCHCANVAS_MONITOR_ARMS") == "ends" else ARMS)
     for name in names:
         if name == "careful index loop":
             ARMS[name](setup.warm_up(), 0, tmp_path / "warm")

@@ -96,3 +96,53 @@ def test_a_layer_output_with_infinities_has_statistics_of_its_finite_values():
     stats = tensor_stats(1, "x", torch.tensor([1.0, float("inf"), 3.0, float("-inf"), float("nan")]))
     assert stats.mean == 2.0 and stats.edges[0] == 1.0 and stats.edges[-1] == 3.0 and sum(stats.histogram) == 2
     assert tensor_stats(1, "x", torch.tensor([float("nan")] * 4)) is None
+
+
+def test_a_batch_without_statistics_costs_the_monitor_one_call():
+    """On a small model the monitor's per-batch hooks were a share of the step it samples once a second:
+    `on_batch_start` asked the clock and `on_after_backward` looked for hooks to take off, four Python
+    calls a batch. Now the clock is asked a few times a second (at the step it expects the second to be
+    up) and the sampled forward takes its own hooks off."""
+    from runtime.activations import ActivationMonitor
+    from tests.runtime.test_engine import make_trainer
+    from tests.runtime.test_step_overhead import calls_during
+
+    def calls(callbacks, epochs):
+        trainer, _ = make_trainer(list(callbacks), epochs=epochs, log_layers=False)
+        return sum(calls_during(trainer.fit).values()), trainer.step
+
+    calls([], 2)  # the first run in a process fills abc's subclass caches: ~9 calls a step more in the next
+    per_step = {}
+    for name, make in (("without", lambda: []), ("auto", lambda: [ActivationMonitor("auto", seconds=3600)]),
+                       ("every 1000", lambda: [ActivationMonitor(1000)])):
+        (short, s_steps), (long_, l_steps) = calls(make(), 2), calls(make(), 6)
+        per_step[name] = (long_ - short) / (l_steps - s_steps)
+    for name in ("auto", "every 1000"):
+        assert per_step[name] - per_step["without"] <= 1.2, per_step
+
+
+def test_statistics_are_taken_once_per_seconds_of_the_monitors_clock_and_only_in_training():
+    from runtime.activations import ActivationMonitor
+    from runtime.callbacks import Callback
+    from runtime.events import ActivationStats
+    from tests.runtime.test_engine import make_trainer
+
+    class Clock(Callback):
+        """Each batch takes one second; the monitor reads it as often as it likes without moving it."""
+
+        now = 0
+
+        def __call__(self) -> int:
+            return self.now
+
+        def on_batch_start(self, trainer) -> None:
+            self.now += 1
+
+    clock = Clock()
+    trainer, events = make_trainer([clock, ActivationMonitor("auto", seconds=10, clock=clock)], epochs=4)
+    trainer.fit()
+    stats = [e for e in events if isinstance(e, ActivationStats)]
+    assert sorted({e.step for e in stats}) == [1, 11, 21, 31]
+    # one record per layer and sampled batch: the evaluations' forwards (after steps 8, 16, ...) add none
+    assert sorted(e.node for e in stats if e.step == 11) == ["0", "1", "2", "3"]
+    assert len(stats) == 4 * 4
