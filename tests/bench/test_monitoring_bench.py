@@ -164,7 +164,7 @@ class Accounts:
         return timed
 
 
-PIECES = ("layer norms", "activation stats", "metrics.jsonl", "metrics.jsonl: writing", "TensorBoard file",
+PIECES = ("layer norms", "activation stats", "activation stats: sampling", "metrics.jsonl", "metrics.jsonl: writing", "TensorBoard file",
           "TensorBoard file: writing", "checkpoints",
           "final weights + result", "evaluation")
 
@@ -199,7 +199,7 @@ def accounted_run(s: arms.Setup, seed: int, run_dir: Path, accounts: Accounts) -
             subscribers[k] = wrapped
     trainer._bind_batch_hooks()
     saved = activations.tensor_stats, session.save_weights, session.write_result
-    activations.tensor_stats = accounts.wrap("activation stats", activations.tensor_stats)
+    activations.tensor_stats = accounts.wrap("activation stats: sampling", activations.tensor_stats)
     session.save_weights = accounts.wrap("final weights + result", session.save_weights)
     session.write_result = accounts.wrap("final weights + result", session.write_result)
     try:
@@ -239,5 +239,12 @@ def test_monitoring_accounts(project, batch_size, epochs, tmp_path):
         lines.append(f"  {piece:24} {statistics.median(ms):>10.1f} ({min(ms):.1f}–{max(ms):.1f}) "
                      f"{statistics.median(shares):>12.2f} % ({min(shares):.2f}–{max(shares):.2f}) {calls:>7}")
     lines.append(f"  {'whole run':24} {1e3 * statistics.median(totals):>10.1f} ms")
+    # "auto" samples once per second of wall time: a loaded machine's longer runs take more samples
+    layers = sum(1 for name, m in setup.make_model(0).named_modules() if name and not list(m.children()))
+    per_sample = [1e3 * a.spent.get("activation stats: sampling", 0.0) / max(1, a.calls.get(
+        "activation stats: sampling", 0) // layers) for _, a in runs]
+    samples = [a.calls.get("activation stats: sampling", 0) // layers for _, a in runs]
+    lines.append(f"  activation samples per run {statistics.median(samples):.0f}, "
+                 f"{statistics.median(per_sample):.2f} ms each ({layers} layers)")
     print("\n".join(lines))
     assert all(a.calls.get("layer norms") for _, a in runs)
