@@ -197,7 +197,7 @@ def accounted_run(s: arms.Setup, seed: int, run_dir: Path, accounts: Accounts) -
             wrapped = accounts.wrap(piece, subscriber.__call__)
             wrapped.close = accounts.wrap(piece, subscriber.close)  # type: ignore[attr-defined]
             subscribers[k] = wrapped
-    trainer._bind_batch_hooks()
+    # fit() binds the hooks it calls per batch from the callbacks as they are now (wrapped above)
     saved = activations.tensor_stats, session.save_weights, session.write_result
     activations.tensor_stats = accounts.wrap("activation stats: sampling", activations.tensor_stats)
     session.save_weights = accounts.wrap("final weights + result", session.save_weights)
