@@ -110,6 +110,7 @@ class Trainer(BatchStep, BatchEvents, Evaluation):
         self.output: torch.Tensor | None = None
         self.loss: torch.Tensor | None = None
         self.last_eval: dict[str, float] = {}
+        self.evaluated_at = -1  # the step `last_eval` was measured at
         self.snapshot_before_step: TrainingState | None = None
         #: Node label → attribute path, so hooks can name layers as the canvas does.
         self.layer_paths: dict[str, str] = {}
@@ -259,9 +260,12 @@ class Trainer(BatchStep, BatchEvents, Evaluation):
             self.epoch = epochs
         except CancelFitException as exc:
             reason = str(exc) or "stopped by a hook"
-            self.status = "finished" if reason == "reached max_steps" else "stopped"
+            reached = reason == "reached max_steps"
+            self.status = "finished" if reached else "stopped"
             message = reason
-            if self.val_loader is not None and not self.last_eval:
+            # The result is the metrics of the weights the run ends with: reaching max_steps evaluates them (unless
+            # this step just did); a Stop ends at once, evaluating only a run that never evaluated.
+            if not self.last_eval or (reached and self.evaluated_at != self.step):
                 self.run_eval()
         except TrainingError as exc:
             self.status, message, problems = "failed", str(exc), exc.problems
@@ -298,6 +302,7 @@ class Trainer(BatchStep, BatchEvents, Evaluation):
         if self.val_loader is None:
             return
         self.last_eval = self.evaluate(max_batches=self.recipe.eval_batches)
+        self.evaluated_at = self.step
         self.emit(EvalEnded(self.step, self.epoch, dict(self.last_eval)))
         if self.scheduler is not None and self.scheduler_when == "eval":
             self.scheduler.step(self.last_eval.get("val_loss", 0.0))

@@ -153,6 +153,7 @@ class Trainer:
         self.step = self.epoch = 0
         self.batch = self.output = self.loss = None
         self.last_eval: dict[str, float] = {}
+        self.evaluated_at = -1  # the step last_eval was measured at
         self.snapshot_before_step = None
         self.needs_snapshot = any(getattr(cb, "needs_snapshot", False) for cb in callbacks)
         self.status, self.message = "finished", ""
@@ -258,8 +259,10 @@ class Trainer:
             self.epoch = epochs
         except CancelFitException as exc:
             self.message = str(exc) or "stopped by a hook"
-            self.status = "finished" if self.message == "reached max_steps" else "stopped"
-            if self.val_loader is not None and not self.last_eval:
+            reached = self.message == "reached max_steps"
+            self.status = "finished" if reached else "stopped"
+            # Report the metrics of the weights the run ends with (a stop evaluates only if it never did).
+            if not self.last_eval or (reached and self.evaluated_at != self.step):
                 self.run_eval()
         self.call("on_fit_end")
         self.save_checkpoint("last")
@@ -323,6 +326,7 @@ class Trainer:
         if self.val_loader is None:
             return
         self.last_eval = self.evaluate(max_batches=RECIPE["eval_batches"])
+        self.evaluated_at = self.step
         self.record({"kind": "eval", "step": self.step, "epoch": self.epoch, "metrics": self.last_eval})
         if self.scheduler is not None and self.scheduler_when == "eval":
             self.scheduler.step(self.last_eval.get("val_loss", 0.0))
