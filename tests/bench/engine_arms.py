@@ -49,8 +49,8 @@ class Setup:
     xv: torch.Tensor
     yv: torch.Tensor
     make_model: Callable[[int], nn.Module]
-    #: The engine loads the whole split itself: a short setup caps its steps instead (no cap otherwise, since
-    #: reaching max_steps at an epoch's end skips that epoch's evaluation, which the other arms do).
+    #: The engine loads the whole split itself: a short setup caps its steps instead (no cap otherwise: a run
+    #: that reaches max_steps ends inside its last epoch, before the epoch-end hook that hands the turn on).
     max_steps: int | None = None
 
     def warm_up(self) -> Setup:
