@@ -29,20 +29,26 @@ def headless_rate(text: str, project_dir) -> float:
     return statistics.median(rates[len(rates) // 4:])
 
 
-@pytest.mark.parametrize("project", [EXAMPLE, TEMPLATES / "03_lenet5_digits.json"], ids=["digits MLP", "LeNet"])
-def test_dashboard_throughput_and_latency(qtbot, tmp_path, monkeypatch, project):
-    monkeypatch.setenv("TORCHCANVAS_HOME", str(tmp_path / "home"))
+def shown_window(qtbot, text: str):
+    """A real 1400×900 main window showing the project `text`, as both window benches measure it."""
     from app.main_window import MainWindow
 
-    doc = loads(project.read_text(), project_registry())
-    doc.recipe["epochs"] = 6 if "lenet" in project.name else 20
-    text = dumps(doc)
     window = MainWindow()
     window.confirm_discard = lambda: True
     qtbot.addWidget(window)
     window.resize(1400, 900)
     window.show()
     window.model.set_document(loads(text, project_registry()), None, True)
+    return window
+
+
+@pytest.mark.parametrize("project", [EXAMPLE, TEMPLATES / "03_lenet5_digits.json"], ids=["digits MLP", "LeNet"])
+def test_dashboard_throughput_and_latency(qtbot, tmp_path, monkeypatch, project):
+    monkeypatch.setenv("TORCHCANVAS_HOME", str(tmp_path / "home"))
+    doc = loads(project.read_text(), project_registry())
+    doc.recipe["epochs"] = 6 if "lenet" in project.name else 20
+    text = dumps(doc)
+    window = shown_window(qtbot, text)
     rates_gui: list[float] = []
     window.trainer.events.connect(lambda evs: rates_gui.extend(e.samples_per_s for e in evs
                                                               if isinstance(e, BatchEnded)))
@@ -121,19 +127,13 @@ def test_window_cpu_on_a_recorded_run(qtbot, tmp_path, monkeypatch, project):
     blocks replayed at their times into a real window, three times in one window (the first run of a window
     learns its frame rate), so the window's share is measured apart from a worker competing for the CPU."""
     monkeypatch.setenv("TORCHCANVAS_HOME", str(tmp_path / "home"))
-    from app.main_window import MainWindow
     from app.perspectives import TRAIN
 
     doc = loads(project.read_text(), project_registry())
     doc.recipe["epochs"] = 12 if "lenet" in project.name else 120
     text = dumps(doc)
     blocks = recorded_blocks(text, project.parent, tmp_path / "recorded")
-    window = MainWindow()
-    window.confirm_discard = lambda: True
-    qtbot.addWidget(window)
-    window.resize(1400, 900)
-    window.show()
-    window.model.set_document(loads(text, project_registry()), None, True)
+    window = shown_window(qtbot, text)
     window.switch_perspective(TRAIN)
     window.docks["Dashboard"].raise_()
     qtbot.wait(200)
