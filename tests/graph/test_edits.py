@@ -166,3 +166,21 @@ def test_adding_a_node_with_plain_parameters_takes_no_generic_deep_copy(monkeypa
     for k in range(20):
         apply(doc, AddNode(ROOT, Node(f"n{800 + k}", "Linear", f"fc{800 + k}", {"out_features": k + 1})))
     assert copies == []
+
+
+def test_an_added_node_keeps_every_field_a_node_has():
+    """copy_node must not list Node's fields by hand: a field added later would be dropped without a word."""
+    import dataclasses
+
+    @dataclasses.dataclass(eq=True)
+    class TaggedNode(Node):
+        tags: list = dataclasses.field(default_factory=list)
+        colour: str = ""
+
+    doc = full_document()
+    node = TaggedNode("n950", "Linear", "fc", {"out_features": 3}, (4.0, 5.0), tags=["frozen"], colour="#e0a030")
+    apply(doc, AddNode(ROOT, node))
+    added = doc.graph.nodes["n950"]
+    assert type(added) is TaggedNode and added == node
+    node.tags.append("later")
+    assert added.tags == ["frozen"]
