@@ -68,14 +68,18 @@ class IndexBatches:
 
     Iterating yields tuples of tensors like a DataLoader over the same data;
     ``sampler`` and ``batch_size`` are there for the trainer's resume logic; ``device``, when
-    known, is where every batch already is (the trainer then has nothing to move).
+    known, is where every batch already is (the trainer then has nothing to move). ``whole``,
+    the split's own tensors, is served as is when one batch in order covers it (a small
+    validation split): a slice of every tensor would be the same values, one operation each.
     """
 
     def __init__(self, take: Take, n: int, batch_size: int, sampler: EpochSampler | None = None,
-                 pin_memory: bool = False, device: torch.device | None = None) -> None:
+                 pin_memory: bool = False, device: torch.device | None = None,
+                 whole: tuple[torch.Tensor, ...] | None = None) -> None:
         self.take, self.n, self.batch_size, self.sampler = take, n, batch_size, sampler
         self.pin_memory = pin_memory
         self.device = device
+        self.whole = whole
 
     def __len__(self) -> int:
         return math.ceil((len(self.sampler) if self.sampler is not None else self.n) / self.batch_size)
@@ -85,6 +89,9 @@ class IndexBatches:
         if self.pin_memory:
             take = lambda index: tuple(t.pin_memory() for t in self.take(index))  # noqa: E731
         if self.sampler is None:  # evaluation: contiguous slices are views, no copy at all
+            if self.whole is not None and not self.pin_memory and self.n <= bs:
+                yield self.whole
+                return
             for i in range(0, self.n, bs):
                 yield take(slice(i, i + bs))
             return
@@ -155,7 +162,8 @@ def make_loader(ds: Dataset, batch_size: int, spec: LoaderSpec, device: torch.de
         if accelerator and tensors and sum(t.numel() * t.element_size() for t in tensors) <= DEVICE_COPY_BYTES:
             return IndexBatches(device_taker(tensors, device), len(ds), batch_size, sampler, device=device)
         on_device = device if tensors and all(t.device == device for t in tensors) else None
-        return IndexBatches(take, len(ds), batch_size, sampler, pin_memory=pin, device=on_device)
+        return IndexBatches(take, len(ds), batch_size, sampler, pin_memory=pin, device=on_device,
+                            whole=tuple(tensors) if tensors else None)
     workers = auto_workers() if spec.num_workers == "auto" else spec.num_workers
     if workers and multiprocessing.current_process().daemon:
         workers = 0  # see auto_workers; the run still trains, reading in this thread
