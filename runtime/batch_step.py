@@ -73,14 +73,19 @@ class BatchStep:
         for hook in start_hooks:
             hook(self)
         x, y = self.batch
-        self.output = output = self.forward(x)
-        self.loss = loss = self.compute_loss(output, y)
+        # `forward` and `compute_loss`, inline: the model is `self.model` here (not compiled), and only an output
+        # that needs flattening (B, T, C) or is complex (an error) goes through `compute_loss`.
+        self.output = output = self.model(*x) if isinstance(x, (tuple, list)) else self.model(x)
+        if output.ndim == 3 or output.dtype.is_complex:
+            self.loss = loss = self.compute_loss(output, y)
+        else:
+            self.loss = loss = self.loss_fn(output, y)
         loss_value = loss.item()
         if not math.isfinite(loss_value):
             self._check_loss(loss_value)
         self.optimizer.zero_grad(set_to_none=True)
         self._backward(loss)
-        norms = self._measure_norms()
+        norms = None if self._norms_due is None else self._norms_due()
         taken = True
         try:
             for hook in backward_hooks:

@@ -69,8 +69,9 @@ class IndexBatches:
     Iterating yields tuples of tensors like a DataLoader over the same data;
     ``sampler`` and ``batch_size`` are there for the trainer's resume logic; ``device``, when
     known, is where every batch already is (the trainer then has nothing to move). ``whole``,
-    the split's own tensors, is served as is when one batch in order covers it (a small
-    validation split): a slice of every tensor would be the same values, one operation each.
+    when given, is the tensors `take` indexes (a TensorDataset's): served as they are when one
+    batch in order covers them (a small validation split: a slice of each would be the same
+    values, one operation each), and indexed here without calling `take` for the usual pair.
     """
 
     def __init__(self, take: Take, n: int, batch_size: int, sampler: EpochSampler | None = None,
@@ -96,6 +97,12 @@ class IndexBatches:
                 yield take(slice(i, i + bs))
             return
         order = self.sampler.order()
+        if self.whole is not None and len(self.whole) == 2 and not self.pin_memory:
+            first, second = self.whole  # `tensor_taker`'s (inputs, targets), inline: one call a batch less
+            for i in range(0, len(order), bs):
+                index = order[i:i + bs]
+                yield first[index], second[index]
+            return
         for i in range(0, len(order), bs):
             yield take(order[i:i + bs])
 

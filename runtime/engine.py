@@ -211,6 +211,8 @@ class Trainer(BatchStep, BatchEvents, Evaluation):
         batch_scheduler = self.scheduler is not None and self.scheduler_when == "batch"
         self._scheduler_step = self.scheduler.step if batch_scheduler else None
         self._one_step = self.lean_batch if self.lean_applies() else self.one_batch
+        #: The layer-norm cadence, asked by every step only when layer norms are logged at all.
+        self._norms_due = self._measure_norms if self.recipe.log_layers else None
 
     def fit(self) -> dict[str, float]:
         epochs = self.recipe.epochs
