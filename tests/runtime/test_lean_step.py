@@ -132,3 +132,18 @@ def test_precision_says_what_a_step_calls_and_plain_float32_calls_the_plain_meth
     assert torch.allclose(model.bias.grad, torch.full((2,), 4.0))
     step()
     assert fp16.scaler._scale is not None
+
+
+class ToComplex(Callback):
+    """Makes the model's output complex from the second epoch on (the lean step calls the model itself)."""
+
+    def on_epoch_end(self, trainer):
+        trainer.model.register_forward_hook(lambda module, args, out: torch.complex(out, out))
+
+
+def test_a_complex_output_is_the_same_error_on_the_lean_step():
+    job = prepare(example(), overrides={"epochs": 2, "log_layers": False, "activation_every": 0},
+                  extra_callbacks=[ToComplex()])
+    with pytest.raises(TrainingError, match="the model's output is complex; add an Abs or Real node"):
+        run(job)
+    assert job.trainer._one_step.__name__ == "lean_batch" and job.trainer.step == 23
