@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 from torch import nn
 
 from codegen.compiler import Compiled
 from codegen.summary import example_inputs
+from codegen.tensor_file import write_tensors
 from graph.atomicfile import atomic_path
 from graph.document import Document
 
@@ -61,7 +62,7 @@ def save_weights(model: nn.Module, path: str | Path) -> Path:
     """safetensors, never pickle; written atomically (a kill leaves the old file or the new one)."""
     path = Path(path)
     with atomic_path(path) as tmp:
-        save_file(weight_tensors(model), str(tmp), metadata={"format": "pt", "producer": "torchcanvas"})
+        write_tensors(weight_tensors(model), tmp, {"format": "pt", "producer": "torchcanvas"})
     return path
 
 

@@ -20,9 +20,9 @@ from typing import Any
 
 import torch
 from safetensors import safe_open
-from safetensors.torch import save_file
 
 from codegen.export import STATE_PREFIX, ExportError, apply_weights, weight_tensors
+from codegen.tensor_file import write_tensors
 from graph.atomicfile import atomic_path, clean_stale_temps_in
 from runtime.callbacks import Callback
 from runtime.engine import TrainingError
@@ -38,10 +38,13 @@ class CheckpointError(TrainingError):
 
 
 def _pack(obj: Any, tensors: dict[str, torch.Tensor]) -> Any:
-    """JSON-able skeleton of a state dict; tensors go to `tensors` under `@n`."""
+    """JSON-able skeleton of a state dict; tensors go to `tensors` under `@n`.
+
+    Not copied: the file is written before training goes on, and its writer takes each tensor's bytes apart.
+    """
     if isinstance(obj, torch.Tensor):
         key = f"{STATE_PREFIX}{len(tensors)}"
-        tensors[key] = obj.detach().cpu().contiguous().clone()
+        tensors[key] = obj.detach().cpu().contiguous()
         return {"tensor": key}
     if isinstance(obj, dict):
         return {"dict": [[_pack(k, tensors), _pack(v, tensors)] for k, v in obj.items()]}
@@ -100,7 +103,7 @@ def save_checkpoint(trainer: Any, folder: Path, name: str, next_epoch: int | Non
     metadata = {"format": "pt", "producer": "torchcanvas", "kind": KIND, "version": VERSION,
                 "state": json.dumps(skeleton), "info": json.dumps(info)}
     with atomic_path(path) as tmp:
-        save_file(tensors, str(tmp), metadata=metadata)
+        write_tensors(tensors, tmp, metadata)
     for suffix in LEGACY_SUFFIXES:  # an older run's files of this name would not match the new checkpoint
         path.with_name(name + suffix).unlink(missing_ok=True)
     return path
