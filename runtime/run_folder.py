@@ -121,16 +121,40 @@ class MetricsWriter(BlockWriter):
                         for _, e in pending])
 
 
-def _number(value: Any) -> str:
-    return float.__repr__(value) if type(value) is float and math.isfinite(value) else json.dumps(value)
+#: A batch line's %-template per (gradient layers, weight layers, step taken): the names are escaped once, and
+#: the numbers are `repr`s, which is what json writes for a finite float or an int.
+_TEMPLATES: dict[Any, str] = {}
+_PLAIN_TYPES = frozenset({float, int})
+
+
+def _template(grads: tuple[str, ...], weights: tuple[str, ...], taken: bool) -> str:
+    def norms(names: tuple[str, ...]) -> str:
+        return "{" + ", ".join(json.dumps(name).replace("%", "%%") + ": %r" for name in names) + "}"
+
+    return ('{"step": %d, "epoch": %d, "loss": %r, "lr": %r, "samples_per_s": %r, '
+            f'"grad_norms": {norms(grads)}, "weight_norms": {norms(weights)}, '
+            f'"step_taken": {"true" if taken else "false"}, "kind": "batch_ended"}}\n')
 
 
 def batch_line(e: Any) -> str:
-    """`json.dumps(to_record(e))` of a BatchEnded, by a format string: a third of the time, the same text."""
-    if type(e.step) is not int or type(e.epoch) is not int or type(e.step_taken) is not bool:
-        return json.dumps(to_record(e)) + "\n"
-    return (f'{{"step": {e.step}, "epoch": {e.epoch}, "loss": {_number(e.loss)}, "lr": {_number(e.lr)}, '
-            f'"samples_per_s": {_number(e.samples_per_s)}, '
-            f'"grad_norms": {json.dumps(e.grad_norms) if e.grad_norms else "{}"}, '
-            f'"weight_norms": {json.dumps(e.weight_norms) if e.weight_norms else "{}"}, '
-            f'"step_taken": {"true" if e.step_taken else "false"}, "kind": "batch_ended"}}\n')
+    """`json.dumps(to_record(e))` of a BatchEnded, by a template of its layers: the same text, a third less
+    work than json for a batch with norms. Anything a template would write differently (NaN, infinities, a
+    number that is not a float or an int) goes through json."""
+    step, epoch, loss, lr, rate, grads, weights, taken = e
+    if grads or weights:
+        numbers = (loss, lr, rate, *grads.values(), *weights.values())
+        key: Any = (tuple(grads), tuple(weights), taken)
+    else:
+        numbers, key = (loss, lr, rate), taken
+    if type(step) is int and type(epoch) is int and (taken is True or taken is False) and \
+            _PLAIN_TYPES.issuperset(map(type, numbers)):
+        try:
+            finite = math.isfinite(sum(numbers))  # NaN or an infinity makes the sum one (a huge sum too: json then)
+        except OverflowError:  # an int too large for a float
+            finite = False
+        if finite:
+            template = _TEMPLATES.get(key)
+            if template is None:
+                template = _TEMPLATES[key] = _template(*key) if grads or weights else _template((), (), taken)
+            return template % (step, epoch, *numbers)
+    return json.dumps(to_record(e)) + "\n"

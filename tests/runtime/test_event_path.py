@@ -225,3 +225,26 @@ def test_batch_lines_of_the_metrics_file_are_exactly_what_json_writes(tmp_path):
     writer.close()
     assert (tmp_path / "m.jsonl").read_text(encoding="utf-8").splitlines() == \
         [json.dumps(to_record(e)) for e in events]
+
+
+def test_batch_lines_with_norms_and_odd_numbers_are_exactly_what_json_writes(tmp_path):
+    """Lines come from a template per set of layers: names json must escape (quotes, %, unicode), the same
+    layers again, layers in another order, ints, bools and numbers a template must not write (NaN, huge ints)."""
+    import numpy as np
+
+    norms = {'fc "1"': 0.25, "100%s": 1e-300, "é\n": 3.0}
+    events = [BatchEnded(1, 0, 0.5, 0.001, 1234.5, norms, norms),
+              BatchEnded(2, 0, 0.25, 0.001, 99.0, norms, norms, False),
+              BatchEnded(3, 0, 0.25, 0.001, 99.0, dict(reversed(norms.items())), {}),
+              BatchEnded(4, 0, 1, 2, 3, {"a": 1}, {"a": 10**400}),
+              BatchEnded(5, 0, 0.5, np.float64(0.1), 1.0),
+              BatchEnded(6, 0, True, 0.1, 1.0),
+              BatchEnded(7, 0, 1e308, 1e308, 1.0),
+              BatchEnded(8, 0, 0.5, 0.1, 1.0, {"a": float("nan")}, {"a": 1.0}),
+              BatchEnded(True, 0, 0.5, 0.1, 1.0)]
+    writer = MetricsWriter(tmp_path / "m.jsonl")
+    for e in events * 2:
+        writer(e)
+    writer.close()
+    assert (tmp_path / "m.jsonl").read_text(encoding="utf-8").splitlines() == \
+        [json.dumps(to_record(e)) for e in events * 2]

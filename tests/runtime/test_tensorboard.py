@@ -180,3 +180,43 @@ def test_framing_a_record_imports_nothing(tmp_path, monkeypatch):
     monkeypatch.undo()
     writer.close()
     assert "google_crc32c" not in imports
+
+
+def protobuf_batch_record(wall: float, e: BatchEnded) -> bytes:
+    """A batch event built field by field with TensorBoard's protocol buffers: the bytes a batch record must be."""
+    from tensorboard.compat.proto import event_pb2, summary_pb2
+
+    values = [("train/loss", e.loss), ("train/lr", e.lr), ("train/samples_per_s", e.samples_per_s),
+              *((f"grad_norm/{k}", v) for k, v in e.grad_norms.items()),
+              *((f"weight_norm/{k}", v) for k, v in e.weight_norms.items())]
+    return event_pb2.Event(wall_time=wall, step=e.step, summary=summary_pb2.Summary(value=[
+        summary_pb2.Summary.Value(tag=tag, simple_value=v) for tag, v in values])).SerializeToString()
+
+
+def test_batch_records_are_byte_for_byte_what_protocol_buffers_write(tmp_path):
+    """Batch records come from a template made once per set of layers; every byte must be protobuf's own:
+    steps of every varint length, numbers float32 cannot hold, NaN, infinities, -0, integers, unicode tags."""
+    norms = {"fc1": 0.25, "é/ü": float("nan"), "x" * 200: 1e-45}
+    events = [BatchEnded(1, 0, 0.5, 0.001, 1234.5), BatchEnded(127, 0, -0.0, 1, 3.0),
+              BatchEnded(128, 1, float("nan"), 0.1, float("inf"), step_taken=False),
+              BatchEnded(16_384, 2, 1e300, 2.5e-7, -float("inf"), norms, norms),
+              BatchEnded(2**35 + 3, 9, 1e-320, 3.4e38, 3.5e38, {"fc1": 1.0}, {}),
+              BatchEnded(2**62, 9, 1.0, 0.0, 2.0, {}, {"fc1": 2.0, "fc2": True})]
+    writer = TensorBoardWriter(tmp_path)
+    for k, e in enumerate(events * 2):  # the second time from the prepared templates
+        wall = 1.7e9 + k / 3
+        assert writer.encode([(wall, e)]) == frame(protobuf_batch_record(wall, e)), e
+    writer.close()
+
+
+def test_the_batch_template_itself_packs_every_number_float32_holds():
+    """The template, not protobuf's path, writes ordinary batches (it leaves only what struct refuses)."""
+    from runtime.tensorboard_writer import BatchTemplate
+
+    tags = ("train/loss", "train/lr", "train/samples_per_s", "grad_norm/é")
+    template = BatchTemplate(tags)
+    for step in (1, 127, 128, 300, 2**20, 2**40):
+        e = BatchEnded(step, 0, float("nan"), 1, -0.0, {"é": 3.4e38}, {})
+        assert template.pack(1.7e9, step, (e.loss, e.lr, e.samples_per_s, 3.4e38)) == protobuf_batch_record(1.7e9, e)
+    assert template.pack(1.7e9, 5, (1e300, 0.1, 1.0, 1.0)) is None  # beyond float32: protobuf decides
+    assert template.pack(0.0, 5, (1.0, 0.1, 1.0, 1.0)) is None  # proto3 leaves a zero wall time out
