@@ -14,6 +14,7 @@ import json
 import math
 import time
 from collections.abc import Callable
+from itertools import chain
 from pathlib import Path
 from typing import IO, Any
 
@@ -117,8 +118,24 @@ class MetricsWriter(BlockWriter):
         super().__init__(self.path.open("a", encoding="utf-8"), block, seconds, clock)
 
     def encode(self, pending: list[tuple[float, Any]]) -> str:
-        return "".join([batch_line(e) if e.kind == "batch_ended" else json.dumps(to_record(e)) + "\n"
-                        for _, e in pending])
+        """The block's lines; runs of plain batches (no norms, step taken: most of a file) in one go."""
+        lines: list[str] = []
+        plain: list[Any] = []
+        for _, e in pending:
+            if e.kind == "batch_ended":
+                if e.step_taken is True and not e.grad_norms and not e.weight_norms:
+                    plain.append(e)
+                    continue
+                line = batch_line(e)
+            else:
+                line = json.dumps(to_record(e)) + "\n"
+            if plain:
+                lines.append(plain_batch_lines(plain))
+                plain = []
+            lines.append(line)
+        if plain:
+            lines.append(plain_batch_lines(plain))
+        return "".join(lines)
 
 
 #: A batch line's %-template per (gradient layers, weight layers, step taken): the names are escaped once, and
@@ -158,3 +175,23 @@ def batch_line(e: Any) -> str:
                 template = _TEMPLATES[key] = _template(*key) if grads or weights else _template((), (), taken)
             return template % (step, epoch, *numbers)
     return json.dumps(to_record(e)) + "\n"
+
+
+def plain_batch_lines(events: list[Any]) -> str:
+    """`batch_line` of each batch without norms whose step was taken, by one %-format of the whole run:
+    the per-line work left is the numbers' repr. A run with any number json would write otherwise goes
+    line by line."""
+    numbers = tuple(chain.from_iterable([e[:5] for e in events]))
+    counts = numbers[0::5] + numbers[1::5]
+    values = numbers[2::5] + numbers[3::5] + numbers[4::5]
+    if {*map(type, counts)} == {int} and _PLAIN_TYPES.issuperset(map(type, values)):
+        try:
+            finite = math.isfinite(sum(values))  # NaN or an infinity makes the sum one (a huge sum too: json then)
+        except OverflowError:  # an int too large for a float
+            finite = False
+        if finite:
+            template = _TEMPLATES.get(True)
+            if template is None:
+                template = _TEMPLATES[True] = _template((), (), True)
+            return (template * len(events)) % numbers
+    return "".join([batch_line(e) for e in events])
