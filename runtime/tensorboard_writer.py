@@ -55,10 +55,7 @@ def _masked_crc(data: bytes) -> int:
 
 def frame(data: bytes) -> bytes:
     """One TFRecord: length, its masked CRC-32C, the data, the data's masked CRC-32C."""
-    header = _HEADERS.get(len(data))
-    if header is None:
-        length = _U64.pack(len(data))
-        header = _HEADERS[len(data)] = length + _U32.pack(_masked_crc(length))
+    header = _header(len(data))
     if _crc32c is None:
         _masked_crc(header)  # binds the CRC function
     crc = _crc32c(data)  # masked as in `_masked_crc`, inline: the high bits of the rotation fall off the mask
@@ -110,6 +107,66 @@ class BatchTemplate:
         except (struct.error, OverflowError, ValueError):
             return None
 
+    def frames(self, walls: list[float], steps: list[int], columns: list[list[Any]]) -> bytes | None:
+        """Several batches' records, framed, from one `struct` call for their data and one for the frames:
+        a block of batches costs little more than its numbers. `columns` holds one list per number (the
+        losses, the learning rates, ...). None where the batches must go one by one (`pack`): anything
+        `pack` leaves to protobuf."""
+        n = len(steps)
+        if not all(walls) or {*map(type, steps)} != {int}:
+            return None
+        low, high = min(steps), max(steps)
+        if low <= 0 or high >= _STEP_LIMIT:
+            return None
+        size = (max(steps[0].bit_length(), 1) + 6) // 7  # the step's varint bytes
+        if (max(low.bit_length(), 1) + 6) // 7 != size or (high.bit_length() + 6) // 7 != size:
+            cut = next(k for k, step in enumerate(steps) if (max(step.bit_length(), 1) + 6) // 7 != size)
+            head = self.frames(walls[:cut], steps[:cut], [column[:cut] for column in columns])
+            tail = self.frames(walls[cut:], steps[cut:], [column[cut:] for column in columns])
+            return head + tail if head is not None and tail is not None else None
+        template = [*self._args[:3], *[0] * size, *self._args[4:]]
+        per = len(template)
+        args = template * n
+        args[1::per] = walls
+        for k in range(size):  # the varint's bytes: 7 bits each, the high bit on all but the last
+            args[3 + k::per] = [step >> 7 * k & 0x7F | 0x80 for step in steps] if k < size - 1 else \
+                [step >> 7 * k for step in steps]
+        for k, column in enumerate(columns):
+            args[4 + size + 2 * k::per] = column
+        try:
+            data = _struct(f"<cdc{'B' * size}{self._fields}", n).pack(*args)
+        except (struct.error, OverflowError, ValueError):
+            return None
+        length = len(data) // n
+        records = [data[i:i + length] for i in range(0, len(data), length)]
+        header = _header(length)
+        framed: list[Any] = [header, None, None] * n
+        framed[1::3] = records
+        framed[2::3] = [(((crc >> 15) | (crc << 17)) + _MASK_DELTA) & 0xFFFFFFFF for crc in map(_crc32c, records)]
+        return _struct(f"<{len(header)}s{length}sI", n).pack(*framed)
+
+
+#: Block structs by (record format, records): a block is usually `block` batches, so a few are reused.
+_BLOCK_STRUCTS: dict[tuple[str, int], struct.Struct] = {}
+
+
+def _struct(record: str, n: int) -> struct.Struct:
+    packer = _BLOCK_STRUCTS.get((record, n))
+    if packer is None:
+        if len(_BLOCK_STRUCTS) > 64:
+            _BLOCK_STRUCTS.clear()
+        packer = _BLOCK_STRUCTS[record, n] = struct.Struct("<" + record[1:] * n)
+    return packer
+
+
+def _header(n: int) -> bytes:
+    """A TFRecord's length and its masked CRC-32C."""
+    header = _HEADERS.get(n)
+    if header is None:
+        length = _U64.pack(n)
+        header = _HEADERS[n] = length + _U32.pack(_masked_crc(length))
+    return header
+
 
 def event_file_name(now: float | None = None) -> str:
     """TensorBoard finds files whose name contains "tfevents"; the rest keeps concurrent writers apart."""
@@ -134,16 +191,36 @@ class TensorBoardWriter(BlockWriter):
         self._write([event_pb2.Event(wall_time=self._clock(), file_version="brain.Event:2")])
 
     def encode(self, pending: list[tuple[float, Any]]) -> bytes:
-        chunks = []
+        """The block's records; runs of batches without norms (most of a file) packed together."""
+        chunks: list[bytes] = []
+        plain: list[tuple[float, Any]] = []
         for wall, event in pending:
             kind = event.kind
             if kind == "batch_ended":  # most records: no dispatch by name
-                chunks.append(frame(self._batch_record(wall, event)))
-                continue
-            convert = getattr(self, f"_{kind}", None)
-            if convert is not None:
-                chunks.extend(frame(e if isinstance(e, bytes) else e.SerializeToString()) for e in convert(wall, event))
+                if not event.grad_norms and not event.weight_norms:
+                    plain.append((wall, event))
+                    continue
+                records = [self._batch_record(wall, event)]
+            else:
+                convert = getattr(self, f"_{kind}", None)
+                records = [e if isinstance(e, bytes) else e.SerializeToString() for e in convert(wall, event)] \
+                    if convert is not None else []
+            if plain:
+                chunks.append(self._plain_batches(plain))
+                plain = []
+            chunks.extend(map(frame, records))
+        if plain:
+            chunks.append(self._plain_batches(plain))
         return b"".join(chunks)
+
+    def _plain_batches(self, plain: list[tuple[float, Any]]) -> bytes:
+        template = self._templates.get(((), ()))
+        if template is None:
+            template = self._templates[(), ()] = BatchTemplate(self._batch_tags(((), ())))
+        events = [e for _, e in plain]
+        framed = template.frames([wall for wall, _ in plain], [e.step for e in events],
+                                 [[e.loss for e in events], [e.lr for e in events], [e.samples_per_s for e in events]])
+        return framed if framed is not None else b"".join([frame(self._batch_record(w, e)) for w, e in plain])
 
     # -- one converter per event kind: each returns Event messages (or their bytes) -----------------------
     def _write(self, events: list[Any]) -> None:

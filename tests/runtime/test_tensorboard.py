@@ -220,3 +220,24 @@ def test_the_batch_template_itself_packs_every_number_float32_holds():
         assert template.pack(1.7e9, step, (e.loss, e.lr, e.samples_per_s, 3.4e38)) == protobuf_batch_record(1.7e9, e)
     assert template.pack(1.7e9, 5, (1e300, 0.1, 1.0, 1.0)) is None  # beyond float32: protobuf decides
     assert template.pack(0.0, 5, (1.0, 0.1, 1.0, 1.0)) is None  # proto3 leaves a zero wall time out
+
+
+def test_a_block_of_batches_is_byte_for_byte_the_records_one_by_one(tmp_path):
+    """Runs of batches without norms are packed together: the block must equal protobuf's records in order,
+    across a step whose varint grows, with norms, evaluations, overflowing numbers and a zero wall time between."""
+    events = [BatchEnded(step, 0, 1.0 / step, 0.001, float(step) / 3) for step in range(120, 140)]
+    events[3] = events[3]._replace(loss=float("nan"))
+    events[5] = BatchEnded(125, 0, 0.5, 0.1, 2.0, {"fc1": 0.5}, {"fc1": 1.5})
+    events[9] = EvalEnded(129, 0, {"val_loss": 0.5})
+    events[12] = events[12]._replace(lr=1e300)  # beyond float32: that whole run goes record by record
+    events.extend(BatchEnded(step, 1, 0.25, 0.01, 7.0) for step in range(16_380, 16_390))
+    walls = [1.7e9 + k / 7 for k in range(len(events))]
+    walls[-2] = 0.0
+    writer = TensorBoardWriter(tmp_path)
+    expected = b""
+    for wall, e in zip(walls, events, strict=True):
+        expected += frame(protobuf_batch_record(wall, e)) if isinstance(e, BatchEnded) else writer.encode([(wall, e)])
+    assert writer.encode(list(zip(walls, events, strict=True))) == expected
+    assert writer.encode(list(zip(walls[:8], events[:8], strict=True))[6:]) == \
+        b"".join(frame(protobuf_batch_record(w, e)) for w, e in zip(walls[6:8], events[6:8], strict=True))
+    writer.close()
