@@ -2,12 +2,12 @@
 
 Drawing competes with training for the CPU (the worker and the window share
 the machine), so the window keeps its own CPU time near a small share of one
-core: every second it compares the window process's CPU time with the wall
-time that passed and stretches or shortens the frame interval. The process,
-not the GUI thread: Qt's raster engine hands large fills (grid lines, curves)
-to a pool of helper threads while the GUI thread waits, and a thread clock
-saw none of that work. A
-cheap dashboard draws at the full rate; an expensive one (a big window, many
+core: it measures what the window process spends per frame (every second,
+and in a fresh window after its first frames) and sets the frame interval at
+which that fits the budget. The process, not the GUI thread: Qt's raster
+engine hands large fills (grid lines, curves) to a pool of helper threads
+while the GUI thread waits, and a thread clock saw none of that work. A cheap
+dashboard draws at the full rate; an expensive one (a big window, many
 layers, a slow machine) draws less often instead of slowing training down.
 """
 
@@ -23,6 +23,9 @@ MIN_FPS = 0.5
 #: events together): the window and the worker share one scheduler group, so this is taken from training.
 BUDGET = 0.03
 WINDOW_SECONDS = 1.0
+#: A fresh pacer sets its rate from its first frame (then once a second): each frame at 30 fps before that is
+#: ~25 ms of CPU that a window's first run pays on top (the 1400×900 dashboard settles near one frame a second).
+LEARN_FRAMES = 1
 
 
 class FramePacer:
@@ -37,29 +40,38 @@ class FramePacer:
         self._cpu = cpu_clock()
         self._last_frame = 0.0
         self._frames = 0  # frames let through since the interval was last adapted
+        self._learning = True  # a fresh pacer: it knows nothing of what a frame costs yet
 
     def due(self) -> bool:
-        """Whether a frame may be drawn now (call when there is something to draw); adapts once a second.
-
-        The interval stretches as far as the budget asks (up to 4× a second, so a run that starts with
-        expensive frames reaches its rate within a few seconds) and shortens only after seconds in which
-        frames were drawn cheaply: the idle time between runs says nothing about what a frame costs, so the
-        next run starts at the rate this one learned.
-        """
+        """Whether a frame may be drawn now (call when there is something to draw); adapts once a second, and
+        a fresh pacer after its first `LEARN_FRAMES` frames (a window's first run lasts a few seconds: stretching
+        step by step from 30 fps took most of it)."""
         now = time.monotonic()
-        if now - self._wall >= WINDOW_SECONDS:
-            cpu = self.cpu_clock()
-            share = (cpu - self._cpu) / (now - self._wall)
-            if share > self.budget:
-                self.interval = min(self.slowest, self.interval * min(4.0, share / self.budget))
-            elif share < 0.5 * self.budget and self._frames and now - self._wall < 3 * WINDOW_SECONDS:
-                self.interval = max(self.fastest, self.interval / 1.5)
-            self._wall, self._cpu, self._frames = now, cpu, 0
+        if now - self._wall >= WINDOW_SECONDS or (self._learning and self._frames >= LEARN_FRAMES):
+            self._adapt(now)
         if now - self._last_frame < 0.9 * self.interval:  # timer ticks jitter: do not skip one by a hair
             return False
         self._last_frame = now
         self._frames += 1
         return True
+
+    def _adapt(self, now: float) -> None:
+        """Sets the interval at which the window's CPU per frame fits the budget.
+
+        The CPU per frame counts everything the window's process did since the last adaptation (taking in
+        events, the status text, painting) over the frames it drew: at the new interval the same work fits the
+        budget. Idle time says nothing about what a frame costs: a span longer than a few seconds (the time
+        between runs, the end of a run that loads its weights) teaches nothing, so the next run starts at the
+        rate this one learned. The interval stretches at once (training needs the CPU) and shortens by at most
+        half per second (one cheap second is not yet a trend).
+        """
+        cpu = self.cpu_clock()
+        if self._frames and now - self._wall < 3 * WINDOW_SECONDS:
+            per_frame = (cpu - self._cpu) / self._frames
+            target = min(self.slowest, max(self.fastest, per_frame / self.budget))
+            self.interval = target if target >= self.interval else max(target, self.interval / 2)
+            self._learning = False
+        self._wall, self._cpu, self._frames = now, cpu, 0
 
     def wait(self) -> float:
         """Seconds until `due` may let the next frame through (0: now)."""
