@@ -53,6 +53,9 @@ class RunsPanel(QWidget):
         self.runs: list[RunInfo] = []
         #: The run the window is training now: listed as running (its folder has no result yet).
         self.live: Path | None = None
+        #: What the live row should show (run folder, step, metrics): kept while the panel is hidden.
+        self._latest: tuple[Path, int, dict[str, float]] | None = None
+        self._live_item: QTreeWidgetItem | None = None
 
     def set_folder(self, runs_dir: Path | None) -> None:
         self.runs_dir = runs_dir
@@ -60,6 +63,7 @@ class RunsPanel(QWidget):
 
     def refresh(self) -> None:
         selected = {item.data(0, PATH_ROLE) for item in self.tree.selectedItems()}
+        self._live_item = None
         self.tree.clear()
         self.runs = list_runs(self.runs_dir) if self.runs_dir else []
         for run in self.runs:
@@ -74,17 +78,37 @@ class RunsPanel(QWidget):
             self.tree.resizeColumnToContents(k)
 
     def show_live(self, run_dir: Path | None, step: int, metrics: dict[str, float]) -> None:
-        """The run being trained: listed from its first batch on, its row following its steps and validation."""
+        """The run being trained: listed from its first batch on, its row following its steps and validation.
+
+        While the panel is not on screen (its tab behind the dashboard's) only the numbers are kept; the row
+        shows them when the panel is shown.
+        """
         if run_dir is None:
             return
-        item = self._item(run_dir)
+        self._latest = (run_dir, step, metrics)
+        if self.isVisible():
+            self._show_latest()
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().showEvent(event)
+        self._show_latest()
+
+    def _show_latest(self) -> None:
+        if self._latest is None:
+            return
+        run_dir, step, metrics = self._latest
+        item = self._live_item if self._live_item is not None and self.live == run_dir else self._item(run_dir)
         if item is None and self.live != run_dir and self._listable(run_dir):
             self.live = run_dir  # listed once: the tick must not re-read every run's files 4x/s
             self.refresh()
             item = self._item(run_dir)
         if item is not None and item.text(1) in ("▶ running", "incomplete"):
-            self.live = run_dir
+            self.live, self._live_item = run_dir, item
             _show(item, "▶ running", step, metrics)
+
+    def end_live(self) -> None:
+        """The run ended: its row is an ordinary run's again (the next listing shows its result)."""
+        self.live, self._latest, self._live_item = None, None, None
 
     def _listable(self, run_dir: Path) -> bool:
         """The worker writes run.json a moment after the folder; until then a listing would not show the run."""
