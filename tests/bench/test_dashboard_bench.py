@@ -78,13 +78,15 @@ def test_dashboard_throughput_and_latency(qtbot, tmp_path, monkeypatch, project)
 
 
 def recorded_blocks(text: str, project_dir, run_dir) -> list[tuple[float, list]]:
-    """A headless run's event blocks with the time each was read, polled every 0.1 s as the window polls."""
+    """A headless run's event blocks with the time each was read, polled as often as the window polls."""
+    from app.training import POLL_MS
+
     proc = TrainingProcess(WorkerRequest(text, str(project_dir), run_dir=str(run_dir), num_threads=1))
     proc.start()
     blocks: list[tuple[float, list]] = []
     start = None
     while proc.finished is None:
-        time.sleep(0.1)
+        time.sleep(POLL_MS / 1000)
         block = proc.poll()
         if block:
             start = time.monotonic() if start is None else start
@@ -97,6 +99,8 @@ def replay(window, qtbot, blocks: list[tuple[float, list]]) -> tuple[float, floa
     """Hands the blocks to the window at the times they came (no worker beside it: only the window's own CPU);
     (share of a core, frames per second)."""
     from PySide6.QtCore import QEventLoop
+
+    from app.training import POLL_MS
 
     window.plots.clear()
     window.status_text.reset()
@@ -113,7 +117,7 @@ def replay(window, qtbot, blocks: list[tuple[float, list]]) -> tuple[float, floa
             timer.stop()
             loop.quit()
 
-    timer = QTimer(interval=100)
+    timer = QTimer(interval=POLL_MS)
     timer.timeout.connect(poll)
     timer.start()
     loop.exec()
