@@ -52,6 +52,8 @@ def _curve(plot: pg.PlotItem, color: str, width: float = 1.5, name: str | None =
     item = plot.plot([], [], pen=pg.mkPen(color, width=width, **kw), name=name, skipFiniteCheck=True)
     item.setDownsampling(auto=True, method="peak")
     item.setClipToView(True)
+    if width > 1.0:  # a wide antialiased polyline goes through Qt's path stroker; segments look the same, ~3× cheaper
+        item.curve.setSegmentedLineMode("on")
     return item
 
 
