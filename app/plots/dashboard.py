@@ -27,6 +27,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from app.plots.buffers import LayerMatrix, Series
 from app.plots.csv_export import write_csv
+from app.plots.curves import per_batch_curve
 from app.plots.decisions import DecisionBand
 from app.plots.empty_state import EmptyPlotText, validation_text
 from app.plots.legible import LayerAxis, ReadableAxis, legend_below, name_when_drawn, readable_axes
@@ -46,15 +47,6 @@ def validation_plot(name: str) -> str:
     """The plot a validation series is drawn on (and whose range it widens): the loss beside the training
     loss, every other metric on the metrics plot."""
     return "loss" if name == "val_loss" else "metric"
-
-
-def _curve(plot: pg.PlotItem, color: str, width: float = 1.5, name: str | None = None, **kw: Any):
-    item = plot.plot([], [], pen=pg.mkPen(color, width=width, **kw), name=name, skipFiniteCheck=True)
-    item.setDownsampling(auto=True, method="peak")
-    item.setClipToView(True)
-    if width > 1.0:  # a wide antialiased polyline goes through Qt's path stroker; segments look the same, ~3× cheaper
-        item.curve.setSegmentedLineMode("on")
-    return item
 
 
 class TrainingPlots(QWidget):
@@ -107,9 +99,9 @@ class TrainingPlots(QWidget):
         self.series: dict[str, Series] = {name: Series() for name in (
             "loss", "loss_smooth", "lr", "samples_per_s", "decisions_reverted", "decisions_accepted")}
         self.curves: dict[str, Any] = {
-            "loss": _curve(self.loss_plot, "#4fc3f766", 1.0),
-            "loss_smooth": _curve(self.loss_plot, "#4fc3f7", 2.0),
-            "lr": _curve(self.rate_plot, "#ffb74d", 1.5),
+            "loss": per_batch_curve(self.loss_plot, "#4fc3f766", 1.0),
+            "loss_smooth": per_batch_curve(self.loss_plot, "#4fc3f7", 2.0),
+            "lr": per_batch_curve(self.rate_plot, "#ffb74d", 1.5),
         }
         name_when_drawn(self.loss_legend, self.curves["loss"], "train (raw)")
         name_when_drawn(self.loss_legend, self.curves["loss_smooth"], "train (smoothed)")
@@ -327,7 +319,7 @@ class TrainingPlots(QWidget):
         for name, s in self.layer_series.items() if slow_due else ():
             if name not in self.layer_curves:
                 color = PALETTE[len(self.layer_curves) % len(PALETTE)]
-                self.layer_curves[name] = _curve(self.grad_plot, color, LAYER_PEN_PX, name)
+                self.layer_curves[name] = per_batch_curve(self.grad_plot, color, LAYER_PEN_PX, name)
                 self.empties[3].watch(self.layer_curves[name])
             if self._changed("layer:" + name, s.version):
                 self.layer_curves[name].setData(s.x, s.y)
