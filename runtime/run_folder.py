@@ -153,6 +153,16 @@ def _template(grads: tuple[str, ...], weights: tuple[str, ...], taken: bool) -> 
             f'"step_taken": {"true" if taken else "false"}, "kind": "batch_ended"}}\n')
 
 
+def _as_json(numbers: tuple[Any, ...]) -> bool:
+    """Whether `%r` writes each of `numbers` as json does: finite floats and ints only."""
+    if not _PLAIN_TYPES.issuperset(map(type, numbers)):
+        return False
+    try:
+        return math.isfinite(sum(numbers))  # NaN or an infinity makes the sum one (a huge sum too: json then)
+    except OverflowError:  # an int too large for a float
+        return False
+
+
 def batch_line(e: Any) -> str:
     """`json.dumps(to_record(e))` of a BatchEnded, by a template of its layers: the same text, a third less
     work than json for a batch with norms. Anything a template would write differently (NaN, infinities, a
@@ -163,17 +173,11 @@ def batch_line(e: Any) -> str:
         key: Any = (tuple(grads), tuple(weights), taken)
     else:
         numbers, key = (loss, lr, rate), taken
-    if type(step) is int and type(epoch) is int and (taken is True or taken is False) and \
-            _PLAIN_TYPES.issuperset(map(type, numbers)):
-        try:
-            finite = math.isfinite(sum(numbers))  # NaN or an infinity makes the sum one (a huge sum too: json then)
-        except OverflowError:  # an int too large for a float
-            finite = False
-        if finite:
-            template = _TEMPLATES.get(key)
-            if template is None:
-                template = _TEMPLATES[key] = _template(*key) if grads or weights else _template((), (), taken)
-            return template % (step, epoch, *numbers)
+    if type(step) is int and type(epoch) is int and (taken is True or taken is False) and _as_json(numbers):
+        template = _TEMPLATES.get(key)
+        if template is None:
+            template = _TEMPLATES[key] = _template(*key) if grads or weights else _template((), (), taken)
+        return template % (step, epoch, *numbers)
     return json.dumps(to_record(e)) + "\n"
 
 
@@ -184,14 +188,9 @@ def plain_batch_lines(events: list[Any]) -> str:
     numbers = tuple(chain.from_iterable([e[:5] for e in events]))
     counts = numbers[0::5] + numbers[1::5]
     values = numbers[2::5] + numbers[3::5] + numbers[4::5]
-    if {*map(type, counts)} == {int} and _PLAIN_TYPES.issuperset(map(type, values)):
-        try:
-            finite = math.isfinite(sum(values))  # NaN or an infinity makes the sum one (a huge sum too: json then)
-        except OverflowError:  # an int too large for a float
-            finite = False
-        if finite:
-            template = _TEMPLATES.get(True)
-            if template is None:
-                template = _TEMPLATES[True] = _template((), (), True)
-            return (template * len(events)) % numbers
+    if {*map(type, counts)} == {int} and _as_json(values):
+        template = _TEMPLATES.get(True)
+        if template is None:
+            template = _TEMPLATES[True] = _template((), (), True)
+        return (template * len(events)) % numbers
     return "".join([batch_line(e) for e in events])
