@@ -94,16 +94,22 @@ def test_series_and_layer_matrix_grow_without_losing_points():
     assert np.isnan(image[0, 1])  # layer b did not exist yet
 
 
-def test_the_status_text_follows_batches_a_few_times_a_second_and_shows_the_last_one(make_window, qtbot):
-    """Each poll (30 a second) used to set the status label, relaying out and repainting the status bar."""
-    from app.window_training import LABEL_SECONDS
-
-    window = make_window()
+def _status_on_a_fake_clock(window) -> tuple[list[float], list[str]]:
+    """The status text's clock, as a one-item list the test moves on, and every text the label is set to."""
     now = [100.0]
     window.status_text.clock = lambda: now[0]
     texts: list[str] = []
     original = window.train_label.setText
     window.train_label.setText = lambda text: (texts.append(text), original(text))
+    return now, texts
+
+
+def test_the_status_text_follows_batches_a_few_times_a_second_and_shows_the_last_one(make_window, qtbot):
+    """Each poll (30 a second) used to set the status label, relaying out and repainting the status bar."""
+    from app.window_training import LABEL_SECONDS
+
+    window = make_window()
+    now, texts = _status_on_a_fake_clock(window)
     window._on_training_events([FitStarted(1, 100, 100, 10, 10)])
     for k in range(1, 31):  # a second of polls, a batch each
         now[0] += 1 / 30
@@ -123,11 +129,7 @@ def test_blocks_that_each_hold_an_evaluation_set_the_status_text_a_few_times_a_s
     from app.window_training import LABEL_SECONDS
 
     window = make_window()
-    now = [100.0]
-    window.status_text.clock = lambda: now[0]
-    texts: list[str] = []
-    original = window.train_label.setText
-    window.train_label.setText = lambda text: (texts.append(text), original(text))
+    now, texts = _status_on_a_fake_clock(window)
     window._on_training_events([FitStarted(1, 23, 460, 10, 10)])
     step = 1
     for _ in range(20):  # two seconds of blocks
