@@ -12,7 +12,8 @@ the direction of the change, so a falling loss moves the axis a handful of
 times per run instead of on every frame.
 
 A person who zooms or pans a plot owns its range until they press the plot's
-auto-range button ("A"), which hands it back.
+auto-range button ("A"), which hands it back; a zoom of a plot that shows no
+data yet keeps nothing.
 """
 
 from __future__ import annotations
@@ -149,7 +150,11 @@ class RangeKeeper:
         return True
 
     def _person_moved(self, *_args) -> None:
-        self.following = False  # a zoom or a pan: theirs until they press "A"
+        """A zoom or a pan: the range is theirs until they press "A". Not a zoom of a plot that shows nothing
+        yet (a wheel after F5, before the first batch): that range holds no data to look at, and keeping it
+        would keep the run's curve out of view."""
+        if self.shown != (None, None):
+            self.following = False
 
     def _auto_button(self, *_args) -> None:
         auto = self.box.state["autoRange"]

@@ -90,6 +90,19 @@ def test_a_zoom_is_kept_until_the_auto_range_button_hands_the_plot_back(plots):
     assert not any(box.state["autoRange"])  # following the data again, without pyqtgraph's auto-range
 
 
+def test_a_zoom_of_the_empty_plot_before_the_first_batch_does_not_keep_its_range(plots):
+    """Seen in a real window: a wheel over the loss plot after F5, before the first batch, zoomed the empty 0-1
+    range and kept it, so the run's curve stayed out of view until "A" was clicked."""
+    plots.auto_frames = False
+    box = plots.loss_plot.getViewBox()
+    box.scaleBy(s=(0.5, 0.5))
+    box.sigRangeChangedManually.emit(box.state["mouseEnabled"])  # what a wheel or a drag sends
+    train(plots, frames=10)
+    x, y = plots.series_data("loss")
+    (x_lo, x_hi), (y_lo, y_hi) = box.viewRange()
+    assert (x_lo, x_hi) == pytest.approx((0, TOTAL)) and y_lo <= y.min() and y.max() <= y_hi
+
+
 def test_overlays_widen_the_loss_range_and_their_removal_narrows_it(plots):
     plots.auto_frames = False
     train(plots, frames=20)
