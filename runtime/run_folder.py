@@ -1,10 +1,11 @@
 """A run's folder: what trained (project, recipe, model.py), how it went (metrics.jsonl), what came out.
 
 One function names new run folders for the GUI, the CLI and scripts alike.
-The metrics file is an event subscriber (`runtime.event_stream`) that writes
-in blocks: a line per event, but one write call per few hundred events or per
-second, and at once for the rare events someone may act on (the start,
-checkpoints, messages, the end of the fit).
+The metrics file and the TensorBoard file are written by one event subscriber
+(`runtime.event_stream`, `RunFolderWriter`) in blocks: a line or record per
+event, but one write call per few hundred events or per second, and at once
+for the rare events someone may act on (the start, checkpoints, messages, the
+end of the fit).
 """
 
 from __future__ import annotations
@@ -96,17 +97,54 @@ class BlockWriter:
     def encode(self, pending: list[tuple[float, Any]]) -> Any:
         raise NotImplementedError
 
-    def flush(self) -> None:
-        if self._pending:
-            pending, self._pending = self._pending, []
+    def write_block(self, pending: list[tuple[float, Any]]) -> None:
+        """Writes a block of (wall time, event) pairs (none: just flushes the file)."""
+        if pending:
             self._file.write(self.encode(pending))
         self._file.flush()
+
+    def flush(self) -> None:
+        pending, self._pending = self._pending, []
+        self.write_block(pending)
         self._written = self._clock()
 
     def close(self) -> None:
         if not self._file.closed:
             self.flush()
             self._file.close()
+
+
+class RunFolderWriter(BlockWriter):
+    """The run folder's files behind one subscriber: one clock read, one list and one decision per event.
+
+    Each file's writer (`MetricsWriter`, `TensorBoardWriter`) still encodes its own text or bytes, from the
+    same blocks at the same moments as when each was a subscriber; an event costs one call, not one per file.
+    """
+
+    def __init__(self, writers: list[BlockWriter], block: int = 256, seconds: float = 1.0,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.writers = writers
+        super().__init__(None, block, seconds, clock)  # type: ignore[arg-type] - the files are the writers'
+
+    def write_block(self, pending: list[tuple[float, Any]]) -> None:
+        for writer in self.writers:
+            writer.write_block(pending)
+
+    def close(self) -> None:
+        """Writes what waits, then closes every file (each once, even if writing failed)."""
+        if self.writers and all(writer._file.closed for writer in self.writers):
+            return
+        try:
+            self.flush()
+        finally:
+            errors: list[Exception] = []
+            for writer in self.writers:
+                try:
+                    writer.close()
+                except Exception as exc:  # noqa: BLE001 - the other files must still be closed
+                    errors.append(exc)
+            if errors:
+                raise errors[0]
 
 
 class MetricsWriter(BlockWriter):

@@ -33,7 +33,7 @@ from runtime.optim import build_loss, build_optimizer, build_scheduler
 from runtime.policies import POLICIES
 from runtime.recipe import Recipe
 from runtime.revisions import RevisionRecorder, forest_nodes, with_growth
-from runtime.run_folder import MetricsWriter, write_result, write_start
+from runtime.run_folder import MetricsWriter, RunFolderWriter, write_result, write_start
 from runtime.sampling import EpochSampler
 from runtime.tensorboard_writer import TensorBoardWriter
 from runtime.trust import require_trust
@@ -218,8 +218,7 @@ def prepare(
         callbacks.append(Checkpointer(run_dir / "checkpoints", recipe.checkpoint_every,
                                       min_seconds=recipe.checkpoint_min_seconds,
                                       structure=revisions.structure if revisions is not None else None))
-        events.subscribe(MetricsWriter(run_dir / "metrics.jsonl"))
-        events.subscribe(TensorBoardWriter(run_dir))
+        events.subscribe(RunFolderWriter([MetricsWriter(run_dir / "metrics.jsonl"), TensorBoardWriter(run_dir)]))
     trainer = Trainer(model, train_loader, val_loader, recipe, loss_fn, optimizer, scheduler, when, callbacks,
                       events, device, flags, target_is_input=bundle.task == "reconstruction")
     trainer.layer_paths = compiled.label_paths(doc)

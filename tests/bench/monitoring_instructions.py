@@ -68,8 +68,9 @@ def child(arm: str, project: str, epochs: int, folder: Path) -> None:
     if in_folder and "checkpoints" not in pieces:
         job.trainer.callbacks = [c for c in job.trainer.callbacks if not isinstance(c, Checkpointer)]
     for subscriber in list(job.events._subscribers):
-        if hasattr(subscriber, "_clock"):
-            subscriber._clock, subscriber._written = slow_wall, slow_wall()
+        for writer in [subscriber, *getattr(subscriber, "writers", [])]:
+            if hasattr(writer, "_clock"):
+                writer._clock, writer._written = slow_wall, slow_wall()
         if in_folder and "writers" not in pieces:
             job.events._subscribers.remove(subscriber)
             subscriber.close()

@@ -164,9 +164,8 @@ class Accounts:
         return timed
 
 
-PIECES = ("layer norms", "activation stats", "activation stats: sampling", "metrics.jsonl", "metrics.jsonl: writing", "TensorBoard file",
-          "TensorBoard file: writing", "checkpoints",
-          "final weights + result", "evaluation")
+PIECES = ("layer norms", "activation stats", "activation stats: sampling", "run-folder writers",
+          "metrics.jsonl: writing", "TensorBoard file: writing", "checkpoints", "final weights + result", "evaluation")
 
 
 def accounted_run(s: arms.Setup, seed: int, run_dir: Path, accounts: Accounts) -> float:
@@ -174,7 +173,7 @@ def accounted_run(s: arms.Setup, seed: int, run_dir: Path, accounts: Accounts) -
     import time
 
     from runtime import activations, session
-    from runtime.run_folder import MetricsWriter
+    from runtime.run_folder import MetricsWriter, RunFolderWriter
     from runtime.session import prepare, run
     from runtime.tensorboard_writer import TensorBoardWriter
 
@@ -191,11 +190,12 @@ def accounted_run(s: arms.Setup, seed: int, run_dir: Path, accounts: Accounts) -
                     setattr(callback, hook, accounts.wrap(piece, getattr(callback, hook)))
     subscribers = job.events._subscribers
     for k, subscriber in enumerate(subscribers):
-        piece = {MetricsWriter: "metrics.jsonl", TensorBoardWriter: "TensorBoard file"}.get(type(subscriber))
-        if piece:
-            subscriber.flush = accounts.wrap(f"{piece}: writing", subscriber.flush)
-            wrapped = accounts.wrap(piece, subscriber.__call__)
-            wrapped.close = accounts.wrap(piece, subscriber.close)  # type: ignore[attr-defined]
+        if isinstance(subscriber, RunFolderWriter):  # each file's writing apart from the per-event work
+            for writer in subscriber.writers:
+                piece = {MetricsWriter: "metrics.jsonl", TensorBoardWriter: "TensorBoard file"}[type(writer)]
+                writer.write_block = accounts.wrap(f"{piece}: writing", writer.write_block)
+            wrapped = accounts.wrap("run-folder writers", subscriber.__call__)
+            wrapped.close = accounts.wrap("run-folder writers", subscriber.close)  # type: ignore[attr-defined]
             subscribers[k] = wrapped
     # fit() binds the hooks it calls per batch from the callbacks as they are now (wrapped above)
     saved = activations.tensor_stats, session.save_weights, session.write_result

@@ -248,3 +248,64 @@ def test_batch_lines_with_norms_and_odd_numbers_are_exactly_what_json_writes(tmp
     writer.close()
     assert (tmp_path / "m.jsonl").read_text(encoding="utf-8").splitlines() == \
         [json.dumps(to_record(e)) for e in events * 2]
+
+
+class CountingClock(Clock):
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+
+    def __call__(self) -> float:
+        self.reads += 1
+        return self.now
+
+
+def test_the_run_folders_files_take_one_call_and_one_clock_read_per_event(tmp_path):
+    """metrics.jsonl and the TensorBoard file were two subscribers, each with its own call, clock read, list
+    and flush decision per event; one subscriber now does that once for both."""
+    job = prepare(example(), overrides={"epochs": 1}, run_dir=tmp_path / "r")
+    (writer,) = job.events._subscribers
+    clock = writer._clock = CountingClock()
+    writer._written = clock.now  # as if it had just written: 100 batches make no block yet
+    for k in range(1, 101):
+        job.events(BatchEnded(k, 0, 1.0 / k, 0.001, 1000.0))
+    assert clock.reads == 100
+    job.events.close()
+    assert len((tmp_path / "r" / "metrics.jsonl").read_text().splitlines()) == 100
+
+
+def test_one_subscriber_writes_both_files_byte_for_byte_as_two_did(tmp_path):
+    """Same blocks at the same moments: a block that fills, a flush kind, the clock's second, the close."""
+    from runtime.run_folder import RunFolderWriter
+    from runtime.tensorboard_writer import TensorBoardWriter
+
+    events = [*(BatchEnded(k, 0, 1.0 / k, 0.001, 1000.0 + k, {"fc": 0.5} if k % 3 == 0 else {},
+                           {"fc": 2.0} if k % 3 == 0 else {}) for k in range(1, 11)),
+              EvalEnded(10, 0, {"val_loss": 0.5}), CheckpointSaved(10, "c.safetensors"),
+              *(BatchEnded(k, 1, 0.5, 0.001, 900.0) for k in range(11, 20)), EpochEnded(1, 19, {"val_loss": 0.4})]
+    files = {}
+    for name in ("two", "one"):
+        folder = tmp_path / name
+        folder.mkdir()
+        clock = Clock()
+        metrics = MetricsWriter(folder / "metrics.jsonl", block=4, clock=clock)
+        board = TensorBoardWriter(folder, block=4, clock=clock)
+        subscribers = [metrics, board] if name == "two" else [RunFolderWriter([metrics, board], block=4, clock=clock)]
+        for k, event in enumerate(events):
+            clock.now += 0.4 if k % 5 == 0 else 0.01
+            for subscriber in subscribers:
+                subscriber(event)
+        for subscriber in subscribers:
+            subscriber.close()
+        files[name] = (metrics.path.read_bytes(), board.path.read_bytes())
+    assert files["one"] == files["two"] and files["one"][0].count(b"\n") == len(events)
+
+
+def test_closing_the_run_folders_writer_twice_closes_each_file_once(tmp_path):
+    from runtime.run_folder import RunFolderWriter
+
+    writer = RunFolderWriter([MetricsWriter(tmp_path / "m.jsonl")])
+    writer(BatchEnded(1, 0, 0.5, 0.001, 10.0))
+    writer.close()
+    writer.close()
+    assert len((tmp_path / "m.jsonl").read_text().splitlines()) == 1
