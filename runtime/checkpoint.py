@@ -13,6 +13,7 @@ never part of a parameter name, so the file still loads as weights with
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -206,29 +207,39 @@ def _load_legacy_state(trainer: Any, path: Path) -> dict[str, Any]:
     return info if isinstance(info, dict) else {}
 
 
+#: Epoch checkpoints may take at most this share of a run's time: after one that took c seconds, the next
+#: waits c / CHECKPOINT_SHARE (at least `min_seconds`). A big model's file can take seconds to write.
+CHECKPOINT_SHARE = 0.02
+
+
 class Checkpointer(Callback):
     """Saves every `every` epochs and at the end (also when stopped or failed).
 
-    Epoch checkpoints after the first are written at most once per
-    `min_seconds`: a small model's epoch can take milliseconds, and writing
-    its files every epoch would cost more than training it.
+    Epoch checkpoints after the first are written at most once per `min_seconds` (a small model's epoch
+    can take milliseconds, and writing its files every epoch would cost more than training it), and late
+    enough that writing them stays within CHECKPOINT_SHARE of the run (a big model's can take seconds).
+    The first is written at once: a run killed early still leaves one to resume from. `min_seconds` 0
+    asks for every `every` epochs, whatever they cost.
     """
 
     name = "checkpoint"
 
     def __init__(self, folder: Path, every: int = 1, keep: int = 3, min_seconds: float = 0.0,
-                 structure: Callable[[], dict[str, Any]] | None = None) -> None:
+                 structure: Callable[[], dict[str, Any]] | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.folder = Path(folder)
         self.structure = structure  # what a resume must rebuild first (a grown forest's revision)
         self.every = every
         self.keep = keep  # epoch checkpoints kept besides "last"
         self.min_seconds = min_seconds
+        self.clock = clock
         self.last: Path | None = None
         self.saved: list[str] = []
-        self._saved_at: float | None = None
+        self._due = -math.inf  # the clock's time from which the next epoch checkpoint may be written
 
     def on_fit_start(self, trainer: Any) -> None:
         clean_stale_temps_in(self.folder)  # what a killed earlier run left half-written
+        self._due = -math.inf
 
     def _save(self, trainer: Any, name: str, next_epoch: int | None = None) -> None:
         structure = self.structure() if self.structure is not None else None
@@ -236,17 +247,18 @@ class Checkpointer(Callback):
         trainer.emit(CheckpointSaved(trainer.step, str(self.last)))
 
     def on_epoch_end(self, trainer: Any) -> None:
-        if self._saved_at is not None and time.monotonic() - self._saved_at < self.min_seconds:
+        if not self.every or (trainer.epoch + 1) % self.every or self.clock() < self._due:
             return
-        if self.every and (trainer.epoch + 1) % self.every == 0:
-            self._saved_at = time.monotonic()
-            name = f"epoch{trainer.epoch + 1:04d}"
-            self._save(trainer, name, trainer.epoch + 1)
-            self.saved.append(name)
-            while self.keep and len(self.saved) > self.keep:
-                old = self.saved.pop(0)
-                for suffix in (".safetensors", *LEGACY_SUFFIXES):
-                    (self.folder / f"{old}{suffix}").unlink(missing_ok=True)
+        started = self.clock()
+        name = f"epoch{trainer.epoch + 1:04d}"
+        self._save(trainer, name, trainer.epoch + 1)
+        now = self.clock()
+        self._due = now + max(self.min_seconds, (now - started) / CHECKPOINT_SHARE) if self.min_seconds else now
+        self.saved.append(name)
+        while self.keep and len(self.saved) > self.keep:
+            old = self.saved.pop(0)
+            for suffix in (".safetensors", *LEGACY_SUFFIXES):
+                (self.folder / f"{old}{suffix}").unlink(missing_ok=True)
 
     def on_fit_end(self, trainer: Any) -> None:
         self._save(trainer, "last")

@@ -134,14 +134,54 @@ def test_layer_norms_equal_the_norms_of_each_layers_weights_and_gradients():
     assert abs(first.weight_norms["0"] - float(expected)) < 1e-5
 
 
+class EpochClock(Callback):
+    """A monotonic clock for a Checkpointer that moves `per_epoch` seconds at every epoch start and
+    `per_save` seconds during each checkpoint it writes."""
+
+    def __init__(self, per_epoch: float, per_save: float = 0.0) -> None:
+        self.now, self.per_epoch, self.per_save = 100.0, per_epoch, per_save
+
+    def __call__(self) -> float:
+        return self.now
+
+    def on_epoch_start(self, trainer) -> None:
+        self.now += self.per_epoch
+
+
+def saved_names(events) -> list[str]:
+    return [e.path.rsplit("/", 1)[-1].removesuffix(".safetensors") for e in events if isinstance(e, CheckpointSaved)]
+
+
 def test_epoch_checkpoints_after_the_first_wait_their_minimum_interval(tmp_path):
     trainer, events = make_trainer([Checkpointer(tmp_path, every=1, min_seconds=3600)], epochs=3)
     trainer.fit()
-    saved = [e.path.rsplit("/", 1)[-1] for e in events if isinstance(e, CheckpointSaved)]
-    assert saved == ["epoch0001.safetensors", "last.safetensors"]
+    assert saved_names(events) == ["epoch0001", "last"]
+    clock = EpochClock(per_epoch=10.0)
+    trainer, events = make_trainer([clock, Checkpointer(tmp_path / "b", every=1, min_seconds=25, clock=clock)],
+                                   epochs=8)
+    trainer.fit()
+    assert saved_names(events) == ["epoch0001", "epoch0004", "epoch0007", "last"]
     trainer, events = make_trainer([Checkpointer(tmp_path / "all", every=1)], epochs=3)
     trainer.fit()
-    assert len([e for e in events if isinstance(e, CheckpointSaved)]) == 4
+    assert saved_names(events) == ["epoch0001", "epoch0002", "epoch0003", "last"]
+
+
+def test_epoch_checkpoints_stay_within_their_share_of_the_run(tmp_path, monkeypatch):
+    """A big model's checkpoint can take seconds: every `min_seconds` would make it a large share of the run."""
+    import runtime.checkpoint as checkpoint
+
+    clock = EpochClock(per_epoch=1.0)
+    real_save = checkpoint.save_checkpoint
+
+    def slow_save(*args, **kwargs):
+        clock.now += 0.5
+        return real_save(*args, **kwargs)
+
+    monkeypatch.setattr(checkpoint, "save_checkpoint", slow_save)
+    monkeypatch.setattr(checkpoint, "CHECKPOINT_SHARE", 0.1)  # 0.5 s to write: the next waits 5 s
+    trainer, events = make_trainer([clock, Checkpointer(tmp_path, every=1, min_seconds=2, clock=clock)], epochs=12)
+    trainer.fit()
+    assert saved_names(events) == ["epoch0001", "epoch0006", "epoch0011", "last"]  # every 2 s would be 5 files
 
 
 def test_automatic_activation_statistics_start_at_the_first_batch_then_follow_the_clock():
