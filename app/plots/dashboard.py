@@ -30,7 +30,14 @@ from app.plots.csv_export import write_csv
 from app.plots.curves import per_batch_curve
 from app.plots.decisions import DecisionBand
 from app.plots.empty_state import EmptyPlotText, validation_text
-from app.plots.legible import LayerAxis, ReadableAxis, legend_below, name_when_drawn, readable_axes
+from app.plots.legible import (
+    LayerAxis,
+    ReadableAxis,
+    legend_below,
+    name_when_drawn,
+    readable_axes,
+    settle_axes,
+)
 from app.plots.pacing import FramePacer
 from app.plots.ranges import RangeKeeper
 
@@ -85,6 +92,7 @@ class TrainingPlots(QWidget):
                        "grad": RangeKeeper(self.grad_plot, log_y=True),
                        "heat": RangeKeeper(self.heat_plot, y=False, x_from_zero=False)}
         self.rate_plot.getAxis("left").enableAutoSIPrefix(True)
+        self.rate_plot.getAxis("left").reserve("0.0005")  # learning rates from 0.1 to 1e-4, ticks included
         self.loss_legend = legend_below(self.loss_plot, columns=3)
         self.metric_legend = legend_below(self.metric_plot, columns=2)
         self.grad_legend = legend_below(self.grad_plot, columns=GRAD_COLUMNS)
@@ -118,6 +126,8 @@ class TrainingPlots(QWidget):
                                           has_data=lambda: self.heat_image.image is not None))
         self.heat_plot.setLabel("bottom", "step")
         self.heat_plot.invertY(True)
+        self._axes = [p.getAxis(side) for p in (self.loss_plot, self.metric_plot, self.rate_plot, self.grad_plot,
+                                                self.heat_plot) for side in ("left", "bottom")]
         self.overlays: list[Any] = []
         self._overlay_groups: dict[str, int] = {}
         self._named: set[str] = set()
@@ -334,6 +344,7 @@ class TrainingPlots(QWidget):
             # pyqtgraph auto-ranges in its paint-time hook, and the new ranges asked for a second full
             # paint of every frame; settled here, they join the paint the new data already asked for
             self.view.scene().prepareForPaint()
+            settle_axes(self.view.scene(), self._axes)  # labels that outgrew their axis: laid out before the paint, not after
 
     def _draw_heat(self) -> None:
         image = self.heat.image()
@@ -385,9 +396,7 @@ class TrainingPlots(QWidget):
         self.set_paused(False)
         self._queue = []
         for s in (*self.series.values(), *self.layer_series.values()):
-            s.clear()
-        for name in [n for n in self.series if n.startswith("val_")]:
-            self.series[name].clear()
+            s.clear()  # the validation series too: they are in `series`
         for curve in self.layer_curves.values():
             self.grad_plot.removeItem(curve)
             self.grad_legend.removeItem(curve)
@@ -479,10 +488,7 @@ class TrainingPlots(QWidget):
     def flush(self) -> None:
         """Draws everything now (before a screenshot or an export)."""
         self._slow_drawn = 0.0
-        visible = self.isVisible()
-        if not visible:
-            return
-        self.refresh()
+        self.refresh()  # draws nothing while hidden
 
     def export_png(self, path: str | Path) -> bool:
         self.flush()

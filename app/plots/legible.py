@@ -13,8 +13,8 @@ from __future__ import annotations
 import math
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont, QFontMetricsF
+from PySide6.QtCore import QCoreApplication, QEvent, Qt
+from PySide6.QtGui import QFont, QFontMetricsF, QPainter, QPicture
 from PySide6.QtWidgets import QGraphicsItem
 
 TICK_PX = 11
@@ -62,6 +62,14 @@ class ReadableAxis(pg.AxisItem):
         self._labelled: set[float] = set()  # log-axis values that carry text (the rest are unlabelled marks)
         if orientation == "bottom":
             self.enableAutoSIPrefix(False)  # steps are plain counts: no "(x0.001)"
+
+    def reserve(self, sample: str) -> None:
+        """Room for labels as wide as `sample` from the start (a value axis: its width). An axis that grows for
+        its first labels lays the whole dashboard out again (~20 ms), in the first run of every window."""
+        extent = QFontMetricsF(self.style["tickFont"]).horizontalAdvance(sample)
+        if self.orientation in ("left", "right"):
+            self.textWidth = max(self.textWidth, extent)
+            self._updateWidth()
 
     def tickValues(self, minVal: float, maxVal: float, size: float):  # noqa: N802, N803 - pyqtgraph's names
         lo, hi = sorted((minVal, maxVal))
@@ -116,6 +124,51 @@ class ReadableAxis(pg.AxisItem):
         if self.logMode:
             return [log_text(v) if v in self._labelled else "" for v in values]
         return super().tickStrings(values, scale, self._major_spacing or spacing)
+
+
+#: Layouts between an axis and the dashboard's view: the plot's, the plot grid's, the view's.
+LAYOUT_DEPTH = 3
+
+
+def draw_ahead(axis: pg.AxisItem) -> bool:
+    """Draws the picture the next paint of `axis` would draw, now; True when its labels need more room than the
+    axis has (its new size is set; the picture is left for the paint, at that size).
+
+    pyqtgraph measures tick labels while it paints them: an axis whose labels outgrew it (a fresh window's
+    30 px against a learning rate's "0.001") widened after the frame was painted, and the whole dashboard was
+    laid out and painted twice more. Measured before the paint, the frame's one paint shows the new layout.
+    """
+    if axis.picture is not None or not axis.isVisible():
+        return False
+    room = (axis.textWidth, axis.textHeight)
+    picture = QPicture()
+    painter = QPainter(picture)
+    try:
+        if axis.style["tickFont"]:
+            painter.setFont(axis.style["tickFont"])
+        specs = axis.generateDrawSpecs(painter)
+        if specs is not None:
+            axis.drawPicture(painter, *specs)
+    finally:
+        painter.end()
+    if (axis.textWidth, axis.textHeight) != room:
+        return True
+    axis.picture = picture  # what `AxisItem.paint` would have drawn: it plays this one
+    return False
+
+
+def settle_axes(scene: pg.GraphicsScene, axes: list[pg.AxisItem]) -> bool:
+    """Measures every axis' labels before a paint (`draw_ahead`) and lays the plots out at once if one grew,
+    so the paint that follows is the frame's only one. True when the layout changed.
+
+    Call it after `scene.prepareForPaint()`: the new sizes' view transforms are prepared again here (left to
+    the paint, the curves' bounds changed while painting and asked for a second paint)."""
+    if not any([draw_ahead(axis) for axis in axes]):  # a list: every axis is measured
+        return False
+    for _ in range(LAYOUT_DEPTH):  # each level's layout asks its parent's: one round per level
+        QCoreApplication.sendPostedEvents(None, QEvent.LayoutRequest)
+    scene.prepareForPaint()
+    return True
 
 
 def readable_axes() -> dict[str, ReadableAxis]:

@@ -297,6 +297,56 @@ def test_a_run_after_the_first_lays_out_the_dashboard_no_more_and_paints_once_a_
     assert paints.counts[QEvent.Paint] == 10
 
 
+def first_run(plots, qtbot, events) -> tuple[int, list[int]]:
+    """A fresh dashboard's first run, a frame per block: (layout requests of the plot grid, paints per frame)."""
+    from PySide6.QtCore import QEvent
+
+    settle(qtbot)
+    paints_per_frame = []
+    with EventCounter([QEvent.Paint], [plots.view.viewport()]) as paints, \
+            EventCounter([QEvent.LayoutRequest], [plots.view.ci]) as relayouts:
+        plots.handle([FitStarted(30, 23, TOTAL_STEPS, 10, 10, ("fc1", "fc2"))])
+        for k in range(10):
+            before = paints.counts[QEvent.Paint]
+            plots.handle(events(1 + 10 * k, 11 + 10 * k))
+            plots._slow_drawn = 0.0
+            plots.refresh()
+            settle(qtbot, 2)
+            paints_per_frame.append(paints.counts[QEvent.Paint] - before)
+    return relayouts.counts[QEvent.LayoutRequest], paints_per_frame
+
+
+TOTAL_STEPS = 690
+
+
+@pytest.mark.parametrize("lr", [1e-3, 3e-4])
+def test_the_first_run_of_a_window_lays_out_the_dashboard_no_more_and_paints_once_a_frame(plots, qtbot, lr):
+    """A fresh window's value axes had room for labels 30 px wide; a learning rate of 1e-3 is labelled "0.001"
+    (31 px): the first frame widened the rate axis, relaid out the whole dashboard (~20 ms) and painted it twice
+    more, which only the first run of a window paid. The rate axis has room for "0.0005" from the start."""
+    from tests.gui.test_dashboard_ranges import block
+
+    def events(start: int, stop: int) -> list:
+        return [e._replace(lr=lr) if isinstance(e, BatchEnded) else e for e in block(start, stop)]
+
+    relayouts, paints = first_run(plots, qtbot, events)
+    assert relayouts == 0 and paints == [1] * 10  # as in a later run
+
+
+def test_labels_that_outgrow_their_axis_are_laid_out_before_the_frame_is_painted(plots, qtbot):
+    """pyqtgraph measures tick labels while it paints them: an axis whose labels outgrew it (a loss of 20,000
+    is labelled "20000", 31 px) widened after the frame was painted, and the dashboard was laid out and painted
+    twice more. Measured before the paint, the frame's one paint shows the new layout."""
+    from tests.gui.test_dashboard_ranges import block
+
+    def events(start: int, stop: int) -> list:
+        return [e._replace(loss=20_000 * e.loss) if isinstance(e, BatchEnded) else e for e in block(start, stop)]
+
+    relayouts, paints = first_run(plots, qtbot, events)
+    assert plots.loss_plot.getAxis("left").textWidth > 30  # "20000" is shown in full
+    assert paints == [1] * 10
+
+
 def test_no_timer_wakes_the_dashboard_while_nothing_arrives(plots, qtbot):
     """A 30 Hz timer woke the window all the time, with or without a run (~0.6 % of a core for nothing)."""
     from PySide6.QtCore import QEvent
