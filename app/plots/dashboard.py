@@ -40,6 +40,7 @@ from app.plots.legible import (
 )
 from app.plots.pacing import FramePacer
 from app.plots.ranges import RangeKeeper
+from app.plots.validation_curves import ValidationCurves
 
 PALETTE = ["#4fc3f7", "#ffb74d", "#81c784", "#e57373", "#ba68c8", "#fff176", "#4db6ac", "#f06292", "#a1887f",
            "#90a4ae", "#aed581", "#7986cb"]
@@ -115,7 +116,9 @@ class TrainingPlots(QWidget):
         name_when_drawn(self.loss_legend, self.curves["loss_smooth"], "train (smoothed)")
         for name, empty in (("loss", self.empties[1]), ("loss_smooth", self.empties[1]), ("lr", self.empties[2])):
             empty.watch(self.curves[name])
-        self.val_curves: dict[str, Any] = {}
+        #: Made when the window opens (`app.plots.validation_curves`): the first run does not pay for them.
+        self.val_curves = ValidationCurves({"loss": self.loss_plot, "metric": self.metric_plot}, validation_plot,
+                                           lambda plot, n: "#ff8a65" if plot == "loss" else PALETTE[(n + 2) % len(PALETTE)])
         self.layer_series: dict[str, Series] = {}
         self.layer_curves: dict[str, Any] = {}
         self.heat = LayerMatrix()
@@ -365,14 +368,8 @@ class TrainingPlots(QWidget):
             self.heat_plot.setYRange(-0.5, len(self._heat_layers) - 0.5, padding=0)
 
     def _val_curve(self, name: str):
-        if validation_plot(name) == "loss":
-            plot, color = self.loss_plot, "#ff8a65"
-        else:
-            plot, color = self.metric_plot, PALETTE[(len(self.val_curves) + 2) % len(PALETTE)]
-        curve = plot.plot([], [], pen=pg.mkPen(color, width=2), symbol="o", symbolSize=5,
-                          symbolBrush=color, name=name.replace("val_", "validation "))
-        self.val_curves[name] = curve
-        if plot is self.metric_plot:
+        curve = self.val_curves.curve(name)
+        if validation_plot(name) == "metric":
             self.metric_empty.watch(curve)
         return curve
 

@@ -347,6 +347,25 @@ def test_labels_that_outgrow_their_axis_are_laid_out_before_the_frame_is_painted
     assert paints == [1] * 10
 
 
+def test_the_first_evaluation_of_a_window_makes_no_curve(plots, qtbot):
+    """A validation curve (a line and its symbols) took ~8 ms to make, at the first evaluation of a window's first
+    run; later runs keep theirs. The window makes one per plot when it opens; the evaluation names and colours it."""
+    plots.handle([FitStarted(30, 23, TOTAL_STEPS, 10, 10, ("fc1",))] + batches(1, 10))
+    plots.refresh()
+    items = {p: list(p.listDataItems()) for p in (plots.loss_plot, plots.metric_plot)}
+    plots.handle([EvalEnded(9, 0, {"val_loss": 0.5, "val_accuracy": 0.9})] + batches(10, 12))
+    plots.refresh()
+    assert {p: list(p.listDataItems()) for p in items} == items
+    assert {"validation loss", "validation accuracy"} <= set(plots.legend_names())
+    assert plots.val_curves["val_loss"].opts["pen"].color().name() == "#ff8a65"
+    assert plots.val_curves["val_accuracy"].opts["pen"].color().name() == "#e57373"  # as before: the 2nd curve
+    assert plots.val_curves["val_accuracy"].name() == "validation accuracy"
+    plots.handle([EvalEnded(11, 0, {"val_loss": 0.4, "val_accuracy": 0.9, "val_top5": 0.99})])
+    plots.refresh()  # a third metric: made when it comes
+    assert plots.val_curves["val_top5"] in plots.metric_plot.listDataItems()
+    assert "validation top5" in plots.legend_names()
+
+
 def test_no_timer_wakes_the_dashboard_while_nothing_arrives(plots, qtbot):
     """A 30 Hz timer woke the window all the time, with or without a run (~0.6 % of a core for nothing)."""
     from PySide6.QtCore import QEvent
