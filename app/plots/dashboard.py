@@ -410,6 +410,7 @@ class TrainingPlots(QWidget):
             keeper.reset()
         self._heat_layers = []
         self.refresh()
+        self._slow_drawn = 0.0  # the run's first frame draws every plot: a fresh pacer learns from a whole frame
         self._update_empties()
 
     def add_overlay(self, run_name: str | None, records: list[dict[str, Any]], group: str = "") -> None:

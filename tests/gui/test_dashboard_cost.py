@@ -366,6 +366,18 @@ def test_the_first_evaluation_of_a_window_makes_no_curve(plots, qtbot):
     assert "validation top5" in plots.legend_names()
 
 
+def test_a_runs_first_frame_draws_every_plot_however_soon_after_the_run_started(plots):
+    """`clear()` (F5) drew the emptied plots and counted as the layer curves' and heatmap's turn, so a first batch
+    within 0.2 s (a warm worker) was drawn without them: they came a frame later, and a fresh pacer learned
+    its frame rate from that partial first frame (an interval ~40 % too short, more frames in the first run)."""
+    plots.clear()
+    plots.handle([FitStarted(30, 23, TOTAL_STEPS, 10, 10, ("a", "b"))] + batches(1, 10))
+    plots.refresh()  # at once: well within 0.2 s of the clear
+    assert set(plots.layer_curves) == {"a", "b"} and plots.layer_curves["a"].xData is not None
+    assert plots.heat_image.image is not None
+    assert not plots._pending  # the frame was whole: nothing waits for the next one
+
+
 def test_no_timer_wakes_the_dashboard_while_nothing_arrives(plots, qtbot):
     """A 30 Hz timer woke the window all the time, with or without a run (~0.6 % of a core for nothing)."""
     from PySide6.QtCore import QEvent
