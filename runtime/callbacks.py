@@ -24,7 +24,8 @@ HOOK_POINTS: dict[str, tuple[str, str]] = {
     "on_after_step": ("the optimizer stepped; trainer.loss is this batch's loss; trainer.revert_step() undoes the "
                       "step", "on_train_batch_end"),
     "on_eval_end": ("validation metrics are in trainer.last_eval", "on_test_end"),
-    "on_epoch_end": ("at the end of every epoch", "on_epoch_end"),
+    "on_epoch_end": ("at the end of every epoch; also of one max_steps cuts short (then trainer.partial_epoch is "
+                     "True); a Stop ends the run without it", "on_epoch_end"),
     "on_fit_end": ("after the last batch, also when training was stopped", "on_train_end"),
 }
 
@@ -69,7 +70,7 @@ class Callback:
         """Validation metrics are in `trainer.last_eval`."""
 
     def on_epoch_end(self, trainer: Trainer) -> None:
-        """At the end of every epoch."""
+        """At the end of every epoch, also of one max_steps cuts short (`trainer.partial_epoch`); not after a Stop."""
 
     def on_fit_end(self, trainer: Trainer) -> None:
         """After the last batch, also when training was stopped."""

@@ -247,6 +247,8 @@ class Checkpointer(Callback):
         trainer.emit(CheckpointSaved(trainer.step, str(self.last)))
 
     def on_epoch_end(self, trainer: Any) -> None:
+        if getattr(trainer, "partial_epoch", False):  # max_steps cut it: `last` keeps the position within it
+            return
         if not self.every or (trainer.epoch + 1) % self.every or self.clock() < self._due:
             return
         started = self.clock()

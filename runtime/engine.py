@@ -4,7 +4,7 @@
         for batch:
             on_batch_start → forward → loss → backward → on_after_backward
             → optimizer.step() → on_after_step → batch event
-        evaluate → on_eval_end → on_epoch_end
+        evaluate → on_eval_end → on_epoch_end   (also for an epoch max_steps cuts short)
 
 Hooks skip or stop by raising the Cancel exceptions of `runtime.callbacks`.
 Everything the outside world learns leaves as an event (`runtime.events`).
@@ -111,6 +111,8 @@ class Trainer(BatchStep, BatchEvents, Evaluation):
         self.loss: torch.Tensor | None = None
         self.last_eval: dict[str, float] = {}
         self.evaluated_at = -1  # the step `last_eval` was measured at
+        #: True in `on_epoch_end` when max_steps ended the epoch before its last batch (a Stop has no epoch end).
+        self.partial_epoch = False
         self.snapshot_before_step: TrainingState | None = None
         #: Node label → attribute path, so hooks can name layers as the canvas does.
         self.layer_paths: dict[str, str] = {}
@@ -252,13 +254,15 @@ class Trainer(BatchStep, BatchEvents, Evaluation):
                     if eval_every and self.step % eval_every == 0:
                         self.run_eval()
                     if max_steps and self.step >= max_steps:
-                        raise CancelFitException("reached max_steps")
-                if not eval_every or self.step % eval_every:
-                    self.run_eval()
-                self.emit(EpochEnded(epoch, self.step, dict(self.last_eval)))
-                if self.scheduler is not None and self.scheduler_when == "epoch":
-                    self.scheduler.step()
-                self._call("on_epoch_end")
+                        break
+                reached = max_steps and self.step >= max_steps
+                # Steps count batches, as a resume counts them (see set_epoch above).
+                self.partial_epoch = bool(reached) and self.step < (epoch + 1) * steps_per_epoch
+                self._end_epoch(epoch, eval_every)
+                if reached:
+                    if not self.partial_epoch:
+                        self.epoch = epoch + 1  # a resume starts the next epoch, as after any whole epoch
+                    raise CancelFitException("reached max_steps")
             self.epoch = epochs
         except CancelFitException as exc:
             reason = str(exc) or "stopped by a hook"
@@ -283,6 +287,17 @@ class Trainer(BatchStep, BatchEvents, Evaluation):
         if self.status == "failed":
             raise TrainingError(problems)
         return dict(self.last_eval)
+
+    def _end_epoch(self, epoch: int, eval_every: int) -> None:
+        """An epoch's end, also of one that max_steps cut short (`partial_epoch`), as Lightning and Keras end it:
+        evaluation (unless this step just evaluated), the `EpochEnded` record and `on_epoch_end`. A per-epoch
+        scheduler steps only after a whole epoch: a resume finishes a cut one and steps it then."""
+        if not eval_every or self.step % eval_every:
+            self.run_eval()
+        self.emit(EpochEnded(epoch, self.step, dict(self.last_eval)))
+        if self.scheduler is not None and self.scheduler_when == "epoch" and not self.partial_epoch:
+            self.scheduler.step()
+        self._call("on_epoch_end")
 
     def _safe_fit_end(self) -> None:
         try:

@@ -154,6 +154,7 @@ class Trainer:
         self.batch = self.output = self.loss = None
         self.last_eval: dict[str, float] = {}
         self.evaluated_at = -1  # the step last_eval was measured at
+        self.partial_epoch = False  # True in on_epoch_end when max_steps ended the epoch before its last batch
         self.snapshot_before_step = None
         self.needs_snapshot = any(getattr(cb, "needs_snapshot", False) for cb in callbacks)
         self.status, self.message = "finished", ""
@@ -252,10 +253,18 @@ class Trainer:
                     if RECIPE["eval_every"] and self.step % RECIPE["eval_every"] == 0:
                         self.run_eval()
                     if max_steps and self.step >= max_steps:
-                        raise CancelFitException("reached max_steps")
+                        break
                 if not RECIPE["eval_every"] or self.step % RECIPE["eval_every"]:
                     self.run_eval()
+                reached = max_steps and self.step >= max_steps
+                # max_steps may cut an epoch short: it ends as a whole one does, but steps no per-epoch scheduler
+                # and writes no epoch checkpoint (a resume from "last" finishes it)
+                self.partial_epoch = bool(reached) and self.step < (epoch + 1) * self.steps_per_epoch
                 self.end_epoch(seen / (time.perf_counter() - started))
+                if reached:
+                    if not self.partial_epoch:
+                        self.epoch = epoch + 1
+                    raise CancelFitException("reached max_steps")
             self.epoch = epochs
         except CancelFitException as exc:
             self.message = str(exc) or "stopped by a hook"
@@ -337,11 +346,11 @@ class Trainer:
             line = {"epoch": self.epoch + 1, "step": self.step, **self.last_eval, "world_size": self.world,
                     "samples_per_s": round(samples_per_s)}
             print(json.dumps(line), flush=True)
-        if self.scheduler is not None and self.scheduler_when == "epoch":
+        if self.scheduler is not None and self.scheduler_when == "epoch" and not self.partial_epoch:
             self.scheduler.step()
         self.call("on_epoch_end")
         every = RECIPE["checkpoint_every"]
-        if every and (self.epoch + 1) % every == 0:
+        if every and (self.epoch + 1) % every == 0 and not self.partial_epoch:
             self.save_checkpoint(f"epoch{self.epoch + 1:04d}", next_epoch=self.epoch + 1)
             old = HERE / "checkpoints" / f"epoch{self.epoch + 1 - 3 * every:04d}"
             for suffix in (".safetensors", ".pt"):
