@@ -86,25 +86,25 @@ class IndexBatches:
         return math.ceil((len(self.sampler) if self.sampler is not None else self.n) / self.batch_size)
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, ...]]:
-        bs, take = self.batch_size, self.take
+        """The batches, made by iterators of C (`zip`, `map`) over the order's slices: no Python frame a batch."""
+        bs = self.batch_size
         if self.pin_memory:
-            take = lambda index: tuple(t.pin_memory() for t in self.take(index))  # noqa: E731
-        if self.sampler is None:  # evaluation: contiguous slices are views, no copy at all
-            if self.whole is not None and not self.pin_memory and self.n <= bs:
-                yield self.whole
-                return
-            for i in range(0, self.n, bs):
-                yield take(slice(i, i + bs))
-            return
-        order = self.sampler.order()
-        if self.whole is not None and len(self.whole) == 2 and not self.pin_memory:
+            return map(lambda index: tuple(t.pin_memory() for t in self.take(index)), self._indices())
+        if self.sampler is None and self.whole is not None and self.n <= bs:
+            return iter((self.whole,))  # evaluation of a split that fits one batch: the tensors as they are
+        if self.sampler is not None and self.whole is not None and len(self.whole) == 2:
             first, second = self.whole  # `tensor_taker`'s (inputs, targets), inline: one call a batch less
-            for i in range(0, len(order), bs):
-                index = order[i:i + bs]
-                yield first[index], second[index]
-            return
-        for i in range(0, len(order), bs):
-            yield take(order[i:i + bs])
+            chunks = self._indices()
+            return zip(map(first.__getitem__, chunks), map(second.__getitem__, chunks), strict=True)
+        return map(self.take, self._indices())
+
+    def _indices(self) -> tuple[Any, ...]:
+        """Each batch's indices: slices of the sampler's order (views), or plain slices in order for evaluation
+        (contiguous views of the data, no copy at all)."""
+        if self.sampler is None:
+            return tuple(slice(i, i + self.batch_size) for i in range(0, self.n, self.batch_size))
+        order = self.sampler.order()
+        return order.split(self.batch_size) if len(order) else ()  # split would make one empty batch of none
 
 
 #: A validation split of at most two evaluation batches is evaluated in one only while that one batch's

@@ -47,12 +47,22 @@ from runtime.training_state import TrainingState, add_gaussian_noise, capture_st
 __all__ = ["Flags", "Trainer", "TrainingError", "parameter_layers", "resolve_device"]
 
 
+def never() -> bool:
+    """A flag nothing sets: the default of `Flags`, which the loop then does not read."""
+    return False
+
+
 @dataclass
 class Flags:
     """Cooperative control from outside the loop (threads or a worker's pipe)."""
 
-    stop: Callable[[], bool] = lambda: False
-    paused: Callable[[], bool] = lambda: False
+    stop: Callable[[], bool] = never
+    paused: Callable[[], bool] = never
+
+    @property
+    def watched(self) -> bool:
+        """Whether anything outside can set a flag (the loop reads them before every batch only then)."""
+        return self.stop is not never or self.paused is not never
 
 
 def resolve_device(name: str) -> torch.device:
@@ -233,6 +243,7 @@ class Trainer(BatchStep, BatchEvents, Evaluation):
             self._call("on_fit_start")
             self._bind_step()
             one_step, flags = self._one_step, self.flags
+            watched = flags.watched  # a run nobody can stop or pause (a script's, a test's) skips two calls a batch
             eval_every, max_steps = self.recipe.eval_every, self.recipe.max_steps
             start_epoch = self.epoch
             sampler = getattr(self.train_loader, "sampler", None)
@@ -243,10 +254,11 @@ class Trainer(BatchStep, BatchEvents, Evaluation):
                     sampler.set_epoch(epoch, done * (self.train_loader.batch_size or 1))
                 self._call("on_epoch_start")
                 for batch in self.train_loader:
-                    if flags.paused():
-                        self._wait_if_paused()
-                    if flags.stop():
-                        raise CancelFitException("stopped by the user")
+                    if watched:
+                        if flags.paused():
+                            self._wait_if_paused()
+                        if flags.stop():
+                            raise CancelFitException("stopped by the user")
                     try:
                         one_step(batch)
                     except CancelBatchException:

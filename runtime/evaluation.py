@@ -25,11 +25,20 @@ class Evaluation:
         was_training = self.model.training
         self.model.eval()
         acc = MetricAccumulator(list(self.recipe.metrics))
+        # As a training step: batches already where and as the model wants them are not checked again, and
+        # float32 as it is needs no autocast context.
+        in_place = (getattr(loader, "device", None) == self.device and not self.target_is_input
+                    and not self._channels_last)
+        plain = self.precision.plain
         try:
             for k, batch in enumerate(loader):
                 if max_batches is not None and k >= max_batches:
                     break
-                x, y = self.to_device(batch)
+                x, y = batch if in_place else self.to_device(batch)
+                if plain:
+                    out = self.forward(x)
+                    acc.add(out, y, self.compute_loss(out, y))
+                    continue
                 with self.precision.autocast():
                     out = self.forward(x)
                     loss = self.compute_loss(out, y)

@@ -49,8 +49,8 @@ class Setup:
     xv: torch.Tensor
     yv: torch.Tensor
     make_model: Callable[[int], nn.Module]
-    #: The engine loads the whole split itself: a short setup caps its steps instead (no cap otherwise: a run
-    #: that reaches max_steps ends inside its last epoch, before the epoch-end hook that hands the turn on).
+    #: The engine loads the whole split itself: a short setup caps its steps instead (no cap otherwise: the timed
+    #: runs are whole epochs, each ending in the hook that hands the turn on).
     max_steps: int | None = None
 
     def warm_up(self) -> Setup:

@@ -66,6 +66,27 @@ def test_resume_mid_epoch_skips_the_same_samples():
         assert torch.equal(mine[0], ref[0])
 
 
+@pytest.mark.parametrize("whole", [False, True])
+def test_a_resume_at_the_end_of_an_epoch_serves_no_batch(whole):
+    ds = datasets()["tensors"]
+    sampler = EpochSampler(len(ds), seed=1)
+    sampler.set_epoch(2, skip=len(ds))  # every sample of the epoch already seen
+    batches = IndexBatches(batch_taker(ds), len(ds), 8, sampler, whole=ds.tensors if whole else None)
+    assert len(batches) == 0 and list(batches) == []
+
+
+def test_batches_by_index_hold_the_same_tensors_whichever_way_they_are_taken():
+    ds = datasets()["tensors"]
+    a, b = EpochSampler(len(ds), seed=3), EpochSampler(len(ds), seed=3)
+    a.set_epoch(1, skip=8)
+    b.set_epoch(1, skip=8)
+    inline = list(IndexBatches(batch_taker(ds), len(ds), 8, a, whole=ds.tensors))
+    taken = list(IndexBatches(batch_taker(ds), len(ds), 8, b))
+    assert len(inline) == len(taken) == 6
+    for mine, ref in zip(inline, taken, strict=True):
+        assert all(torch.equal(x, y) for x, y in zip(mine, ref, strict=True))
+
+
 def test_evaluation_batches_are_views_in_order():
     ds = datasets()["tensors"]
     batches = list(IndexBatches(batch_taker(ds), len(ds), 16))

@@ -238,3 +238,13 @@ def test_an_unexpected_failure_still_reaches_the_views_as_a_problem_record():
     assert isinstance(ended, FitEnded) and ended.status == "failed"
     assert [Problem.from_dict(p).text() for p in ended.problems] == [
         "RuntimeError: not a user hook: a bug (the run's log has the traceback)"]
+
+
+def test_the_loop_reads_the_flags_only_when_something_can_set_them():
+    assert not Flags().watched  # a script's or a test's run: no Stop or Pause can come, two calls a batch saved
+    assert Flags(stop=lambda: False).watched and Flags(paused=lambda: False).watched
+    reads = []
+    trainer, events = make_trainer(epochs=1)
+    trainer.flags = Flags(stop=lambda: reads.append(trainer.step) or False)
+    trainer.fit()
+    assert reads == list(range(8))  # before every batch
