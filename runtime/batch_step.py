@@ -52,6 +52,12 @@ class BatchStep:
             x = tuple(map(channels_last_input, x)) if isinstance(x, tuple) else channels_last_input(x)
         return x, (y if y.device == self.device else y.to(self.device, non_blocking=True))
 
+    def serves_in_place(self, loader: Any) -> bool:
+        """Whether `loader` serves its batches on this device already (in-memory data) and as the model takes
+        them: nothing to move, check or convert, in training as in evaluation."""
+        return (getattr(loader, "device", None) == self.device and not self.target_is_input
+                and not self._channels_last)
+
     def lean_applies(self) -> bool:
         """Whether this fit's steps can be `lean_batch`: none of what only `one_batch` handles is switched on."""
         recipe = self.recipe

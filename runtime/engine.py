@@ -132,11 +132,10 @@ class Trainer(BatchStep, BatchEvents, Evaluation):
         self.failure_problem: Callable[[BaseException], Problem] = unlocated
         self._norms = LayerNorms(model)
         self._hooks: dict[str, list] = {}
-        #: The train loader serves batches on this device already (in-memory data): nothing to move or check.
-        self._batches_in_place = (getattr(train_loader, "device", None) == self.device and not target_is_input
-                                  and not recipe.channels_last)
         self.precision = Precision(recipe.precision, self.device)
         self._channels_last = recipe.channels_last
+        #: The train loader serves batches on this device already (in-memory data): nothing to move or check.
+        self._batches_in_place = self.serves_in_place(train_loader)
         if self._channels_last:
             to_channels_last(model)
         self._forward_module: Callable[..., Any] = compiled_forward(model) if recipe.compile else model

@@ -27,8 +27,7 @@ class Evaluation:
         acc = MetricAccumulator(list(self.recipe.metrics))
         # As a training step: batches already where and as the model wants them are not checked again, and
         # float32 as it is needs no autocast context.
-        in_place = (getattr(loader, "device", None) == self.device and not self.target_is_input
-                    and not self._channels_last)
+        in_place = self.serves_in_place(loader)
         plain = self.precision.plain
         try:
             for k, batch in enumerate(loader):
