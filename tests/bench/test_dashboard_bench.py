@@ -1,5 +1,5 @@
 """Training throughput with the dashboard open vs the same job headless; GUI latency while training; the window's
-own CPU on a recorded run."""
+own CPU on a fixed run's events (`tests.bench.synthetic_run`)."""
 
 from __future__ import annotations
 
@@ -77,24 +77,6 @@ def test_dashboard_throughput_and_latency(qtbot, tmp_path, monkeypatch, project)
     time.sleep(0.1)
 
 
-def recorded_blocks(text: str, project_dir, run_dir) -> list[tuple[float, list]]:
-    """A headless run's event blocks with the time each was read, polled as often as the window polls."""
-    from app.training import POLL_MS
-
-    proc = TrainingProcess(WorkerRequest(text, str(project_dir), run_dir=str(run_dir), num_threads=1))
-    proc.start()
-    blocks: list[tuple[float, list]] = []
-    start = None
-    while proc.finished is None:
-        time.sleep(POLL_MS / 1000)
-        block = proc.poll()
-        if block:
-            start = time.monotonic() if start is None else start
-            blocks.append((time.monotonic() - start, block))
-    proc.process.join(timeout=5)
-    return blocks
-
-
 def replay(window, qtbot, blocks: list[tuple[float, list]]) -> tuple[float, float]:
     """Hands the blocks to the window at the times they came (no worker beside it: only the window's own CPU);
     (share of a core, frames per second)."""
@@ -125,25 +107,45 @@ def replay(window, qtbot, blocks: list[tuple[float, list]]) -> tuple[float, floa
     return (time.process_time() - cpu) / wall, (window.plots.frames - frames) / wall
 
 
+#: Windows opened per project: the first run of each is one sample of a window's first run.
+WINDOWS = int(os.environ.get("TORCHCANVAS_BENCH_WINDOWS", "3"))
+
+
 @pytest.mark.parametrize("project", [EXAMPLE, TEMPLATES / "03_lenet5_digits.json"], ids=["digits MLP", "LeNet"])
 def test_window_cpu_on_a_recorded_run(qtbot, tmp_path, monkeypatch, project):
-    """The window's own CPU while a run's events arrive (issue #16.5, budget 3 % of a core): a headless run's
-    blocks replayed at their times into a real window, three times in one window (the first run of a window
-    learns its frame rate), so the window's share is measured apart from a worker competing for the CPU."""
+    """The window's own CPU while a run's events arrive (issue #16.5, budget 3 % of a core): a fixed run's
+    blocks (`tests.bench.synthetic_run`: the same batches at the same times in every session) replayed into a
+    real window, three times in each of `WINDOWS` windows (the first run of a window learns its frame rate), so
+    the window's share is measured apart from a worker competing for the CPU."""
     monkeypatch.setenv("TORCHCANVAS_HOME", str(tmp_path / "home"))
     from app.perspectives import TRAIN
+    from app.training import POLL_MS
+    from tests.bench import synthetic_run
 
+    name = "LeNet" if "lenet" in project.name else "digits MLP"
+    shape = synthetic_run.SHAPES[name]
     doc = loads(project.read_text(), project_registry())
-    doc.recipe["epochs"] = 12 if "lenet" in project.name else 120
+    doc.recipe["epochs"] = shape.epochs
     text = dumps(doc)
-    blocks = recorded_blocks(text, project.parent, tmp_path / "recorded")
-    window = shown_window(qtbot, text)
-    window.switch_perspective(TRAIN)
-    window.docks["Dashboard"].raise_()
-    qtbot.wait(200)
-    rounds = [replay(window, qtbot, blocks) for _ in range(3)]
-    print(f"\n[bench] window on a recorded {project.stem} run ({blocks[-1][0]:.1f} s, {len(blocks)} blocks): "
-          + ", ".join(f"{100 * share:.2f} % of a core at {fps:.2f} frames/s" for share, fps in rounds)
-          + f" (first run of the window, then two more; goal ≤ 3 %); load {os.getloadavg()[0]:.1f}")
-    assert all(fps > 0 for _, fps in rounds)
-    window.shutdown()
+    blocks = synthetic_run.blocks(shape, POLL_MS)
+    first, later = [], []
+    load = os.getloadavg()[0]
+    for _ in range(WINDOWS):
+        window = shown_window(qtbot, text)
+        window.switch_perspective(TRAIN)
+        window.docks["Dashboard"].raise_()
+        qtbot.wait(200)
+        rounds = [replay(window, qtbot, blocks) for _ in range(3)]
+        first.append(rounds[0])
+        later += rounds[1:]
+        window.shutdown()
+        assert all(fps > 0 for _, fps in rounds)
+
+    def spread(values: list[float], fmt: str) -> str:
+        return f"{fmt.format(statistics.median(values))} ({fmt.format(min(values))}–{fmt.format(max(values))})"
+
+    print(f"\n[bench] window on a fixed {name} run ({shape.total_steps} batches in {shape.seconds:.1f} s, "
+          f"{len(blocks)} blocks), {WINDOWS} windows: first run of a window "
+          f"{spread([100 * s for s, _ in first], '{:.2f}')} % of a core at {spread([f for _, f in first], '{:.2f}')} "
+          f"frames/s; later runs {spread([100 * s for s, _ in later], '{:.2f}')} % at "
+          f"{spread([f for _, f in later], '{:.2f}')} frames/s (goal ≤ 3 %); load {load:.1f} → {os.getloadavg()[0]:.1f}")
