@@ -286,7 +286,8 @@ class TrainingPlots(QWidget):
 
     def _tick(self) -> None:
         if self._pending and self.showing() and self.pacer.due():  # a frame only for new data, and on screen
-            self.refresh()
+            if self.refresh():  # a frame that drew nothing does not teach the pacer what a frame costs
+                self.pacer.drew()
         self._arm()  # still pending: not due yet, or the layer curves' turn is next
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
@@ -304,9 +305,10 @@ class TrainingPlots(QWidget):
             self._arm()  # restored from minimised: what waits is drawn
         return False
 
-    def refresh(self) -> None:
+    def refresh(self) -> bool:
+        """Draws what changed; True when it drew a curve or the heatmap."""
         if not self.isVisible():
-            return  # hidden (another tab raised): store only, draw when shown
+            return False  # hidden (another tab raised): store only, draw when shown
         self.take_in()
         now = time.monotonic()
         slow_due = now - self._slow_drawn >= 0.2  # layer curves and heatmap: 5 fps is plenty
@@ -348,6 +350,7 @@ class TrainingPlots(QWidget):
             # paint of every frame; settled here, they join the paint the new data already asked for
             self.view.scene().prepareForPaint()
             settle_axes(self.view.scene(), self._axes)  # labels that outgrew their axis: laid out before the paint, not after
+        return self.frames != drawn
 
     def _draw_heat(self) -> None:
         image = self.heat.image()
@@ -378,8 +381,6 @@ class TrainingPlots(QWidget):
         self.take_in()
         s = self.series.get(name) or self.layer_series.get(name)
         return (s.x.copy(), s.y.copy()) if s else (np.empty(0), np.empty(0))
-
-    series_of = series_data
 
     def counts(self) -> dict[str, int]:
         self.take_in()
