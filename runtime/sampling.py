@@ -17,6 +17,8 @@ class EpochSampler(Sampler[int]):
         self.n, self.seed, self.shuffle = n, seed, shuffle
         self.epoch = 0
         self.skip = 0  # samples to skip at the start of the current epoch (resume mid-epoch)
+        #: Seeded anew for every epoch: the same permutation as a fresh generator, without building one.
+        self._generator = torch.Generator()
 
     def set_epoch(self, epoch: int, skip: int = 0) -> None:
         self.epoch, self.skip = epoch, skip
@@ -24,7 +26,7 @@ class EpochSampler(Sampler[int]):
     def order(self) -> torch.Tensor:
         """This epoch's sample indices as one tensor (what `IndexBatches` slices); consumes `skip`."""
         if self.shuffle:
-            order = torch.randperm(self.n, generator=torch.Generator().manual_seed(self.seed * 100_003 + self.epoch))
+            order = torch.randperm(self.n, generator=self._generator.manual_seed(self.seed * 100_003 + self.epoch))
         else:
             order = torch.arange(self.n)
         skip, self.skip = self.skip, 0
