@@ -33,7 +33,7 @@ from runtime.policies import RevertAndNoise
 from runtime.recipe import OptimizerSpec, parse_recipe
 from runtime.sampling import EpochSampler
 from tests.bench import engine_arms as arms
-from tests.bench.turns import Turns
+from tests.bench.turns import Turns, rotation
 
 pytestmark = pytest.mark.slow
 
@@ -60,11 +60,6 @@ def _spread(values: list[float], fmt: str = "{:,.0f}") -> str:
     return f"{fmt.format(statistics.median(values))} ({fmt.format(min(values))}–{fmt.format(max(values))})"
 
 
-def rotated(names: list[str], shift: int) -> list[str]:
-    shift %= len(names)
-    return names[shift:] + names[:shift]
-
-
 def measure(setup: arms.Setup, tmp_path, rounds: int, repeats: int = REPEATS) -> dict[str, list[tuple[float, float]]]:
     """Per arm and round: the mean (CPU seconds, wall seconds) of one run."""
     names = list(ARMS)
@@ -74,10 +69,10 @@ def measure(setup: arms.Setup, tmp_path, rounds: int, repeats: int = REPEATS) ->
     results: dict[str, list[tuple[float, float]]] = {name: [] for name in names}
     for r in range(rounds):
         runs: dict[str, list[tuple[float, float]]] = {name: [] for name in names}
-        for name in rotated(alone, r):
+        for name in rotation(alone, r):
             runs[name].append(ARMS[name](setup, r, tmp_path / f"run-{r}-{name}"))
         for k in range(repeats):
-            order = rotated(list(REPEATED), r + k)
+            order = rotation(list(REPEATED), r + k)
             times = Turns().run([partial(ARMS[name], setup, r, tmp_path / f"run-{r}-{k}-{name}") for name in order])
             for name, measured in zip(order, times, strict=True):
                 runs[name].append(measured)

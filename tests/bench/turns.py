@@ -90,3 +90,15 @@ class Turns:
         if errors:
             raise errors[0]
         return [(turn.cpu, turn.wall) for turn in turns]
+
+
+def rotation(names: list[str], shift: int) -> list[str]:
+    """The order of one rotation: `names` shifted by `shift`, and walked backwards when `shift` is odd.
+
+    Turns go round in a cycle, so in one direction each arm always follows the same arm and starts its
+    epoch in the caches that arm left; walking every other rotation backwards makes each arm follow each
+    of the others equally often over two rotations (shifting alone only changes who goes first).
+    """
+    start = shift % len(names)
+    order = names[start:] + names[:start]
+    return order if shift % 2 == 0 else order[::-1]
