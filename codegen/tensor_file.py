@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import sys
+from json.encoder import encode_basestring
 from pathlib import Path
 
 import torch
@@ -25,6 +26,8 @@ DTYPES = {
     torch.int64: ("I64", 8), torch.int32: ("I32", 4), torch.int16: ("I16", 2), torch.int8: ("I8", 1),
     torch.uint8: ("U8", 1), torch.bool: ("BOOL", 1), torch.complex64: ("C64", 8),
 }
+#: What numpy has a dtype for: such a tensor's bytes are written from `tensor.numpy()` (one call, not three).
+_NUMPY = frozenset(DTYPES) - {torch.bfloat16}
 
 
 def write_tensors(tensors: dict[str, torch.Tensor], path: str | Path, metadata: dict[str, str] | None = None) -> None:
@@ -36,22 +39,38 @@ def write_tensors(tensors: dict[str, torch.Tensor], path: str | Path, metadata: 
         save_file(tensors, str(path), metadata=metadata)
         return
     order = sorted(tensors, key=lambda name: (-DTYPES[tensors[name].dtype][1], name))
-    header: dict[str, object] = {"__metadata__": metadata} if metadata else {}
+    entries = []
     offset = 0
     data = []
     for name in order:
         tensor = tensors[name]
         if not tensor.is_contiguous() or tensor.device.type != "cpu":
             raise ValueError(f"tensor {name!r} must be a contiguous CPU tensor")
-        size = tensor.numel() * DTYPES[tensor.dtype][1]
-        header[name] = {"dtype": DTYPES[tensor.dtype][0], "shape": list(tensor.shape),
-                        "data_offsets": [offset, offset + size]}
+        code, width = DTYPES[tensor.dtype]
+        size = tensor.numel() * width
+        entries.append((name, code, tuple(tensor.shape), offset, offset + size))
         offset += size
         if size:
-            data.append(tensor.reshape(-1).view(torch.uint8).numpy())
-    text = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+            data.append(tensor.numpy() if tensor.dtype in _NUMPY else tensor.reshape(-1).view(torch.uint8).numpy())
+    text = header_text(entries, metadata).encode("utf-8")
     text += b" " * (-len(text) % 8)
     with open(path, "wb") as f:
         f.write(len(text).to_bytes(8, "little") + text)
         for chunk in data:
             f.write(chunk)
+
+
+def header_text(entries: list[tuple[str, str, tuple[int, ...], int, int]], metadata: dict[str, str] | None) -> str:
+    """The JSON header, as `json.dumps(header, separators=(",", ":"), ensure_ascii=False)` writes it, from
+    (name, dtype, shape, start, end) per tensor: json's encoder took ~1 µs per dict and list, 17 µs for a
+    small model's checkpoint, where one %-format per tensor and json's own string escaping take a fifth."""
+    header: dict[str, object] = {"__metadata__": metadata} if metadata else {}
+    if metadata and not all(type(k) is str and type(v) is str for k, v in metadata.items()):
+        header.update((name, {"dtype": code, "shape": list(shape), "data_offsets": [start, end]})
+                      for name, code, shape, start, end in entries)
+        return json.dumps(header, separators=(",", ":"), ensure_ascii=False)
+    parts = ['"__metadata__":{' + ",".join([f"{encode_basestring(k)}:{encode_basestring(v)}"
+                                            for k, v in metadata.items()]) + "}"] if metadata else []
+    parts += [f'{encode_basestring(name)}:{{"dtype":"{code}","shape":[{",".join(map(str, shape))}],'
+              f'"data_offsets":[{start},{end}]}}' for name, code, shape, start, end in entries]
+    return "{" + ",".join(parts) + "}"

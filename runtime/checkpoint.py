@@ -12,8 +12,10 @@ never part of a parameter name, so the file still loads as weights with
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -38,14 +40,24 @@ class CheckpointError(TrainingError):
     """A checkpoint that cannot be read or does not fit; the message names the file."""
 
 
+#: Values a state dict holds most (an optimizer group's settings): stored as they are, checked first.
+_PLAIN = frozenset({bool, int, float, str, type(None)})
+
+
 def _pack(obj: Any, tensors: dict[str, torch.Tensor]) -> Any:
     """JSON-able skeleton of a state dict; tensors go to `tensors` under `@n`.
 
     Not copied: the file is written before training goes on, and its writer takes each tensor's bytes apart.
+    A CPU tensor that is contiguous and needs no gradient (an optimizer's state) is stored as it is:
+    `detach().cpu().contiguous()` would be three calls for the same memory.
     """
+    kind = type(obj)
+    if kind in _PLAIN:
+        return obj
     if isinstance(obj, torch.Tensor):
         key = f"{STATE_PREFIX}{len(tensors)}"
-        tensors[key] = obj.detach().cpu().contiguous()
+        plain = not obj.requires_grad and obj.device.type == "cpu" and obj.is_contiguous()
+        tensors[key] = obj if plain else obj.detach().cpu().contiguous()
         return {"tensor": key}
     if isinstance(obj, dict):
         return {"dict": [[_pack(k, tensors), _pack(v, tensors)] for k, v in obj.items()]}
@@ -53,7 +65,7 @@ def _pack(obj: Any, tensors: dict[str, torch.Tensor]) -> Any:
         return {"tuple": [_pack(v, tensors) for v in obj]}
     if isinstance(obj, list):
         return [_pack(v, tensors) for v in obj]
-    if obj is None or isinstance(obj, (bool, int, float, str)):
+    if isinstance(obj, (bool, int, float, str)):
         return obj
     raise CheckpointError(f"cannot store a {type(obj).__name__} in a checkpoint")
 
@@ -105,8 +117,10 @@ def save_checkpoint(trainer: Any, folder: Path, name: str, next_epoch: int | Non
                 "state": json.dumps(skeleton), "info": json.dumps(info)}
     with atomic_path(path) as tmp:
         write_tensors(tensors, tmp, metadata)
+    base = str(path)[:-len(".safetensors")]
     for suffix in LEGACY_SUFFIXES:  # an older run's files of this name would not match the new checkpoint
-        path.with_name(name + suffix).unlink(missing_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(base + suffix)
     return path
 
 

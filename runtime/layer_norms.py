@@ -33,19 +33,31 @@ class LayerNorms:
         self.owners = [k for k, (_, ps) in enumerate(self.layers) for _ in ps]
         self._complex = [p.is_complex() for p in self.params]
         self._any_complex = any(self._complex)
+        self._every = tuple(range(len(self.params)))  # `have` when every parameter has a gradient (most steps)
+        #: Per layer, the positions of its parameters' norms in a measurement with every gradient present.
+        self._slices = [[k for k, owner in enumerate(self.owners) if owner == layer] for layer in range(len(self.layers))]
 
-    @torch.no_grad()
     def measure(self) -> tuple[torch.Tensor, tuple[int, ...]] | None:
-        """(norms of the present gradients then of every parameter, on the device; which had a gradient)."""
+        """(norms of the present gradients then of every parameter, on the device; which had a gradient).
+
+        Gradient mode is switched off by hand around the norms: `torch.no_grad()` as a decorator or a `with`
+        cost ~10 % of a small model's measurement in Python calls.
+        """
         if not self.params:
             return None
         grads = [p.grad for p in self.params]
-        have = tuple(k for k, g in enumerate(grads) if g is not None)
-        tensors = [grads[k] for k in have] + self.params
+        have = self._every if all([g is not None for g in grads]) else \
+            tuple(k for k, g in enumerate(grads) if g is not None)
+        tensors = [grads[k] for k in have] + self.params if have is not self._every else grads + self.params
         if self._any_complex:
             flags = [self._complex[k] for k in have] + self._complex
             tensors = [t.abs() if c else t for t, c in zip(tensors, flags, strict=True)]
-        return torch.stack(torch._foreach_norm(tensors)), have
+        enabled = torch.is_grad_enabled()
+        torch._C._set_grad_enabled(False)
+        try:
+            return torch.stack(torch._foreach_norm(tensors)), have
+        finally:
+            torch._C._set_grad_enabled(enabled)
 
     def read(self, rows: list[tuple[torch.Tensor, tuple[int, ...]]]) -> list[tuple[dict[str, float],
                                                                                    dict[str, float]]]:
@@ -63,6 +75,16 @@ class LayerNorms:
 
     def _by_layer(self, row: list[float], have: tuple[int, ...]) -> tuple[dict[str, float], dict[str, float]]:
         names, owners = self.names, self.owners
+        if have is self._every:  # every gradient present: each layer's squares summed in parameter order
+            n = len(owners)
+            grads, weights = {}, {}
+            for name, positions in zip(names, self._slices, strict=True):
+                g = w = 0.0
+                for k in positions:
+                    g += row[k] * row[k]
+                    w += row[n + k] * row[n + k]
+                grads[name], weights[name] = math.sqrt(g), math.sqrt(w)
+            return grads, weights
         grad_sq: dict[str, float] = {}
         for value, k in zip(row, have, strict=False):
             name = names[owners[k]]

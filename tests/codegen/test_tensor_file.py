@@ -55,3 +55,42 @@ def test_without_metadata_and_with_no_tensors(tmp_path):
 def test_a_view_that_is_not_contiguous_is_refused(tmp_path):
     with pytest.raises(ValueError, match="contiguous"):
         write_tensors({"t": torch.ones(3, 4).t()}, tmp_path / "t.safetensors")
+
+
+def json_header_file(tensors: dict[str, torch.Tensor], path, metadata=None) -> None:
+    """The writer as it was before its header was formatted by hand: json.dumps of the header, data by uint8 views."""
+    from codegen.tensor_file import DTYPES
+
+    order = sorted(tensors, key=lambda name: (-DTYPES[tensors[name].dtype][1], name))
+    header: dict[str, object] = {"__metadata__": metadata} if metadata else {}
+    offset, data = 0, []
+    for name in order:
+        size = tensors[name].numel() * DTYPES[tensors[name].dtype][1]
+        header[name] = {"dtype": DTYPES[tensors[name].dtype][0], "shape": list(tensors[name].shape),
+                        "data_offsets": [offset, offset + size]}
+        offset += size
+        if size:
+            data.append(tensors[name].reshape(-1).view(torch.uint8).numpy().tobytes())
+    text = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    text += b" " * (-len(text) % 8)
+    path.write_bytes(len(text).to_bytes(8, "little") + text + b"".join(data))
+
+
+@pytest.mark.parametrize("metadata", [
+    None, {}, {"format": "pt", "producer": "torchcanvas"},
+    {"state": json.dumps({"dict": [["é\n\t\"\\", {"tensor": "@0"}]]}), "info": "", "ünï \u2028 \x01": "☃"},
+])
+def test_the_file_is_byte_for_byte_what_json_dumps_of_its_header_wrote(tmp_path, metadata):
+    """The hand-formatted header and numpy's bytes of each tensor: the same file as json's header and uint8 views."""
+    named = {**tensors(), 'a "quoted"\\name\n': torch.ones(2), "\u00e9\u0301 \U0001f600": torch.arange(3.0)}
+    write_tensors(named, tmp_path / "ours.safetensors", metadata)
+    json_header_file(named, tmp_path / "json.safetensors", metadata)
+    assert (tmp_path / "ours.safetensors").read_bytes() == (tmp_path / "json.safetensors").read_bytes()
+
+
+def test_metadata_that_is_not_text_still_goes_through_json(tmp_path):
+    from codegen.tensor_file import header_text
+
+    assert header_text([("w", "F32", (2,), 0, 8)], {"n": 3}) == json.dumps(  # type: ignore[dict-item]
+        {"__metadata__": {"n": 3}, "w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}},
+        separators=(",", ":"), ensure_ascii=False)
