@@ -7,10 +7,14 @@ child process (the project, the data and the model are set up first) whose
 `run(job)` is called inside `functools.reduce`: callgrind collects only inside
 that C function (`--toggle-collect=functools_reduce`), so torch's import and
 the setup (minutes under valgrind) are not counted. The clocks that decide a
-cadence are slowed to valgrind's pace (blocks of the writers, activation
-samples), and layer norms are taken every 15 steps, so every arm does what a
-real run does. Kernel time (fsync, page cache) is not counted: checkpoints'
-file work shows in thread CPU only.
+cadence (blocks of the writers, activation samples, checkpoints) read a
+simulated time that advances `--step-ms` per step (0.6 ms: the digits MLP's
+step on a quiet machine), and layer norms are taken every 15 steps, so every
+arm does what a real run does, and does it again however loaded the machine
+is (a clock slowed from the wall clock took more activation samples when
+valgrind waited for a core: 2.1 M instructions quiet, 4.5 M at load 3).
+Kernel time (fsync, page cache) is not counted: checkpoints' file work shows
+in thread CPU only.
 
     .venv/bin/python -m tests.bench.monitoring_instructions --epochs 10 --arms minimal,writers,checkpoints
 """
@@ -30,11 +34,10 @@ from pathlib import Path
 #: Pieces switched on over the minimal engine (no norms, no activations, no run folder).
 ARMS = {"minimal": (), "writers": ("writers",), "checkpoints": ("checkpoints",), "norms": ("norms",),
         "activations": ("activations",), "default": ("writers", "checkpoints", "norms", "activations")}
-SLOWER = 60.0  # valgrind runs a step ~50x slower
 NORM_EVERY = 15
 
 
-def child(arm: str, project: str, epochs: int, folder: Path) -> None:
+def child(arm: str, project: str, epochs: int, folder: Path, step_ms: float = 0.6) -> None:
     """One run with the arm's pieces; `run(job)` inside functools.reduce (what callgrind counts)."""
     import torch
 
@@ -45,14 +48,6 @@ def child(arm: str, project: str, epochs: int, folder: Path) -> None:
 
     torch.set_num_threads(1)
     pieces = ARMS[arm]
-    wall0, mono0 = time.time(), time.monotonic()
-
-    def slow_wall() -> float:
-        return wall0 + (time.time() - wall0) / SLOWER
-
-    def slow_monotonic() -> float:
-        return mono0 + (time.monotonic() - mono0) / SLOWER
-
     batch_events.BatchEvents._adapt_norm_every = lambda self: None  # a fixed cadence: the same norms every arm
     setup = arms.setup(project, 64, epochs)
     in_folder = "writers" in pieces or "checkpoints" in pieces
@@ -60,11 +55,17 @@ def child(arm: str, project: str, epochs: int, folder: Path) -> None:
                   overrides=setup.overrides(seed=0, log_layers="norms" in pieces,
                                             activation_every="auto" if "activations" in pieces else 0))
     job.trainer.norm_every = NORM_EVERY
+    trainer, wall0, mono0 = job.trainer, time.time(), time.monotonic()
+
+    def slow_wall() -> float:  # the simulated time: `step_ms` per step taken
+        return wall0 + trainer.step * step_ms / 1000
+
+    def slow_monotonic() -> float:
+        return mono0 + trainer.step * step_ms / 1000
+
     for callback in job.trainer.callbacks:
         if hasattr(callback, "clock"):
             callback.clock = slow_monotonic
-        if isinstance(callback, Checkpointer):
-            callback.min_seconds *= SLOWER
     if in_folder and "checkpoints" not in pieces:
         job.trainer.callbacks = [c for c in job.trainer.callbacks if not isinstance(c, Checkpointer)]
     for subscriber in list(job.events._subscribers):
@@ -78,13 +79,13 @@ def child(arm: str, project: str, epochs: int, folder: Path) -> None:
     print(f"steps {job.trainer.step}", file=sys.stderr)
 
 
-def count(arm: str, project: str, epochs: int, folder: Path) -> tuple[int, int]:
+def count(arm: str, project: str, epochs: int, folder: Path, step_ms: float = 0.6) -> tuple[int, int]:
     """(instructions inside run(job), steps) of one arm under callgrind."""
     out = folder / f"{arm}.callgrind"
     result = subprocess.run(
         ["valgrind", "--tool=callgrind", "--collect-atstart=no", "--toggle-collect=functools_reduce",
          f"--callgrind-out-file={out}", sys.executable, "-m", "tests.bench.monitoring_instructions", "--child", arm,
-         "--project", project, "--epochs", str(epochs), "--folder", str(folder)],
+         "--project", project, "--epochs", str(epochs), "--folder", str(folder), "--step-ms", str(step_ms)],
         capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "0"}, check=True)
     totals = re.search(r"^(?:summary|totals): (\d+)", out.read_text(), re.MULTILINE)
     steps = re.search(r"^steps (\d+)", result.stderr, re.MULTILINE)
@@ -100,13 +101,14 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--child")
     parser.add_argument("--folder", type=Path)
+    parser.add_argument("--step-ms", type=float, default=0.6, help="simulated milliseconds per step")
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.project, args.epochs, args.folder)
+        child(args.child, args.project, args.epochs, args.folder, args.step_ms)
         return
     names = ["minimal", *[a for a in args.arms.split(",") if a != "minimal"]]
     with tempfile.TemporaryDirectory() as tmp:
-        counts = {name: count(name, args.project, args.epochs, Path(tmp)) for name in names}
+        counts = {name: count(name, args.project, args.epochs, Path(tmp), args.step_ms) for name in names}
     base, steps = counts["minimal"]
     print(f"[bench] instructions inside run(), {args.project} b64, {args.epochs} epochs ({steps} steps), callgrind")
     print(f"  {'arm':14} {'instructions':>15} {'over minimal':>14} {'per step':>10} {'share':>8}")
