@@ -35,23 +35,28 @@ def write_tensors(tensors: dict[str, torch.Tensor], path: str | Path, metadata: 
 
     Anything this writer does not know (another dtype, a big-endian machine) goes through `save_file`.
     """
-    if sys.byteorder != "little" or any(t.dtype not in DTYPES for t in tensors.values()):
+    dtypes = {name: tensor.dtype for name, tensor in tensors.items()}
+    if sys.byteorder != "little" or not DTYPES.keys() >= {*dtypes.values()}:
         save_file(tensors, str(path), metadata=metadata)
         return
-    order = sorted(tensors, key=lambda name: (-DTYPES[tensors[name].dtype][1], name))
+    order = sorted(tensors, key=lambda name: (-DTYPES[dtypes[name]][1], name))
     entries = []
     offset = 0
     data = []
     for name in order:
-        tensor = tensors[name]
-        if not tensor.is_contiguous() or tensor.device.type != "cpu":
+        tensor, dtype = tensors[name], dtypes[name]
+        if not tensor.is_cpu or not tensor.is_contiguous():
             raise ValueError(f"tensor {name!r} must be a contiguous CPU tensor")
-        code, width = DTYPES[tensor.dtype]
-        size = tensor.numel() * width
-        entries.append((name, code, tuple(tensor.shape), offset, offset + size))
+        if dtype in _NUMPY:  # its bytes, shape and size from one call
+            array = tensor.numpy()
+            shape, size = array.shape, array.nbytes
+        else:
+            array, shape = tensor.reshape(-1).view(torch.uint8).numpy(), tuple(tensor.shape)
+            size = array.nbytes
+        entries.append((name, DTYPES[dtype][0], shape, offset, offset + size))
         offset += size
         if size:
-            data.append(tensor.numpy() if tensor.dtype in _NUMPY else tensor.reshape(-1).view(torch.uint8).numpy())
+            data.append(array)
     text = header_text(entries, metadata).encode("utf-8")
     text += b" " * (-len(text) % 8)
     with open(path, "wb") as f:

@@ -41,11 +41,17 @@ class BatchEvents:
         self._send(event)
 
     def _measure_norms(self) -> Any:
-        """This step's norms when they are due (None otherwise), their CPU cost counted toward `norm_every`."""
+        """This step's norms when they are due (None otherwise), their CPU cost counted toward `norm_every`.
+
+        With `readback_every` 1 (the CPU) they are read at once, (gradient norms, weight norms) by layer: one
+        pair of CPU clock reads (a system call each, ~4 µs on a virtual machine) instead of two, and the
+        event leaves without waiting in `_pending`. Otherwise they stay on the device as `(row, have)`."""
         if not self.recipe.log_layers or self.step % self.norm_every:
             return None
         t0 = cpu_clock()
         norms = self._norms.measure()
+        if norms is not None and self.readback_every == 1:  # nothing to wait for: read now, in the same timing
+            norms = self._norms.read([norms])[0]
         self._norm_spent += cpu_clock() - t0
         self._norm_count += norms is not None
         return norms
@@ -62,9 +68,13 @@ class BatchEvents:
         if elapsed > 2.0:  # a moving window, so the rate follows changes
             self._clock, self._samples = now, 0
         lr = float(self.optimizer.param_groups[0]["lr"])
-        if norms is None and not self._pending:
-            self._send(_new_event(BatchEnded, (self.step, self.epoch, loss_value, lr, rate, {}, {}, taken)))
-            return now
+        if not self._pending:
+            if norms is None:
+                self._send(_new_event(BatchEnded, (self.step, self.epoch, loss_value, lr, rate, {}, {}, taken)))
+                return now
+            if type(norms[0]) is dict:  # read already
+                self._send(_new_event(BatchEnded, (self.step, self.epoch, loss_value, lr, rate, *norms, taken)))
+                return now
         if not self._pending:
             self._pending_since = now
         self._pending.append((self.step, self.epoch, loss_value, lr, rate, norms, taken))
@@ -95,8 +105,8 @@ class BatchEvents:
         """Batch events held back for their norms: one read from the device, then sent in order."""
         pending, self._pending = self._pending, []
         t0 = cpu_clock()
-        values = iter(self._norms.read([p[5] for p in pending if p[5] is not None]))
+        values = iter(self._norms.read([p[5] for p in pending if p[5] is not None and type(p[5][0]) is not dict]))
         self._norm_spent += cpu_clock() - t0
         for step, epoch, loss, lr, rate, norms, taken in pending:
-            grad, weight = next(values) if norms is not None else ({}, {})
+            grad, weight = ({}, {}) if norms is None else norms if type(norms[0]) is dict else next(values)
             self._send(BatchEnded(step, epoch, loss, lr, rate, grad, weight, taken))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import torch
 
@@ -349,3 +350,16 @@ def test_closing_the_run_folders_writer_twice_closes_each_file_once(tmp_path):
     writer.close()
     writer.close()
     assert len((tmp_path / "m.jsonl").read_text().splitlines()) == 1
+
+
+def test_norms_on_the_cpu_read_the_cpu_clock_twice_a_measured_step_not_four_times(monkeypatch):
+    """The thread's CPU clock is a system call (~4 µs on a virtual machine, as much as a small model's norms
+    read back): on the CPU a measurement is read at once, inside the one pair of clock reads that times it."""
+    monkeypatch.setattr("runtime.batch_events.ADAPT_AT", ())  # the step cost is sampled at the first step only
+    calls = []
+    monkeypatch.setattr("runtime.batch_events.cpu_clock", lambda: calls.append(1) or time.thread_time())
+    trainer, events = make_trainer(epochs=1, max_steps=6)
+    trainer.fit()
+    measured = [e for e in events if isinstance(e, BatchEnded) and e.grad_norms and e.weight_norms]
+    assert len(measured) == 6  # norms every step: the cadence is never adapted here
+    assert len(calls) == 2 * len(measured) + 1
