@@ -21,6 +21,7 @@ import statistics
 import time
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -271,10 +272,8 @@ def folder_files(run_dir: Path) -> list[str]:
     return sorted("events.out.tfevents" if name.startswith("events.out.tfevents") else name for name in names)
 
 
-@pytest.mark.timeout(3600)
-@pytest.mark.parametrize("project", list(GUI_PROJECTS))
-def test_gui_worker_against_headless(qtbot, tmp_path, monkeypatch, project):
-    """Training from the window with the dashboard open ÷ the same worker without a window."""
+def bench_window(qtbot, tmp_path, monkeypatch, project: str) -> tuple[Any, str]:
+    """A shown main window of the benches' size, and `project`'s text at its bench length (epochs)."""
     monkeypatch.setenv("TORCHCANVAS_HOME", str(tmp_path / "home"))
     from app.main_window import MainWindow
     from graph.fileformat import dumps, loads
@@ -283,12 +282,20 @@ def test_gui_worker_against_headless(qtbot, tmp_path, monkeypatch, project):
     path, epochs = GUI_PROJECTS[project]
     doc = loads(path.read_text(), project_registry())
     doc.recipe["epochs"] = epochs
-    text = dumps(doc)
     window = MainWindow()
     window.confirm_discard = lambda: True
     qtbot.addWidget(window)
     window.resize(1400, 900)
     window.show()
+    return window, dumps(doc)
+
+
+@pytest.mark.timeout(3600)
+@pytest.mark.parametrize("project", list(GUI_PROJECTS))
+def test_gui_worker_against_headless(qtbot, tmp_path, monkeypatch, project):
+    """Training from the window with the dashboard open ÷ the same worker without a window."""
+    path, epochs = GUI_PROJECTS[project]
+    window, text = bench_window(qtbot, tmp_path, monkeypatch, project)
     profile = None
     if os.environ.get("TORCHCANVAS_PROFILE"):
         import cProfile

@@ -32,7 +32,7 @@ import time
 import pytest
 
 from app.plots.pacing import MIN_FPS
-from tests.bench.test_engine_bench import GUI_PROJECTS, _spread, gui_run, headless_run
+from tests.bench.test_engine_bench import GUI_PROJECTS, _spread, bench_window, gui_run, headless_run
 
 pytestmark = pytest.mark.slow
 
@@ -79,20 +79,8 @@ def with_neighbour(mode: str, fps: float, share: float, run):
 @pytest.mark.timeout(3600)
 @pytest.mark.parametrize("project", list(GUI_PROJECTS))
 def test_window_against_a_neighbour_of_its_share(qtbot, tmp_path, monkeypatch, project):
-    monkeypatch.setenv("TORCHCANVAS_HOME", str(tmp_path / "home"))
-    from app.main_window import MainWindow
-    from graph.fileformat import dumps, loads
-    from runtime.commands.check import project_registry
-
     path, epochs = GUI_PROJECTS[project]
-    doc = loads(path.read_text(), project_registry())
-    doc.recipe["epochs"] = epochs
-    text = dumps(doc)
-    window = MainWindow()
-    window.confirm_discard = lambda: True
-    qtbot.addWidget(window)
-    window.resize(1400, 900)
-    window.show()
+    window, text = bench_window(qtbot, tmp_path, monkeypatch, project)
     seen: dict[str, list[dict]] = {}
 
     pacer = window.plots.pacer
