@@ -72,10 +72,9 @@ class BatchEvents:
             if norms is None:
                 self._send(_new_event(BatchEnded, (self.step, self.epoch, loss_value, lr, rate, {}, {}, taken)))
                 return now
-            if type(norms[0]) is dict:  # read already
+            if type(norms[0]) is dict:  # read already (`readback_every` 1): such norms never wait in `_pending`
                 self._send(_new_event(BatchEnded, (self.step, self.epoch, loss_value, lr, rate, *norms, taken)))
                 return now
-        if not self._pending:
             self._pending_since = now
         self._pending.append((self.step, self.epoch, loss_value, lr, rate, norms, taken))
         if len(self._pending) >= self.readback_every or now - self._pending_since > READBACK_SECONDS:
@@ -105,8 +104,8 @@ class BatchEvents:
         """Batch events held back for their norms: one read from the device, then sent in order."""
         pending, self._pending = self._pending, []
         t0 = cpu_clock()
-        values = iter(self._norms.read([p[5] for p in pending if p[5] is not None and type(p[5][0]) is not dict]))
+        values = iter(self._norms.read([p[5] for p in pending if p[5] is not None]))
         self._norm_spent += cpu_clock() - t0
         for step, epoch, loss, lr, rate, norms, taken in pending:
-            grad, weight = ({}, {}) if norms is None else norms if type(norms[0]) is dict else next(values)
+            grad, weight = next(values) if norms is not None else ({}, {})
             self._send(BatchEnded(step, epoch, loss, lr, rate, grad, weight, taken))
